@@ -1,0 +1,210 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Unicode;
+
+namespace DeviceFeatures.Protocol.Parameters;
+
+/// <summary>
+/// Reads Withings request parameters from a query string, an <c>application/x-www-form-urlencoded</c> body or a
+/// JSON object body. Numbers and booleans in JSON become their text, so <c>"model": 17</c> and
+/// <c>"model": "17"</c> read the same; nested objects and arrays are kept as JSON text, as Withings expects for
+/// list parameters such as <c>mac_addresses</c>. Failures are recorded in <see cref="WireParameters.Problem"/>.
+/// </summary>
+public static class WireParameterParser
+{
+    /// <summary>The deepest JSON nesting accepted in a body.</summary>
+    public const int MaxJsonDepth = 16;
+
+    /// <summary>Reads <c>name=value&amp;...</c> pairs (percent-encoded, <c>+</c> for space) into <paramref name="into"/>.</summary>
+    /// <param name="encoded">The query string (with or without its leading <c>?</c>) or form body, as UTF-8 bytes.</param>
+    /// <param name="into">The parameters to add to.</param>
+    public static void ReadUrlEncoded(ReadOnlySpan<byte> encoded, WireParameters into)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        if (!encoded.IsEmpty && encoded[0] == (byte)'?')
+        {
+            encoded = encoded[1..];
+        }
+
+        while (!encoded.IsEmpty && into.Problem is null)
+        {
+            var end = encoded.IndexOf((byte)'&');
+            var pair = end < 0 ? encoded : encoded[..end];
+            encoded = end < 0 ? [] : encoded[(end + 1)..];
+            if (pair.IsEmpty)
+            {
+                continue;
+            }
+
+            var equals = pair.IndexOf((byte)'=');
+            var rawName = equals < 0 ? pair : pair[..equals];
+            var rawValue = equals < 0 ? [] : pair[(equals + 1)..];
+
+            var name = Decode(rawName, into, null);
+            if (name is null)
+            {
+                return;
+            }
+
+            var value = Decode(rawValue, into, name);
+            if (value is null)
+            {
+                return;
+            }
+
+            into.Add(name, value);
+        }
+    }
+
+    /// <summary>Reads the properties of a JSON object body into <paramref name="into"/>.</summary>
+    /// <param name="json">The body, as UTF-8 bytes.</param>
+    /// <param name="into">The parameters to add to.</param>
+    public static void ReadJson(ReadOnlySpan<byte> json, WireParameters into)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        try
+        {
+            var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = MaxJsonDepth, CommentHandling = JsonCommentHandling.Skip });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                into.Fail("the JSON body must be an object of parameters");
+                return;
+            }
+
+            while (reader.Read() && into.Problem is null)
+            {
+                if (reader.TokenType == JsonTokenType.EndObject)
+                {
+                    // Anything after the closing brace other than white space is malformed.
+                    if (reader.Read())
+                    {
+                        into.Fail("the JSON body has content after its closing brace");
+                    }
+
+                    return;
+                }
+
+                var name = reader.GetString() ?? string.Empty;
+                reader.Read();
+                switch (reader.TokenType)
+                {
+                    case JsonTokenType.String:
+                        into.Add(name, reader.GetString() ?? string.Empty);
+                        break;
+                    case JsonTokenType.Number:
+                        into.Add(name, Encoding.UTF8.GetString(reader.ValueSpan));
+                        break;
+                    case JsonTokenType.True:
+                        into.Add(name, "true");
+                        break;
+                    case JsonTokenType.False:
+                        into.Add(name, "false");
+                        break;
+                    case JsonTokenType.Null:
+                        break;
+                    default:
+                        var start = (int)reader.TokenStartIndex;
+                        reader.Skip();
+                        into.Add(name, Encoding.UTF8.GetString(json[start..(int)reader.BytesConsumed]));
+                        break;
+                }
+            }
+
+            into.Fail("the JSON body is truncated");
+        }
+        catch (JsonException ex)
+        {
+            into.Fail($"the JSON body is malformed (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1})");
+        }
+        catch (InvalidOperationException)
+        {
+            into.Fail("the JSON body is not valid UTF-8");
+        }
+    }
+
+    private static string? Decode(ReadOnlySpan<byte> raw, WireParameters into, string? parameter)
+    {
+        if (raw.IsEmpty)
+        {
+            return string.Empty;
+        }
+
+        var what = parameter is null ? "a parameter name" : $"parameter '{parameter}'";
+        if (raw.Length > WireParameters.MaxValueLength * 3)
+        {
+            into.Fail($"{what} is longer than {WireParameters.MaxValueLength} characters");
+            return null;
+        }
+
+        // Fast path: nothing to unescape.
+        if (raw.IndexOfAny((byte)'%', (byte)'+') < 0)
+        {
+            if (!Utf8.IsValid(raw))
+            {
+                into.Fail($"{what} is not valid UTF-8");
+                return null;
+            }
+
+            return Encoding.UTF8.GetString(raw);
+        }
+
+        byte[]? rented = null;
+        var buffer = raw.Length <= 256 ? stackalloc byte[256] : (rented = ArrayPool<byte>.Shared.Rent(raw.Length));
+        try
+        {
+            var length = 0;
+            for (var i = 0; i < raw.Length; i++)
+            {
+                var b = raw[i];
+                if (b == (byte)'+')
+                {
+                    buffer[length++] = (byte)' ';
+                }
+                else if (b == (byte)'%')
+                {
+                    if (i + 2 >= raw.Length || !TryHex(raw[i + 1], out var high) || !TryHex(raw[i + 2], out var low))
+                    {
+                        into.Fail($"{what} has a malformed percent-encoding");
+                        return null;
+                    }
+
+                    buffer[length++] = (byte)((high << 4) | low);
+                    i += 2;
+                }
+                else
+                {
+                    buffer[length++] = b;
+                }
+            }
+
+            var decoded = buffer[..length];
+            if (!Utf8.IsValid(decoded))
+            {
+                into.Fail($"{what} is not valid UTF-8");
+                return null;
+            }
+
+            return Encoding.UTF8.GetString(decoded);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    private static bool TryHex(byte c, out int value)
+    {
+        value = c switch
+        {
+            >= (byte)'0' and <= (byte)'9' => c - '0',
+            >= (byte)'a' and <= (byte)'f' => c - 'a' + 10,
+            >= (byte)'A' and <= (byte)'F' => c - 'A' + 10,
+            _ => -1,
+        };
+        return value >= 0;
+    }
+}

@@ -1,0 +1,103 @@
+namespace DeviceFeatures.Protocol.Parameters;
+
+/// <summary>
+/// The parameters of one request, gathered from its query string and its body, in arrival order.
+/// A parameter given twice with the same value counts once; given twice with different values it makes the
+/// whole request invalid (<see cref="Problem"/>), because no answer could say which one was acted on.
+/// </summary>
+public sealed class WireParameters
+{
+    /// <summary>The most parameters one request may carry.</summary>
+    public const int MaxCount = 64;
+
+    /// <summary>The longest parameter name accepted.</summary>
+    public const int MaxNameLength = 64;
+
+    /// <summary>The longest parameter value accepted, in characters.</summary>
+    public const int MaxValueLength = 4096;
+
+    private readonly List<KeyValuePair<string, string>> _items = new(8);
+
+    /// <summary>
+    /// Why the request cannot be read, naming the parameter or the part at fault; <see langword="null"/> when it can.
+    /// </summary>
+    public string? Problem { get; private set; }
+
+    /// <summary>How many distinct parameters were read.</summary>
+    public int Count => _items.Count;
+
+    /// <summary>The parameters, in arrival order.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Items => _items;
+
+    /// <summary>Looks up a parameter by its exact name.</summary>
+    /// <param name="name">The parameter name.</param>
+    /// <param name="value">Its value when present.</param>
+    /// <returns><see langword="true"/> when the parameter was given.</returns>
+    public bool TryGet(string name, out string value)
+    {
+        foreach (var item in _items)
+        {
+            if (string.Equals(item.Key, name, StringComparison.Ordinal))
+            {
+                value = item.Value;
+                return true;
+            }
+        }
+
+        value = string.Empty;
+        return false;
+    }
+
+    /// <summary>Adds one parameter, applying the count, length and duplicate rules.</summary>
+    /// <param name="name">The parameter name.</param>
+    /// <param name="value">The parameter value.</param>
+    public void Add(string name, string value)
+    {
+        if (Problem is not null)
+        {
+            return;
+        }
+
+        if (name.Length == 0)
+        {
+            return;
+        }
+
+        if (name.Length > MaxNameLength)
+        {
+            Fail($"a parameter name is longer than {MaxNameLength} characters");
+            return;
+        }
+
+        if (value.Length > MaxValueLength)
+        {
+            Fail($"parameter '{name}' is longer than {MaxValueLength} characters");
+            return;
+        }
+
+        foreach (var item in _items)
+        {
+            if (string.Equals(item.Key, name, StringComparison.Ordinal))
+            {
+                if (!string.Equals(item.Value, value, StringComparison.Ordinal))
+                {
+                    Fail($"parameter '{name}' is given more than once with different values");
+                }
+
+                return;
+            }
+        }
+
+        if (_items.Count == MaxCount)
+        {
+            Fail($"the request has more than {MaxCount} parameters");
+            return;
+        }
+
+        _items.Add(new(name, value));
+    }
+
+    /// <summary>Marks the request unreadable; the first problem found is kept.</summary>
+    /// <param name="problem">What is wrong, naming the parameter or the part at fault.</param>
+    public void Fail(string problem) => Problem ??= problem;
+}
