@@ -1,0 +1,213 @@
+using System.Globalization;
+using System.Text.Json;
+using DeviceFeatures.Server.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace DeviceFeatures.Server.Admin;
+
+/// <summary>The operators' API under <c>/admin/api</c>: JSON, bearer key, RFC 9457 problem details on every refusal.</summary>
+public static class AdminEndpoints
+{
+    public const int MaxAuditPage = 1000;
+
+    public static IServiceCollection AddAdmin(this IServiceCollection services)
+    {
+        services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName);
+        services.AddSingleton(_ => new AdminKeys(
+            _.GetRequiredService<Microsoft.Extensions.Options.IOptions<AdminOptions>>(), Console.Out));
+        services.AddSingleton<AdminService>();
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, AdminJsonContext.Default);
+        });
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapAdminEndpoints(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/admin/api").AddEndpointFilter<AdminKeyFilter>().WithTags("admin");
+
+        var partners = api.MapGroup("/partners");
+        partners.MapPost("/", CreatePartnerAsync);
+        partners.MapGet("/", ListPartnersAsync);
+        partners.MapGet("/{clientId}", GetPartnerAsync);
+        partners.MapPost("/{clientId}/rotate-secret", RotateSecretAsync);
+        partners.MapPost("/{clientId}/suspend", (string clientId, AdminService admin, HttpContext context, CancellationToken ct) =>
+            SetSuspendedAsync(clientId, true, admin, context, ct));
+        partners.MapPost("/{clientId}/resume", (string clientId, AdminService admin, HttpContext context, CancellationToken ct) =>
+            SetSuspendedAsync(clientId, false, admin, context, ct));
+        partners.MapGet("/{clientId}/entitlements", ListEntitlementsAsync);
+        partners.MapPut("/{clientId}/entitlements/{featureName}", GrantAsync);
+        partners.MapDelete("/{clientId}/entitlements/{featureName}", RevokeAsync);
+
+        var users = api.MapGroup("/users");
+        users.MapPost("/", CreateUserAsync);
+        users.MapGet("/{userid:int}", GetUserAsync);
+        users.MapGet("/{userid:int}/features", GetUserFeaturesAsync);
+
+        api.MapGet("/audit", QueryAuditAsync);
+        api.MapGet("/audit/export", ExportAuditAsync);
+        return app;
+    }
+
+    internal static async Task<IResult> CreatePartnerAsync(CreatePartnerRequest? request, AdminService admin, HttpContext context, CancellationToken ct)
+    {
+        var (created, error) = await admin.CreatePartnerAsync(request?.Name, context.TraceIdentifier, ct);
+        return error is not null ? Problem(error) : TypedResults.Created($"/admin/api/partners/{created!.ClientId}", created);
+    }
+
+    internal static async Task<Ok<PartnerListResponse>> ListPartnersAsync(AdminService admin, CancellationToken ct) =>
+        TypedResults.Ok(new PartnerListResponse(await admin.ListPartnersAsync(ct)));
+
+    internal static async Task<IResult> GetPartnerAsync(string clientId, AdminService admin, CancellationToken ct) =>
+        Answer(await admin.GetPartnerAsync(clientId, ct));
+
+    internal static async Task<IResult> RotateSecretAsync(string clientId, AdminService admin, HttpContext context, CancellationToken ct) =>
+        Answer(await admin.RotateSecretAsync(clientId, context.TraceIdentifier, ct));
+
+    internal static async Task<IResult> SetSuspendedAsync(string clientId, bool suspended, AdminService admin, HttpContext context, CancellationToken ct) =>
+        Answer(await admin.SetSuspendedAsync(clientId, suspended, context.TraceIdentifier, ct));
+
+    internal static async Task<IResult> ListEntitlementsAsync(string clientId, AdminService admin, CancellationToken ct) =>
+        Answer(await admin.ListEntitlementsAsync(clientId, ct));
+
+    internal static async Task<IResult> GrantAsync(string clientId, string featureName, AdminService admin, HttpContext context, CancellationToken ct) =>
+        Answer(await admin.GrantAsync(clientId, featureName, context.TraceIdentifier, ct));
+
+    internal static async Task<IResult> RevokeAsync(string clientId, string featureName, AdminService admin, HttpContext context, CancellationToken ct) =>
+        await admin.RevokeAsync(clientId, featureName, context.TraceIdentifier, ct) is { } error ? Problem(error) : TypedResults.NoContent();
+
+    internal static async Task<IResult> CreateUserAsync(CreateUserRequest? request, AdminService admin, HttpContext context, CancellationToken ct)
+    {
+        if (request is null)
+        {
+            return Problem(AdminError.Invalid("The body must be a JSON object with 'client_id' and 'devices'."));
+        }
+
+        var (created, error) = await admin.CreateUserAsync(request, context.TraceIdentifier, ct);
+        return error is not null ? Problem(error) : TypedResults.Created($"/admin/api/users/{created!.Userid}", created);
+    }
+
+    internal static async Task<IResult> GetUserAsync(int userid, AdminService admin, CancellationToken ct) =>
+        Answer(await admin.GetUserAsync(userid, ct));
+
+    internal static async Task<IResult> GetUserFeaturesAsync(int userid, AdminService admin, CancellationToken ct) =>
+        Answer(await admin.GetEffectiveFeaturesAsync(userid, ct));
+
+    internal static async Task<IResult> QueryAuditAsync(HttpRequest request, IFeatureStore store, CancellationToken ct)
+    {
+        var (query, error) = ReadAuditQuery(request);
+        if (error is not null)
+        {
+            return Problem(error);
+        }
+
+        var rows = await store.ReadAsync(s => s.QueryAuditAsync(query!), ct);
+        long? next = rows.Count == query!.Limit ? rows[^1].Id : null;
+        return TypedResults.Ok(new AuditPageResponse(rows.Select(AdminService.ToResponse).ToArray(), next));
+    }
+
+    /// <summary>Every matching event as JSON lines, read and written page by page.</summary>
+    internal static async Task ExportAuditAsync(HttpContext context, IFeatureStore store, CancellationToken ct)
+    {
+        var (query, error) = ReadAuditQuery(context.Request, defaultLimit: MaxAuditPage);
+        if (error is not null)
+        {
+            await Problem(error).ExecuteAsync(context);
+            return;
+        }
+
+        context.Response.ContentType = "application/x-ndjson";
+        var page = query! with { Limit = MaxAuditPage };
+        while (true)
+        {
+            var rows = await store.ReadAsync(s => s.QueryAuditAsync(page), ct);
+            foreach (var row in rows)
+            {
+                await JsonSerializer.SerializeAsync(context.Response.Body, AdminService.ToResponse(row), AdminJsonContext.Default.AuditEventResponse, ct);
+                await context.Response.Body.WriteAsync("\n"u8.ToArray(), ct);
+            }
+
+            if (rows.Count < page.Limit)
+            {
+                return;
+            }
+
+            page = page with { AfterId = rows[^1].Id };
+        }
+    }
+
+    private static (AuditQuery? Query, AdminError? Error) ReadAuditQuery(HttpRequest request, int defaultLimit = 100)
+    {
+        var q = request.Query;
+        string? clientId = q["client_id"].FirstOrDefault() is { Length: > 0 } c ? c : null;
+
+        int? userId = null;
+        if (q["userid"].FirstOrDefault() is { Length: > 0 } u)
+        {
+            if (!int.TryParse(u, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
+            {
+                return (null, AdminError.Invalid("'userid' must be a positive whole number."));
+            }
+
+            userId = parsed;
+        }
+
+        long? since = null;
+        if (q["since"].FirstOrDefault() is { Length: > 0 } s)
+        {
+            if (!DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at))
+            {
+                return (null, AdminError.Invalid("'since' must be an ISO 8601 time, e.g. 2026-11-24T09:00:00Z."));
+            }
+
+            since = at.ToUnixTimeMilliseconds();
+        }
+
+        long after = 0;
+        if (q["after"].FirstOrDefault() is { Length: > 0 } a && !long.TryParse(a, NumberStyles.None, CultureInfo.InvariantCulture, out after))
+        {
+            return (null, AdminError.Invalid("'after' must be the id of an event (the next_after of the previous page)."));
+        }
+
+        var limit = defaultLimit;
+        if (q["limit"].FirstOrDefault() is { Length: > 0 } l
+            && (!int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit < 1 || limit > MaxAuditPage))
+        {
+            return (null, AdminError.Invalid($"'limit' must be a whole number from 1 to {MaxAuditPage}."));
+        }
+
+        return (new AuditQuery(clientId, userId, since, after, limit), null);
+    }
+
+    private static IResult Answer<T>((T? Value, AdminError? Error) outcome) =>
+        outcome.Error is not null ? Problem(outcome.Error) : TypedResults.Ok(outcome.Value);
+
+    internal static IResult Problem(AdminError error) =>
+        TypedResults.Problem(
+            detail: error.Detail,
+            statusCode: error.Status,
+            title: ReasonPhrase(error.Status),
+            extensions: new Dictionary<string, object?> { ["code"] = error.Code });
+
+    private static string ReasonPhrase(int status) => Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status);
+}
+
+/// <summary>Lets a request through only with <c>Authorization: Bearer &lt;admin key&gt;</c>.</summary>
+internal sealed class AdminKeyFilter(AdminKeys keys) : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var header = context.HttpContext.Request.Headers.Authorization.ToString();
+        const string Scheme = "Bearer ";
+        if (!header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase) || !keys.IsValid(header.AsSpan(Scheme.Length).Trim()))
+        {
+            context.HttpContext.Response.Headers.WWWAuthenticate = "Bearer";
+            return AdminEndpoints.Problem(new AdminError(StatusCodes.Status401Unauthorized, "unauthorized",
+                "Send the admin API key as 'Authorization: Bearer <key>'."));
+        }
+
+        return await next(context);
+    }
+}

@@ -1,0 +1,75 @@
+using System.Text.Json.Serialization;
+
+namespace DeviceFeatures.Server.Admin;
+
+// Request and response shapes of the admin API (snake_case on the wire).
+
+public sealed record CreatePartnerRequest(string? Name);
+
+public sealed record DeviceInput(string? MacAddress, int? Model, string? Market);
+
+public sealed record CreateUserRequest(string? ClientId, IReadOnlyList<DeviceInput>? Devices);
+
+public sealed record CreatedPartnerResponse(string ClientId, string ClientSecret, string Name);
+
+public sealed record SecretResponse(string ClientId, string ClientSecret);
+
+public sealed record PartnerResponse(string ClientId, string Name, string Status, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+public sealed record PartnerListResponse(IReadOnlyList<PartnerResponse> Partners);
+
+public sealed record CreatedUserResponse(int Userid);
+
+public sealed record DeviceResponse(string MacAddress, int Model, string ModelName, string Market, DateTimeOffset LinkedAt);
+
+public sealed record UserResponse(int Userid, string ClientId, DateTimeOffset CreatedAt, IReadOnlyList<DeviceResponse> Devices);
+
+public sealed record EntitlementResponse(string ClientId, string FeatureName, DateTimeOffset GrantedAt);
+
+public sealed record EntitlementListResponse(string ClientId, IReadOnlyList<EntitlementResponse> Entitlements);
+
+public sealed record EffectiveFeature(string FeatureName, bool Active, string Source, bool? Choice, bool DefaultOn, string? Restriction);
+
+public sealed record DeviceFeatureState(string MacAddress, int Model, string ModelName, string Market, IReadOnlyList<EffectiveFeature> Features);
+
+public sealed record RecordedChoice(int Model, string FeatureName, bool Active, DateTimeOffset UpdatedAt);
+
+public sealed record UserFeaturesResponse(
+    int Userid,
+    string ClientId,
+    IReadOnlyList<DeviceFeatureState> Devices,
+    IReadOnlyList<RecordedChoice> PendingChoices);
+
+public sealed record AuditEventResponse(
+    long Id,
+    DateTimeOffset OccurredAt,
+    string Kind,
+    string Actor,
+    string? ClientId,
+    int? Userid,
+    int? Model,
+    string? FeatureName,
+    bool? OldValue,
+    bool? NewValue,
+    string? RequestId,
+    string? Detail);
+
+public sealed record AuditPageResponse(IReadOnlyList<AuditEventResponse> Events, long? NextAfter);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(CreatePartnerRequest))]
+[JsonSerializable(typeof(CreateUserRequest))]
+[JsonSerializable(typeof(CreatedPartnerResponse))]
+[JsonSerializable(typeof(SecretResponse))]
+[JsonSerializable(typeof(PartnerResponse))]
+[JsonSerializable(typeof(PartnerListResponse))]
+[JsonSerializable(typeof(CreatedUserResponse))]
+[JsonSerializable(typeof(UserResponse))]
+[JsonSerializable(typeof(EntitlementResponse))]
+[JsonSerializable(typeof(EntitlementListResponse))]
+[JsonSerializable(typeof(UserFeaturesResponse))]
+[JsonSerializable(typeof(AuditEventResponse))]
+[JsonSerializable(typeof(AuditPageResponse))]
+[JsonSerializable(typeof(Microsoft.AspNetCore.Mvc.ProblemDetails))]
+[JsonSerializable(typeof(Microsoft.AspNetCore.Http.HttpValidationProblemDetails))]
+internal sealed partial class AdminJsonContext : JsonSerializerContext;

@@ -1,0 +1,360 @@
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+using DeviceFeatures.Server.Catalog;
+using DeviceFeatures.Server.Storage;
+
+namespace DeviceFeatures.Server.Admin;
+
+/// <summary>A refusal of the admin API: HTTP status, stable machine-readable code, and a sentence for people.</summary>
+public sealed record AdminError(int Status, string Code, string Detail)
+{
+    public static AdminError Invalid(string detail) => new(StatusCodes.Status400BadRequest, "invalid_request", detail);
+
+    public static AdminError PartnerNotFound(string clientId) =>
+        new(StatusCodes.Status404NotFound, "partner_not_found", $"No partner has client_id '{clientId}'.");
+
+    public static AdminError UserNotFound(int userId) =>
+        new(StatusCodes.Status404NotFound, "user_not_found", $"No user has userid {userId}.");
+
+    public static AdminError FeatureNotFound(string featureName) =>
+        new(StatusCodes.Status404NotFound, "feature_not_found", $"The catalog has no feature '{featureName}'.");
+}
+
+/// <summary>What operators do: partners, their users and devices, grants of gated features. Every change is audited.</summary>
+public sealed partial class AdminService(IFeatureStore store, CatalogProvider catalog, TimeProvider time)
+{
+    public const string Actor = "admin";
+    public const int MaxNameLength = 200;
+
+    public async Task<(CreatedPartnerResponse? Created, AdminError? Error)> CreatePartnerAsync(
+        string? name, string requestId, CancellationToken cancellationToken, string? clientId = null, string? clientSecret = null)
+    {
+        name = name?.Trim();
+        if (string.IsNullOrEmpty(name) || name.Length > MaxNameLength)
+        {
+            return (null, AdminError.Invalid($"'name' is required, at most {MaxNameLength} characters."));
+        }
+
+        var now = Now();
+        var partner = new PartnerRow
+        {
+            ClientId = clientId ?? NewToken(),
+            Name = name,
+            ClientSecret = clientSecret ?? NewToken(),
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        await store.WriteAsync(async s =>
+        {
+            await s.InsertPartnerAsync(partner);
+            await s.AppendAuditAsync(Event(AuditKinds.PartnerCreated, partner.ClientId, requestId, now, detail: name));
+            return 0;
+        }, cancellationToken);
+        return (new CreatedPartnerResponse(partner.ClientId, partner.ClientSecret, partner.Name), null);
+    }
+
+    public async Task<IReadOnlyList<PartnerResponse>> ListPartnersAsync(CancellationToken cancellationToken) =>
+        (await store.ReadAsync(s => s.ListPartnersAsync(), cancellationToken)).Select(ToResponse).ToArray();
+
+    public async Task<(PartnerResponse? Partner, AdminError? Error)> GetPartnerAsync(string clientId, CancellationToken cancellationToken)
+    {
+        var partner = await store.ReadAsync(s => s.FindPartnerAsync(clientId), cancellationToken);
+        return partner is null ? (null, AdminError.PartnerNotFound(clientId)) : (ToResponse(partner), null);
+    }
+
+    public async Task<(SecretResponse? Secret, AdminError? Error)> RotateSecretAsync(string clientId, string requestId, CancellationToken cancellationToken)
+    {
+        var secret = NewToken();
+        var now = Now();
+        var updated = await store.WriteAsync(async s =>
+        {
+            if (await s.SetPartnerSecretAsync(clientId, secret, now) == 0)
+            {
+                return false;
+            }
+
+            await s.AppendAuditAsync(Event(AuditKinds.PartnerSecretRotated, clientId, requestId, now));
+            return true;
+        }, cancellationToken);
+        return updated ? (new SecretResponse(clientId, secret), null) : (null, AdminError.PartnerNotFound(clientId));
+    }
+
+    public async Task<(PartnerResponse? Partner, AdminError? Error)> SetSuspendedAsync(
+        string clientId, bool suspended, string requestId, CancellationToken cancellationToken)
+    {
+        var now = Now();
+        var partner = await store.WriteAsync(async s =>
+        {
+            if (await s.SetPartnerSuspendedAsync(clientId, suspended, now) == 1)
+            {
+                await s.AppendAuditAsync(Event(suspended ? AuditKinds.PartnerSuspended : AuditKinds.PartnerResumed, clientId, requestId, now));
+            }
+
+            return await s.FindPartnerAsync(clientId);
+        }, cancellationToken);
+        return partner is null ? (null, AdminError.PartnerNotFound(clientId)) : (ToResponse(partner), null);
+    }
+
+    public async Task<(CreatedUserResponse? Created, AdminError? Error)> CreateUserAsync(
+        CreateUserRequest request, string requestId, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(request.ClientId))
+        {
+            return (null, AdminError.Invalid("'client_id' is required."));
+        }
+
+        var devices = new List<DeviceRow>();
+        foreach (var (input, index) in (request.Devices ?? []).Select((d, i) => (d, i)))
+        {
+            var (device, error) = ValidateDevice(input, $"devices[{index}]");
+            if (error is not null)
+            {
+                return (null, error);
+            }
+
+            if (devices.Any(d => d.MacAddress == device!.MacAddress))
+            {
+                return (null, AdminError.Invalid($"devices[{index}].mac_address {device!.MacAddress} is listed twice."));
+            }
+
+            devices.Add(device!);
+        }
+
+        var now = Now();
+        return await store.WriteAsync<(CreatedUserResponse?, AdminError?)>(async s =>
+        {
+            if (await s.FindPartnerAsync(request.ClientId) is null)
+            {
+                return (null, AdminError.PartnerNotFound(request.ClientId));
+            }
+
+            foreach (var device in devices)
+            {
+                if (await s.FindDeviceOwnerAsync(device.MacAddress) is not null)
+                {
+                    return (null, new AdminError(StatusCodes.Status409Conflict, "mac_address_linked",
+                        $"The device {device.MacAddress} is already linked to a user; a device links to one user only."));
+                }
+            }
+
+            var userId = await s.InsertUserAsync(request.ClientId, now);
+            foreach (var device in devices)
+            {
+                device.UserId = userId;
+                device.LinkedAt = now;
+                await s.InsertDeviceAsync(device);
+            }
+
+            var detail = devices.Count == 0 ? "no devices" : string.Join(", ", devices.Select(d => $"{d.MacAddress} model {d.Model} {d.Market}"));
+            await s.AppendAuditAsync(Event(AuditKinds.UserCreated, request.ClientId, requestId, now, userId: userId, detail: detail));
+            return (new CreatedUserResponse(userId), null);
+        }, cancellationToken);
+    }
+
+    public async Task<(UserResponse? User, AdminError? Error)> GetUserAsync(int userId, CancellationToken cancellationToken)
+    {
+        var (user, devices) = await store.ReadAsync(async s => (await s.FindUserAsync(userId), await s.ListDevicesAsync(userId)), cancellationToken);
+        if (user is null)
+        {
+            return (null, AdminError.UserNotFound(userId));
+        }
+
+        return (new UserResponse(user.UserId, user.ClientId, At(user.CreatedAt), devices.Select(ToResponse).ToArray()), null);
+    }
+
+    public async Task<(EntitlementResponse? Entitlement, AdminError? Error)> GrantAsync(
+        string clientId, string featureName, string requestId, CancellationToken cancellationToken)
+    {
+        if (CheckGated(featureName) is { } invalid)
+        {
+            return (null, invalid);
+        }
+
+        var now = Now();
+        return await store.WriteAsync<(EntitlementResponse?, AdminError?)>(async s =>
+        {
+            if (await s.FindPartnerAsync(clientId) is null)
+            {
+                return (null, AdminError.PartnerNotFound(clientId));
+            }
+
+            if (await s.GrantEntitlementAsync(clientId, featureName, now) == 1)
+            {
+                await s.AppendAuditAsync(Event(AuditKinds.EntitlementGranted, clientId, requestId, now, featureName: featureName, newValue: true));
+            }
+
+            var granted = (await s.ListEntitlementsAsync(clientId)).First(e => e.FeatureName == featureName);
+            return (new EntitlementResponse(clientId, featureName, At(granted.GrantedAt)), null);
+        }, cancellationToken);
+    }
+
+    public async Task<AdminError?> RevokeAsync(string clientId, string featureName, string requestId, CancellationToken cancellationToken)
+    {
+        if (CheckGated(featureName) is { } invalid)
+        {
+            return invalid;
+        }
+
+        var now = Now();
+        return await store.WriteAsync(async s =>
+        {
+            if (await s.FindPartnerAsync(clientId) is null)
+            {
+                return AdminError.PartnerNotFound(clientId);
+            }
+
+            if (await s.RevokeEntitlementAsync(clientId, featureName) == 1)
+            {
+                await s.AppendAuditAsync(Event(AuditKinds.EntitlementRevoked, clientId, requestId, now, featureName: featureName, oldValue: true, newValue: false));
+            }
+
+            return null;
+        }, cancellationToken);
+    }
+
+    public async Task<(EntitlementListResponse? List, AdminError? Error)> ListEntitlementsAsync(string clientId, CancellationToken cancellationToken)
+    {
+        var (partner, rows) = await store.ReadAsync(async s => (await s.FindPartnerAsync(clientId), await s.ListEntitlementsAsync(clientId)), cancellationToken);
+        if (partner is null)
+        {
+            return (null, AdminError.PartnerNotFound(clientId));
+        }
+
+        return (new EntitlementListResponse(clientId, rows.Select(r => new EntitlementResponse(clientId, r.FeatureName, At(r.GrantedAt))).ToArray()), null);
+    }
+
+    /// <summary>
+    /// The state each linked device runs with: the catalog default, overlaid by the recorded choice, then the market
+    /// and grant rules (a feature outside its market, or gated without a grant, is off whatever was chosen).
+    /// </summary>
+    public async Task<(UserFeaturesResponse? State, AdminError? Error)> GetEffectiveFeaturesAsync(int userId, CancellationToken cancellationToken)
+    {
+        var snapshot = await store.ReadAsync(async s =>
+        {
+            var user = await s.FindUserAsync(userId);
+            return user is null
+                ? default
+                : (User: user, Devices: await s.ListDevicesAsync(userId), Choices: await s.ListChoicesAsync(userId, null),
+                    Grants: await s.ListEntitlementsAsync(user.ClientId));
+        }, cancellationToken);
+        if (snapshot.User is null)
+        {
+            return (null, AdminError.UserNotFound(userId));
+        }
+
+        var current = catalog.Current;
+        var choices = snapshot.Choices.ToDictionary(c => (c.Model, c.FeatureName));
+        var granted = snapshot.Grants.Select(g => g.FeatureName).ToHashSet(StringComparer.Ordinal);
+        var devices = snapshot.Devices.Select(device =>
+        {
+            var features = current.FeaturesOf(device.Model).Select(feature =>
+            {
+                bool? choice = choices.TryGetValue((device.Model, feature.Name), out var c) ? c.Active : null;
+                var restriction = !feature.IsAvailableIn(device.Market)
+                    ? $"available on {string.Join("/", feature.Markets)} devices only"
+                    : feature.Gated && !granted.Contains(feature.Name) ? "gated feature not granted to the partner" : null;
+                var active = restriction is null && (choice ?? feature.DefaultOn);
+                return new EffectiveFeature(feature.Name, active, choice is null ? "default" : "choice", choice, feature.DefaultOn, restriction);
+            }).ToArray();
+            return new DeviceFeatureState(device.MacAddress, device.Model, ModelName(device.Model), device.Market, features);
+        }).ToArray();
+
+        var linkedModels = snapshot.Devices.Select(d => d.Model).ToHashSet();
+        var pending = snapshot.Choices.Where(c => !linkedModels.Contains(c.Model))
+            .Select(c => new RecordedChoice(c.Model, c.FeatureName, c.Active, At(c.UpdatedAt))).ToArray();
+        return (new UserFeaturesResponse(userId, snapshot.User.ClientId, devices, pending), null);
+    }
+
+    public static AuditEventResponse ToResponse(AuditRow e) =>
+        new(e.Id, At(e.OccurredAt), e.Kind, e.Actor, e.ClientId, e.UserId, e.Model, e.FeatureName, e.OldValue, e.NewValue, e.RequestId, e.Detail);
+
+    private (DeviceRow? Device, AdminError? Error) ValidateDevice(DeviceInput? input, string path)
+    {
+        if (input is null)
+        {
+            return (null, AdminError.Invalid($"{path} is null."));
+        }
+
+        var mac = NormalizeMac(input.MacAddress);
+        if (mac is null)
+        {
+            return (null, AdminError.Invalid($"{path}.mac_address must be six hexadecimal byte pairs, e.g. 00:24:e4:12:34:56."));
+        }
+
+        if (input.Model is not { } model || !catalog.Current.TryGetModel(model, out _))
+        {
+            return (null, AdminError.Invalid($"{path}.model must be a known Withings model id, e.g. 17 for Body Pro 2."));
+        }
+
+        var market = input.Market?.Trim().ToUpperInvariant();
+        if (market is null || !MarketPattern().IsMatch(market))
+        {
+            return (null, AdminError.Invalid($"{path}.market must be a region code of 2 or 3 letters, e.g. EU or US."));
+        }
+
+        return (new DeviceRow { MacAddress = mac, Model = model, Market = market }, null);
+    }
+
+    internal static string? NormalizeMac(string? input)
+    {
+        if (input is null)
+        {
+            return null;
+        }
+
+        var hex = input.Replace(":", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal).Trim();
+        if (hex.Length != 12 || !hex.All(char.IsAsciiHexDigit))
+        {
+            return null;
+        }
+
+        hex = hex.ToLowerInvariant();
+        return string.Join(':', Enumerable.Range(0, 6).Select(i => hex.Substring(i * 2, 2)));
+    }
+
+    private AdminError? CheckGated(string featureName)
+    {
+        if (!catalog.Current.TryGetFeature(featureName, out var feature))
+        {
+            return AdminError.FeatureNotFound(featureName);
+        }
+
+        return feature.Gated
+            ? null
+            : AdminError.Invalid($"{featureName} is not a gated feature: every partner may switch it without a grant.");
+    }
+
+    private string ModelName(int model) => catalog.Current.TryGetModel(model, out var info) ? info.Name : $"model {model}";
+
+    private DeviceResponse ToResponse(DeviceRow d) => new(d.MacAddress, d.Model, ModelName(d.Model), d.Market, At(d.LinkedAt));
+
+    private static PartnerResponse ToResponse(PartnerRow p) =>
+        new(p.ClientId, p.Name, p.Suspended ? "suspended" : "active", At(p.CreatedAt), At(p.UpdatedAt));
+
+    private static AuditRow Event(
+        string kind, string clientId, string requestId, long now,
+        int? userId = null, string? featureName = null, bool? oldValue = null, bool? newValue = null, string? detail = null) =>
+        new()
+        {
+            OccurredAt = now,
+            Kind = kind,
+            Actor = Actor,
+            ClientId = clientId,
+            UserId = userId,
+            FeatureName = featureName,
+            OldValue = oldValue,
+            NewValue = newValue,
+            RequestId = requestId,
+            Detail = detail,
+        };
+
+    private long Now() => time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private static DateTimeOffset At(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
+
+    // Withings client ids and secrets are 64 lowercase hex characters.
+    private static string NewToken() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+
+    [GeneratedRegex("^[A-Z]{2,3}$")]
+    private static partial Regex MarketPattern();
+}

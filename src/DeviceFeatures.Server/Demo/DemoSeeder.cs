@@ -1,0 +1,93 @@
+using System.Globalization;
+using DeviceFeatures.Server.Admin;
+using DeviceFeatures.Server.Storage;
+using Microsoft.Extensions.Options;
+
+namespace DeviceFeatures.Server.Demo;
+
+/// <summary>Section <c>Demo</c>: a partner and a user for a first try, on by default only in Development.</summary>
+public sealed class DemoOptions
+{
+    public const string SectionName = "Demo";
+
+    public bool Enabled { get; set; }
+
+    public string ClientId { get; set; } = "demo-partner";
+
+    public string ClientSecret { get; set; } = "demo-secret";
+}
+
+/// <summary>
+/// On an empty database, creates a demo partner and a user with an EU Body Pro 2 and a BPM Pro 2, then prints the
+/// credentials and a copy-paste example that signs and sends a real <c>enablefeature</c>.
+/// </summary>
+public sealed class DemoSeeder(
+    IOptions<DemoOptions> options,
+    IFeatureStore store,
+    AdminService admin,
+    IConfiguration configuration,
+    TextWriter console)
+{
+    internal const string UserSetting = "demo_userid";
+
+    public async Task SeedAsync(CancellationToken cancellationToken)
+    {
+        var demo = options.Value;
+        if (!demo.Enabled)
+        {
+            return;
+        }
+
+        if (await store.ReadAsync(s => s.CountPartnersAsync(), cancellationToken) == 0)
+        {
+            await admin.CreatePartnerAsync("Demo partner", "demo-seed", cancellationToken, demo.ClientId, demo.ClientSecret);
+            var (user, _) = await admin.CreateUserAsync(
+                new CreateUserRequest(demo.ClientId,
+                [
+                    new DeviceInput("00:24:e4:de:00:17", 17, "EU"),
+                    new DeviceInput("00:24:e4:de:00:47", 47, "EU"),
+                ]),
+                "demo-seed",
+                cancellationToken);
+            await store.WriteAsync(s => s.AddSettingAsync(UserSetting, user!.Userid.ToString(CultureInfo.InvariantCulture)), cancellationToken);
+        }
+
+        var userId = await store.ReadAsync(s => s.GetSettingAsync(UserSetting), cancellationToken);
+        var partner = await store.ReadAsync(s => s.FindPartnerAsync(demo.ClientId), cancellationToken);
+        if (userId is null || partner is null || partner.ClientSecret != demo.ClientSecret)
+        {
+            return;
+        }
+
+        var url = (configuration["urls"] ?? "http://127.0.0.1:5080").Split(';')[0].TrimEnd('/');
+        await console.WriteLineAsync(Walkthrough(url, demo.ClientId, demo.ClientSecret, userId));
+    }
+
+    internal static string Walkthrough(string url, string clientId, string secret, string userId) => $$"""
+
+        Demo partner (Development only)
+          client_id:     {{clientId}}
+          client_secret: {{secret}}
+          userid:        {{userId}}  (an EU Body Pro 2, model 17, and a BPM Pro 2, model 47)
+
+        Enable eyes-closed mode on the Body Pro 2, signed like Withings requests:
+          URL={{url}} CLIENT_ID={{clientId}} SECRET={{secret}}
+          TS=$(date +%s)
+          SIG=$(printf 'getnonce,%s,%s' "$CLIENT_ID" "$TS" | openssl dgst -sha256 -hmac "$SECRET" | awk '{print $NF}')
+          NONCE=$(curl -s "$URL/v2/signature" -d action=getnonce -d client_id=$CLIENT_ID -d timestamp=$TS -d signature=$SIG | sed -E 's/.*"nonce":"([0-9a-f]+)".*/\1/')
+          SIG=$(printf 'enablefeature,%s,%s' "$CLIENT_ID" "$NONCE" | openssl dgst -sha256 -hmac "$SECRET" | awk '{print $NF}')
+          curl -s "$URL/v2/device" -d action=enablefeature -d client_id=$CLIENT_ID -d nonce=$NONCE -d signature=$SIG \
+               -d feature_name=feature_eyes_closed_mode -d userid={{userId}} -d model=17
+
+        """;
+}
+
+public static class DemoServiceCollectionExtensions
+{
+    public static IServiceCollection AddDemo(this IServiceCollection services)
+    {
+        services.AddOptions<DemoOptions>().BindConfiguration(DemoOptions.SectionName);
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<DemoSeeder>(sp, Console.Out));
+        return services;
+    }
+}

@@ -1,0 +1,102 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+
+namespace DeviceFeatures.Server.Signature;
+
+/// <summary>
+/// Issues nonces that authenticate themselves, so that issuing one writes nothing: only its use is recorded.
+/// A nonce is 20 bytes written as 40 hex characters:
+/// <c>issued_at (4, Unix seconds) | random (6) | server tag (5) | client tag (5)</c>, where the server tag is an
+/// HMAC over the first 10 bytes under the server key and the client tag an HMAC over them and the client id.
+/// The server tag tells "not ours" apart from "issued to another client".
+/// </summary>
+public sealed class NonceService(IOptions<SignatureOptions> options, TimeProvider time)
+{
+    public const int ByteLength = 20;
+    public const int HexLength = 40;
+    private const int BodyLength = 10;
+    private const int TagLength = 5;
+
+    private byte[]? _key;
+
+    public TimeSpan Lifetime { get; } = TimeSpan.FromSeconds(options.Value.NonceLifetimeSeconds);
+
+    /// <summary>Set once at start from the shared database, so that every instance issues and accepts the same nonces.</summary>
+    public void UseKey(byte[] key) => _key = key;
+
+    public string Issue(string clientId)
+    {
+        Span<byte> nonce = stackalloc byte[ByteLength];
+        BinaryPrimitives.WriteUInt32BigEndian(nonce, (uint)time.GetUtcNow().ToUnixTimeSeconds());
+        RandomNumberGenerator.Fill(nonce[4..BodyLength]);
+        WriteTags(nonce, clientId);
+        return Convert.ToHexStringLower(nonce);
+    }
+
+    public NonceCheck Check(string nonceHex, string clientId)
+    {
+        Span<byte> nonce = stackalloc byte[ByteLength];
+        if (nonceHex.Length != HexLength
+            || Convert.FromHexString(nonceHex, nonce, out _, out var written) != System.Buffers.OperationStatus.Done
+            || written != ByteLength)
+        {
+            return new NonceCheck(NonceVerdict.Unknown, default, null);
+        }
+
+        Span<byte> expected = stackalloc byte[ByteLength];
+        nonce.CopyTo(expected);
+        WriteTags(expected, clientId);
+        if (!CryptographicOperations.FixedTimeEquals(nonce[BodyLength..(BodyLength + TagLength)], expected[BodyLength..(BodyLength + TagLength)]))
+        {
+            return new NonceCheck(NonceVerdict.Unknown, default, null);
+        }
+
+        var issuedAt = DateTimeOffset.FromUnixTimeSeconds(BinaryPrimitives.ReadUInt32BigEndian(nonce));
+        var expiresAt = issuedAt + Lifetime;
+        if (!CryptographicOperations.FixedTimeEquals(nonce[(BodyLength + TagLength)..], expected[(BodyLength + TagLength)..]))
+        {
+            return new NonceCheck(NonceVerdict.OtherClient, expiresAt, null);
+        }
+
+        var now = time.GetUtcNow();
+        if (now >= expiresAt)
+        {
+            return new NonceCheck(NonceVerdict.Expired, expiresAt, null);
+        }
+
+        return new NonceCheck(NonceVerdict.Valid, expiresAt, nonce.ToArray());
+    }
+
+    private void WriteTags(Span<byte> nonce, string clientId)
+    {
+        var key = _key ?? throw new InvalidOperationException("The nonce key has not been loaded yet.");
+        Span<byte> mac = stackalloc byte[32];
+
+        Span<byte> serverInput = stackalloc byte[BodyLength + 1];
+        serverInput[0] = (byte)'S';
+        nonce[..BodyLength].CopyTo(serverInput[1..]);
+        HMACSHA256.HashData(key, serverInput, mac);
+        mac[..TagLength].CopyTo(nonce[BodyLength..]);
+
+        var clientBytes = Encoding.UTF8.GetByteCount(clientId);
+        var clientInput = clientBytes <= 256 ? stackalloc byte[BodyLength + 1 + 256] : new byte[BodyLength + 1 + clientBytes];
+        clientInput[0] = (byte)'C';
+        nonce[..BodyLength].CopyTo(clientInput[1..]);
+        var length = 1 + BodyLength + Encoding.UTF8.GetBytes(clientId, clientInput[(1 + BodyLength)..]);
+        HMACSHA256.HashData(key, clientInput[..length], mac);
+        mac[..TagLength].CopyTo(nonce[(BodyLength + TagLength)..]);
+    }
+}
+
+public enum NonceVerdict
+{
+    Valid,
+    Unknown,
+    OtherClient,
+    Expired,
+}
+
+/// <summary>The verdict on a nonce; <see cref="Bytes"/> is the value to record as used when it is valid.</summary>
+public readonly record struct NonceCheck(NonceVerdict Verdict, DateTimeOffset ExpiresAt, byte[]? Bytes);

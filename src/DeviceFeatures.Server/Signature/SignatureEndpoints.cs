@@ -1,0 +1,92 @@
+using System.Globalization;
+using DeviceFeatures.Protocol.Parameters;
+using DeviceFeatures.Protocol.Signing;
+using DeviceFeatures.Server.Storage;
+using DeviceFeatures.Server.Wire;
+using Microsoft.Extensions.Options;
+
+namespace DeviceFeatures.Server.Signature;
+
+public static class SignatureEndpoints
+{
+    public static IServiceCollection AddSignature(this IServiceCollection services)
+    {
+        services.AddOptions<SignatureOptions>().BindConfiguration(SignatureOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<NonceService>();
+        services.AddSingleton<SignedRequestAuthenticator>();
+        services.AddHostedService<NonceJanitor>();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapSignatureEndpoints(this IEndpointRouteBuilder app)
+    {
+        // Any method: Withings clients use POST, and some send getnonce as a GET with query parameters.
+        app.Map("/v2/signature", GetNonceAsync).WithName("signature").WithTags("wire");
+        return app;
+    }
+
+    internal static async Task<IResult> GetNonceAsync(
+        HttpContext context,
+        WireRequestReader reader,
+        IFeatureStore store,
+        NonceService nonces,
+        IOptions<SignatureOptions> options,
+        TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        var parameters = await reader.ReadAsync(context.Request, cancellationToken);
+        if (parameters.Problem is { } problem)
+        {
+            return Refusals.Unreadable(problem);
+        }
+
+        if (!SignedRequestAuthenticator.TryGetRequired(parameters, WireParameterNames.Action, out var action, out var refusal))
+        {
+            return refusal!;
+        }
+
+        if (action != WireActions.GetNonce)
+        {
+            return Refusals.UnknownAction("signature", action);
+        }
+
+        if (!SignedRequestAuthenticator.TryGetRequired(parameters, WireParameterNames.ClientId, out var clientId, out refusal)
+            || !SignedRequestAuthenticator.TryGetRequired(parameters, WireParameterNames.Timestamp, out var timestampText, out refusal)
+            || !SignedRequestAuthenticator.TryGetRequired(parameters, WireParameterNames.Signature, out var signature, out refusal))
+        {
+            return refusal!;
+        }
+
+        if (!long.TryParse(timestampText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var timestamp))
+        {
+            return Refusals.InvalidParameter(WireParameterNames.Timestamp, "must be a Unix time in whole seconds");
+        }
+
+        var partner = await store.ReadAsync(s => s.FindPartnerAsync(clientId), cancellationToken);
+        if (partner is null)
+        {
+            return Refusals.UnknownClient();
+        }
+
+        // The signature covers the timestamp exactly as sent.
+        if (!WithingsSignature.Verify(partner.ClientSecret, WireActions.GetNonce, clientId, timestampText, signature))
+        {
+            return Refusals.InvalidSignature($"getnonce,{WireParameterNames.ClientId},{WireParameterNames.Timestamp}");
+        }
+
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        var tolerance = options.Value.TimestampToleranceSeconds;
+        if (timestamp < now - tolerance || timestamp > now + tolerance)
+        {
+            return Refusals.TimestampOutOfWindow(timestamp, now, tolerance);
+        }
+
+        if (partner.Suspended)
+        {
+            return Refusals.PartnerSuspended();
+        }
+
+        var nonce = nonces.Issue(clientId);
+        return WireResult.Ok(w => w.WriteString("nonce"u8, nonce));
+    }
+}

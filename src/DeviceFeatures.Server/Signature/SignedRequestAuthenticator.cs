@@ -1,0 +1,58 @@
+using DeviceFeatures.Protocol.Parameters;
+using DeviceFeatures.Protocol.Signing;
+using DeviceFeatures.Server.Storage;
+using DeviceFeatures.Server.Wire;
+
+namespace DeviceFeatures.Server.Signature;
+
+/// <summary>A signed call whose client, signature and nonce check out; the nonce is not yet recorded as used.</summary>
+public sealed record SignedCall(PartnerRow Partner, byte[] Nonce, DateTimeOffset NonceExpiresAt);
+
+/// <summary>
+/// Checks the signed part of a call: client, signature, then nonce. The signature is checked before the nonce is
+/// looked at, so that a request with a bad signature can never spend somebody's nonce.
+/// </summary>
+public sealed class SignedRequestAuthenticator(IFeatureStore store, NonceService nonces)
+{
+    public async Task<(SignedCall? Call, WireResult? Refusal)> AuthenticateAsync(WireParameters parameters, string action, CancellationToken cancellationToken)
+    {
+        if (!TryGetRequired(parameters, WireParameterNames.ClientId, out var clientId, out var refusal)
+            || !TryGetRequired(parameters, WireParameterNames.Nonce, out var nonce, out refusal)
+            || !TryGetRequired(parameters, WireParameterNames.Signature, out var signature, out refusal))
+        {
+            return (null, refusal);
+        }
+
+        var partner = await store.ReadAsync(s => s.FindPartnerAsync(clientId), cancellationToken).ConfigureAwait(false);
+        if (partner is null)
+        {
+            return (null, Refusals.UnknownClient());
+        }
+
+        if (!WithingsSignature.Verify(partner.ClientSecret, action, clientId, nonce, signature))
+        {
+            return (null, Refusals.InvalidSignature($"{WireParameterNames.Action},{WireParameterNames.ClientId},{WireParameterNames.Nonce}"));
+        }
+
+        var check = nonces.Check(nonce, clientId);
+        return check.Verdict switch
+        {
+            NonceVerdict.Valid => (new SignedCall(partner, check.Bytes!, check.ExpiresAt), null),
+            NonceVerdict.OtherClient => (null, Refusals.OtherClientsNonce()),
+            NonceVerdict.Expired => (null, Refusals.ExpiredNonce(check.ExpiresAt)),
+            _ => (null, Refusals.UnknownNonce()),
+        };
+    }
+
+    public static bool TryGetRequired(WireParameters parameters, string name, out string value, out WireResult? refusal)
+    {
+        if (!parameters.TryGet(name, out value) || value.Length == 0)
+        {
+            refusal = Refusals.MissingParameter(name);
+            return false;
+        }
+
+        refusal = null;
+        return true;
+    }
+}

@@ -1,0 +1,20 @@
+namespace DeviceFeatures.Server.Storage;
+
+/// <summary>
+/// The server's durable state. Every change goes through <see cref="WriteAsync{T}"/>: one transaction, committed
+/// before the method returns, so that an answer is only sent for a change that is on disk.
+/// </summary>
+public interface IFeatureStore
+{
+    /// <summary>Creates the database if needed and applies the schema migrations it lacks.</summary>
+    Task MigrateAsync(CancellationToken cancellationToken);
+
+    /// <summary>Runs <paramref name="work"/> in one write transaction and commits it unless it throws.</summary>
+    Task<T> WriteAsync<T>(Func<StoreSession, Task<T>> work, CancellationToken cancellationToken);
+
+    /// <summary>Runs <paramref name="work"/> on a read-only view of committed state.</summary>
+    Task<T> ReadAsync<T>(Func<StoreSession, Task<T>> work, CancellationToken cancellationToken);
+
+    /// <summary>Whether <paramref name="exception"/> means the database is busy or unreachable rather than a bug.</summary>
+    bool IsUnavailable(Exception exception);
+}

@@ -1,0 +1,173 @@
+using System.Data.Common;
+using Dapper;
+
+namespace DeviceFeatures.Server.Storage;
+
+/// <summary>
+/// The SQL the server runs, on one connection and (for writes) one transaction. The statements are plain SQL that
+/// SQLite and PostgreSQL both accept; what differs between providers lives in the store classes.
+/// </summary>
+public sealed class StoreSession(DbConnection connection, DbTransaction? transaction, CancellationToken cancellationToken)
+{
+    static StoreSession() => DefaultTypeMap.MatchNamesWithUnderscores = true;
+
+    private CommandDefinition Command(string sql, object? parameters = null) =>
+        new(sql, parameters, transaction, cancellationToken: cancellationToken);
+
+    // --- keys and settings
+
+    public async Task<byte[]> GetOrAddServerKeyAsync(string name, byte[] candidate, long now)
+    {
+        await connection.ExecuteAsync(Command(
+            "INSERT INTO server_keys (name, key_material, created_at) VALUES (@name, @candidate, @now) ON CONFLICT (name) DO NOTHING",
+            new { name, candidate, now })).ConfigureAwait(false);
+        return await connection.QuerySingleAsync<byte[]>(Command(
+            "SELECT key_material FROM server_keys WHERE name = @name", new { name })).ConfigureAwait(false);
+    }
+
+    public Task<string?> GetSettingAsync(string name) =>
+        connection.QuerySingleOrDefaultAsync<string?>(Command("SELECT value FROM settings WHERE name = @name", new { name }));
+
+    public Task<int> AddSettingAsync(string name, string value) =>
+        connection.ExecuteAsync(Command(
+            "INSERT INTO settings (name, value) VALUES (@name, @value) ON CONFLICT (name) DO NOTHING", new { name, value }));
+
+    // --- nonces
+
+    /// <summary>Records the use of a nonce; <see langword="false"/> when it was already used.</summary>
+    public async Task<bool> TryUseNonceAsync(byte[] nonce, string clientId, long expiresAt)
+    {
+        var inserted = await connection.ExecuteAsync(Command(
+            "INSERT INTO used_nonces (nonce, client_id, expires_at) VALUES (@nonce, @clientId, @expiresAt) ON CONFLICT (nonce) DO NOTHING",
+            new { nonce, clientId, expiresAt })).ConfigureAwait(false);
+        return inserted == 1;
+    }
+
+    public Task<int> DeleteExpiredNoncesAsync(long now) =>
+        connection.ExecuteAsync(Command("DELETE FROM used_nonces WHERE expires_at < @now", new { now }));
+
+    // --- partners
+
+    public Task<PartnerRow?> FindPartnerAsync(string clientId) =>
+        connection.QuerySingleOrDefaultAsync<PartnerRow>(Command(
+            "SELECT client_id, name, client_secret, suspended, created_at, updated_at FROM partners WHERE client_id = @clientId",
+            new { clientId }));
+
+    public async Task<IReadOnlyList<PartnerRow>> ListPartnersAsync() =>
+        (await connection.QueryAsync<PartnerRow>(Command(
+            "SELECT client_id, name, client_secret, suspended, created_at, updated_at FROM partners ORDER BY created_at, client_id"))
+            .ConfigureAwait(false)).AsList();
+
+    public Task<int> CountPartnersAsync() =>
+        connection.ExecuteScalarAsync<int>(Command("SELECT COUNT(*) FROM partners"));
+
+    public Task InsertPartnerAsync(PartnerRow partner) =>
+        connection.ExecuteAsync(Command(
+            "INSERT INTO partners (client_id, name, client_secret, suspended, created_at, updated_at) VALUES (@ClientId, @Name, @ClientSecret, @Suspended, @CreatedAt, @UpdatedAt)",
+            partner));
+
+    public Task<int> SetPartnerSecretAsync(string clientId, string clientSecret, long now) =>
+        connection.ExecuteAsync(Command(
+            "UPDATE partners SET client_secret = @clientSecret, updated_at = @now WHERE client_id = @clientId",
+            new { clientId, clientSecret, now }));
+
+    public Task<int> SetPartnerSuspendedAsync(string clientId, bool suspended, long now) =>
+        connection.ExecuteAsync(Command(
+            "UPDATE partners SET suspended = @suspended, updated_at = @now WHERE client_id = @clientId AND suspended <> @suspended",
+            new { clientId, suspended, now }));
+
+    // --- entitlements
+
+    public async Task<bool> HasEntitlementAsync(string clientId, string featureName) =>
+        await connection.ExecuteScalarAsync<int>(Command(
+            "SELECT COUNT(*) FROM entitlements WHERE client_id = @clientId AND feature_name = @featureName",
+            new { clientId, featureName })).ConfigureAwait(false) > 0;
+
+    public async Task<IReadOnlyList<EntitlementRow>> ListEntitlementsAsync(string clientId) =>
+        (await connection.QueryAsync<EntitlementRow>(Command(
+            "SELECT feature_name, granted_at FROM entitlements WHERE client_id = @clientId ORDER BY feature_name",
+            new { clientId })).ConfigureAwait(false)).AsList();
+
+    public Task<int> GrantEntitlementAsync(string clientId, string featureName, long now) =>
+        connection.ExecuteAsync(Command(
+            "INSERT INTO entitlements (client_id, feature_name, granted_at) VALUES (@clientId, @featureName, @now) ON CONFLICT (client_id, feature_name) DO NOTHING",
+            new { clientId, featureName, now }));
+
+    public Task<int> RevokeEntitlementAsync(string clientId, string featureName) =>
+        connection.ExecuteAsync(Command(
+            "DELETE FROM entitlements WHERE client_id = @clientId AND feature_name = @featureName",
+            new { clientId, featureName }));
+
+    // --- users and devices
+
+    public Task<UserRow?> FindUserAsync(int userId) =>
+        connection.QuerySingleOrDefaultAsync<UserRow>(Command(
+            "SELECT userid AS user_id, client_id, created_at FROM users WHERE userid = @userId", new { userId }));
+
+    public Task<int> InsertUserAsync(string clientId, long now) =>
+        connection.QuerySingleAsync<int>(Command(
+            "INSERT INTO users (client_id, created_at) VALUES (@clientId, @now) RETURNING userid", new { clientId, now }));
+
+    public Task<int?> FindDeviceOwnerAsync(string macAddress) =>
+        connection.QuerySingleOrDefaultAsync<int?>(Command(
+            "SELECT userid FROM devices WHERE mac_address = @macAddress", new { macAddress }));
+
+    public Task InsertDeviceAsync(DeviceRow device) =>
+        connection.ExecuteAsync(Command(
+            "INSERT INTO devices (mac_address, userid, model, market, linked_at) VALUES (@MacAddress, @UserId, @Model, @Market, @LinkedAt)",
+            device));
+
+    public async Task<IReadOnlyList<DeviceRow>> ListDevicesAsync(int userId) =>
+        (await connection.QueryAsync<DeviceRow>(Command(
+            "SELECT mac_address, userid AS user_id, model, market, linked_at FROM devices WHERE userid = @userId ORDER BY linked_at, mac_address",
+            new { userId })).ConfigureAwait(false)).AsList();
+
+    public async Task<IReadOnlyList<string>> ListMarketsAsync(int userId, int model) =>
+        (await connection.QueryAsync<string>(Command(
+            "SELECT DISTINCT market FROM devices WHERE userid = @userId AND model = @model ORDER BY market",
+            new { userId, model })).ConfigureAwait(false)).AsList();
+
+    // --- choices
+
+    public Task<bool?> FindChoiceAsync(int userId, int model, string featureName) =>
+        connection.QuerySingleOrDefaultAsync<bool?>(Command(
+            "SELECT active FROM choices WHERE userid = @userId AND model = @model AND feature_name = @featureName",
+            new { userId, model, featureName }));
+
+    public Task SetChoiceAsync(int userId, int model, string featureName, bool active, long now) =>
+        connection.ExecuteAsync(Command(
+            """
+            INSERT INTO choices (userid, model, feature_name, active, updated_at) VALUES (@userId, @model, @featureName, @active, @now)
+            ON CONFLICT (userid, model, feature_name) DO UPDATE SET active = excluded.active, updated_at = excluded.updated_at
+            """,
+            new { userId, model, featureName, active, now }));
+
+    public async Task<IReadOnlyList<ChoiceRow>> ListChoicesAsync(int userId, int? model) =>
+        (await connection.QueryAsync<ChoiceRow>(Command(
+            "SELECT model, feature_name, active, updated_at FROM choices WHERE userid = @userId AND (@model IS NULL OR model = @model) ORDER BY model, feature_name",
+            new { userId, model })).ConfigureAwait(false)).AsList();
+
+    // --- audit
+
+    public Task AppendAuditAsync(AuditRow e) =>
+        connection.ExecuteAsync(Command(
+            """
+            INSERT INTO audit_events (occurred_at, kind, actor, client_id, userid, model, feature_name, old_value, new_value, request_id, detail)
+            VALUES (@OccurredAt, @Kind, @Actor, @ClientId, @UserId, @Model, @FeatureName, @OldValue, @NewValue, @RequestId, @Detail)
+            """,
+            e));
+
+    public async Task<IReadOnlyList<AuditRow>> QueryAuditAsync(AuditQuery query) =>
+        (await connection.QueryAsync<AuditRow>(Command(
+            """
+            SELECT id, occurred_at, kind, actor, client_id, userid AS user_id, model, feature_name, old_value, new_value, request_id, detail
+            FROM audit_events
+            WHERE id > @AfterId
+              AND (@ClientId IS NULL OR client_id = @ClientId)
+              AND (@UserId IS NULL OR userid = @UserId)
+              AND (@SinceMs IS NULL OR occurred_at >= @SinceMs)
+            ORDER BY id
+            LIMIT @Limit
+            """,
+            query)).ConfigureAwait(false)).AsList();
+}

@@ -1,0 +1,81 @@
+using DeviceFeatures.Protocol.Status;
+
+namespace DeviceFeatures.Server.Wire;
+
+/// <summary>
+/// Every refusal of the wire API, with its status and its text, in one place. Texts start with the family's words
+/// (as Withings' own do) and then say exactly what is wrong. The codes are documented in docs/protocol.md.
+/// </summary>
+public static class Refusals
+{
+    public static WireResult Unreadable(string problem) =>
+        WireResult.Refuse(WireStatus.InvalidParams, $"Invalid Params: {problem}");
+
+    public static WireResult MissingParameter(string name) =>
+        WireResult.Refuse(WireStatus.InvalidParams, $"Invalid Params: missing parameter '{name}'");
+
+    public static WireResult InvalidParameter(string name, string rule) =>
+        WireResult.Refuse(WireStatus.InvalidParams, $"Invalid Params: parameter '{name}' {rule}");
+
+    public static WireResult UnknownAction(string service, string action) =>
+        WireResult.Refuse(WireStatus.UnknownAction, $"Wrong action or wrong webservice: '{Echo(action)}' is not an action of /v2/{service}");
+
+    public static WireResult UnknownService(string path) =>
+        WireResult.Refuse(WireStatus.UnknownAction, $"Wrong action or wrong webservice: no web service at '{Echo(path)}'");
+
+    public static WireResult UnknownClient() =>
+        WireResult.Refuse(WireStatus.UnknownClient, "Authentication failed: unknown client_id");
+
+    public static WireResult InvalidSignature(string signedMessage) =>
+        WireResult.Refuse(WireStatus.InvalidSignature,
+            $"Authentication failed: invalid signature; expected the lowercase hex HMAC-SHA256 of '{signedMessage}' under the client secret");
+
+    public static WireResult TimestampOutOfWindow(long timestamp, long now, int toleranceSeconds) =>
+        WireResult.Refuse(WireStatus.TimestampOutOfWindow,
+            $"Authentication failed: timestamp {timestamp} is {Math.Abs(now - timestamp)} s away from the server's clock ({now}); at most {toleranceSeconds} s is accepted");
+
+    public static WireResult UnknownNonce() =>
+        WireResult.Refuse(WireStatus.UnknownNonce, "Authentication failed: unknown nonce; get one from /v2/signature action=getnonce");
+
+    public static WireResult OtherClientsNonce() =>
+        WireResult.Refuse(WireStatus.UnknownNonce, "Authentication failed: the nonce was issued to another client_id");
+
+    public static WireResult ExpiredNonce(DateTimeOffset expiredAt) =>
+        WireResult.Refuse(WireStatus.SpentNonce, $"Authentication failed: the nonce expired at {expiredAt:yyyy-MM-dd'T'HH:mm:ss'Z'}; nonces are valid for 30 minutes");
+
+    public static WireResult UsedNonce() =>
+        WireResult.Refuse(WireStatus.SpentNonce, "Authentication failed: the nonce has already been used; every request needs a fresh one");
+
+    public static WireResult PartnerSuspended() =>
+        WireResult.Refuse(WireStatus.PartnerSuspended, "Unauthorized: this client_id is suspended; contact your Customer Success Manager");
+
+    public static WireResult UnknownUser(int userId) =>
+        WireResult.Refuse(WireStatus.UnknownUser, $"Invalid Params: the userid provided is absent, or incorrect (userid {userId} is not one of your users)");
+
+    public static WireResult UnknownFeature(string featureName) =>
+        WireResult.Refuse(WireStatus.UnknownFeature, $"Invalid Params: unknown feature_name '{Echo(featureName)}'");
+
+    public static WireResult UnknownModel(int model) =>
+        WireResult.Refuse(WireStatus.UnknownModel, $"Invalid Params: unknown model {model}");
+
+    public static WireResult IncompatibleModel(string featureName, int model, string modelName, string compatible) =>
+        WireResult.Refuse(WireStatus.IncompatibleModel,
+            $"Invalid Params: {featureName} is not available on model {model} ({modelName}); it exists on {compatible}");
+
+    public static WireResult FeatureNotGranted(string featureName) =>
+        WireResult.Refuse(WireStatus.FeatureNotGranted,
+            $"Unauthorized: {featureName} needs a grant for your client_id; contact your Customer Success Manager to enable access to this biomarker");
+
+    public static WireResult MarketRestricted(string featureName, string markets, string modelName, string deviceMarkets) =>
+        WireResult.Refuse(WireStatus.MarketRestricted,
+            $"Unauthorized: {featureName} is available on {markets} devices only, and this user's {modelName} devices are {deviceMarkets}");
+
+    public static WireResult Timeout() =>
+        WireResult.Refuse(WireStatus.Timeout, "Timeout: the database did not answer in time; nothing was changed, try again with a fresh nonce");
+
+    public static WireResult InternalError(string requestId) =>
+        WireResult.Refuse(WireStatus.InternalError, $"An error occurred; nothing was changed (request id {requestId})");
+
+    // Echoed input is cut short so that a hostile value cannot make the answer large.
+    private static string Echo(string value) => value.Length <= 64 ? value : string.Concat(value.AsSpan(0, 64), "...");
+}

@@ -1,0 +1,79 @@
+using DeviceFeatures.Server.Admin;
+using DeviceFeatures.Server.Storage;
+using Microsoft.AspNetCore.Diagnostics;
+
+namespace DeviceFeatures.Server.Wire;
+
+public static partial class WireEndpoints
+{
+    public static IServiceCollection AddWire(this IServiceCollection services)
+    {
+        services.AddOptions<WireOptions>().BindConfiguration(WireOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<WireRequestReader>();
+        return services;
+    }
+
+    /// <summary>Any other path under <c>/v2</c> is a web service we do not have: 2554, in the envelope.</summary>
+    public static IEndpointRouteBuilder MapWireFallback(this IEndpointRouteBuilder app)
+    {
+        app.Map("/v2/{**rest}", (HttpContext context) => Refusals.UnknownService(context.Request.Path.Value ?? "/v2"))
+            .WithTags("wire");
+        return app;
+    }
+
+    /// <summary>
+    /// The last line of defence: an unexpected failure answers the envelope (on <c>/v2</c>) or problem+json
+    /// (elsewhere), never a stack trace. Transactions roll back when they throw, so nothing half-done remains.
+    /// </summary>
+    public static IApplicationBuilder UseFailureAnswers(this IApplicationBuilder app) =>
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            StatusCodeSelector = _ => StatusCodes.Status500InternalServerError,
+            ExceptionHandler = WriteFailureAsync,
+        });
+
+    private static async Task WriteFailureAsync(HttpContext context)
+    {
+        var exception = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+        var store = context.RequestServices.GetRequiredService<IFeatureStore>();
+        var unavailable = exception is not null && store.IsUnavailable(exception);
+        var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("DeviceFeatures.Failures");
+        if (exception is BadHttpRequestException)
+        {
+            LogUnreadable(logger, context.TraceIdentifier, exception.Message);
+        }
+        else
+        {
+            LogFailed(logger, exception, context.TraceIdentifier);
+        }
+
+        if (context.Request.Path.StartsWithSegments("/v2"))
+        {
+            context.Response.StatusCode = StatusCodes.Status200OK;
+            var answer = exception switch
+            {
+                BadHttpRequestException bad => Refusals.Unreadable(bad.Message.TrimEnd('.')),
+                _ when unavailable => Refusals.Timeout(),
+                _ => Refusals.InternalError(context.TraceIdentifier),
+            };
+            await answer.ExecuteAsync(context);
+            return;
+        }
+
+        var error = exception switch
+        {
+            BadHttpRequestException bad => new AdminError(bad.StatusCode, "invalid_request", bad.Message),
+            _ when unavailable => new AdminError(StatusCodes.Status503ServiceUnavailable, "database_unavailable",
+                "The database did not answer in time; nothing was changed."),
+            _ => new AdminError(StatusCodes.Status500InternalServerError, "internal_error",
+                $"An unexpected error occurred; nothing was changed (request id {context.TraceIdentifier})."),
+        };
+        await AdminEndpoints.Problem(error).ExecuteAsync(context);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Unreadable request {RequestId}: {Message}")]
+    private static partial void LogUnreadable(ILogger logger, string requestId, string message);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Request {RequestId} failed")]
+    private static partial void LogFailed(ILogger logger, Exception? exception, string requestId);
+}

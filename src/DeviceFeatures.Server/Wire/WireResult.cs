@@ -1,0 +1,50 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using DeviceFeatures.Protocol.Envelope;
+using DeviceFeatures.Protocol.Status;
+
+namespace DeviceFeatures.Server.Wire;
+
+/// <summary>
+/// An answer of the wire API: always HTTP 200 with the Withings envelope. The body is written straight to the
+/// response pipe.
+/// </summary>
+public sealed class WireResult : IResult
+{
+    // Answers go to API clients, not into HTML, so apostrophes and accents stay readable in error texts.
+    private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private readonly int _status;
+    private readonly string? _error;
+    private readonly Action<Utf8JsonWriter>? _writeBody;
+
+    private WireResult(int status, string? error, Action<Utf8JsonWriter>? writeBody)
+    {
+        _status = status;
+        _error = error;
+        _writeBody = writeBody;
+    }
+
+    public static WireResult Success { get; } = new(WireStatus.Success, null, null);
+
+    public int Status => _status;
+
+    public string? Error => _error;
+
+    public static WireResult Ok(Action<Utf8JsonWriter> writeBody) => new(WireStatus.Success, null, writeBody);
+
+    public static WireResult Refuse(int status, string error) => new(status, error, null);
+
+    public async Task ExecuteAsync(HttpContext httpContext)
+    {
+        var response = httpContext.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "application/json";
+        using (var writer = new Utf8JsonWriter(response.BodyWriter, WriterOptions))
+        {
+            WireEnvelope.Write(writer, _status, _error, _writeBody, static (w, body) => body?.Invoke(w));
+            await writer.FlushAsync(httpContext.RequestAborted).ConfigureAwait(false);
+        }
+    }
+
+    public override string ToString() => _error is null ? $"status {_status}" : $"status {_status}: {_error}";
+}
