@@ -1,6 +1,8 @@
 using System.Globalization;
+using System.Security.Claims;
 using System.Text.Json;
 using DeviceFeatures.Server.Storage;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace DeviceFeatures.Server.Admin;
@@ -16,6 +18,11 @@ public static class AdminEndpoints
         services.AddSingleton(_ => new AdminKeys(
             _.GetRequiredService<Microsoft.Extensions.Options.IOptions<AdminOptions>>(), Console.Out));
         services.AddSingleton<AdminService>();
+        services.AddAuthentication()
+            .AddScheme<AuthenticationSchemeOptions, AdminKeyAuthenticationHandler>(AdminKeyAuthenticationHandler.SchemeName, null);
+        services.AddAuthorizationBuilder().AddPolicy(AdminKeyAuthenticationHandler.PolicyName, policy => policy
+            .AddAuthenticationSchemes(AdminKeyAuthenticationHandler.SchemeName)
+            .RequireAuthenticatedUser());
         services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
@@ -26,7 +33,7 @@ public static class AdminEndpoints
 
     public static IEndpointRouteBuilder MapAdminEndpoints(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/admin/api").AddEndpointFilter<AdminKeyFilter>().WithTags("admin");
+        var api = app.MapGroup("/admin/api").RequireAuthorization(AdminKeyAuthenticationHandler.PolicyName).WithTags("admin");
 
         var partners = api.MapGroup("/partners");
         partners.MapPost("/", CreatePartnerAsync);
@@ -148,7 +155,7 @@ public static class AdminEndpoints
         {
             if (!int.TryParse(u, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
             {
-                return (null, AdminError.Invalid("'userid' must be a positive whole number."));
+                return (null, AdminError.Invalid("'userid' must be a whole number."));
             }
 
             userId = parsed;
@@ -194,20 +201,42 @@ public static class AdminEndpoints
     private static string ReasonPhrase(int status) => Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status);
 }
 
-/// <summary>Lets a request through only with <c>Authorization: Bearer &lt;admin key&gt;</c>.</summary>
-internal sealed class AdminKeyFilter(AdminKeys keys) : IEndpointFilter
+/// <summary>
+/// Authenticates <c>Authorization: Bearer &lt;admin key&gt;</c>. It runs before the endpoint reads the body, so an
+/// unauthenticated request learns nothing about what its body would have done.
+/// </summary>
+internal sealed class AdminKeyAuthenticationHandler(
+    Microsoft.Extensions.Options.IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    System.Text.Encodings.Web.UrlEncoder encoder,
+    AdminKeys keys) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
-    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    public const string SchemeName = "AdminKey";
+    public const string PolicyName = "Admin";
+
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        var header = context.HttpContext.Request.Headers.Authorization.ToString();
-        const string Scheme = "Bearer ";
-        if (!header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase) || !keys.IsValid(header.AsSpan(Scheme.Length).Trim()))
+        var header = Request.Headers.Authorization.ToString();
+        const string Bearer = "Bearer ";
+        if (!header.StartsWith(Bearer, StringComparison.OrdinalIgnoreCase))
         {
-            context.HttpContext.Response.Headers.WWWAuthenticate = "Bearer";
-            return AdminEndpoints.Problem(new AdminError(StatusCodes.Status401Unauthorized, "unauthorized",
-                "Send the admin API key as 'Authorization: Bearer <key>'."));
+            return Task.FromResult(AuthenticateResult.NoResult());
         }
 
-        return await next(context);
+        if (!keys.IsValid(header.AsSpan(Bearer.Length).Trim()))
+        {
+            return Task.FromResult(AuthenticateResult.Fail("The admin key is not valid."));
+        }
+
+        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, AdminService.Actor)], SchemeName);
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Response.StatusCode = StatusCodes.Status401Unauthorized;
+        Response.Headers.WWWAuthenticate = "Bearer";
+        return AdminEndpoints.Problem(new AdminError(StatusCodes.Status401Unauthorized, "unauthorized",
+            "Send the admin API key as 'Authorization: Bearer <key>'.")).ExecuteAsync(Context);
     }
 }

@@ -20,7 +20,7 @@ internal readonly record struct FeatureRequest(int UserId, int Model, DeviceMode
 
         if (userId <= 0)
         {
-            return (default, Refusals.InvalidParameter(WireParameterNames.UserId, "must be a positive whole number"));
+            return (default, Refusals.InvalidParameter(WireParameterNames.UserId, "must be a whole number between 1 and 2147483647"));
         }
 
         if (!TryReadInt(parameters, WireParameterNames.Model, out var model, out refusal))

@@ -9,7 +9,8 @@ namespace DeviceFeatures.Server.Signature;
 /// Issues nonces that authenticate themselves, so that issuing one writes nothing: only its use is recorded.
 /// A nonce is 20 bytes written as 40 hex characters:
 /// <c>issued_at (4, Unix seconds) | random (6) | server tag (5) | client tag (5)</c>, where the server tag is an
-/// HMAC over the first 10 bytes under the server key and the client tag an HMAC over them and the client id.
+/// HMAC under the server key over the configured lifetime and the first 10 bytes, and the client tag an HMAC over
+/// those 10 bytes and the client id.
 /// The server tag tells "not ours" apart from "issued to another client".
 /// </summary>
 public sealed class NonceService(IOptions<SignatureOptions> options, TimeProvider time)
@@ -19,9 +20,10 @@ public sealed class NonceService(IOptions<SignatureOptions> options, TimeProvide
     private const int BodyLength = 10;
     private const int TagLength = 5;
 
+    private readonly int _lifetimeSeconds = options.Value.NonceLifetimeSeconds;
     private byte[]? _key;
 
-    public TimeSpan Lifetime { get; } = TimeSpan.FromSeconds(options.Value.NonceLifetimeSeconds);
+    public TimeSpan Lifetime => TimeSpan.FromSeconds(_lifetimeSeconds);
 
     /// <summary>Set once at start from the shared database, so that every instance issues and accepts the same nonces.</summary>
     public void UseKey(byte[] key) => _key = key;
@@ -74,9 +76,12 @@ public sealed class NonceService(IOptions<SignatureOptions> options, TimeProvide
         var key = _key ?? throw new InvalidOperationException("The nonce key has not been loaded yet.");
         Span<byte> mac = stackalloc byte[32];
 
-        Span<byte> serverInput = stackalloc byte[BodyLength + 1];
+        // The lifetime is part of the server tag: changing it retires every outstanding nonce, so that a used nonce
+        // whose record was swept under the old lifetime can never come back to life under a longer one.
+        Span<byte> serverInput = stackalloc byte[BodyLength + 5];
         serverInput[0] = (byte)'S';
-        nonce[..BodyLength].CopyTo(serverInput[1..]);
+        BinaryPrimitives.WriteInt32BigEndian(serverInput[1..], _lifetimeSeconds);
+        nonce[..BodyLength].CopyTo(serverInput[5..]);
         HMACSHA256.HashData(key, serverInput, mac);
         mac[..TagLength].CopyTo(nonce[BodyLength..]);
 

@@ -39,7 +39,7 @@ public sealed class SignedRequestAuthenticator(IFeatureStore store, NonceService
         {
             NonceVerdict.Valid => (new SignedCall(partner, check.Bytes!, check.ExpiresAt), null),
             NonceVerdict.OtherClient => (null, Refusals.OtherClientsNonce()),
-            NonceVerdict.Expired => (null, Refusals.ExpiredNonce(check.ExpiresAt)),
+            NonceVerdict.Expired => (null, Refusals.ExpiredNonce(check.ExpiresAt, nonces.Lifetime)),
             _ => (null, Refusals.UnknownNonce()),
         };
     }

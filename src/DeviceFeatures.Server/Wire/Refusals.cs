@@ -40,8 +40,9 @@ public static class Refusals
     public static WireResult OtherClientsNonce() =>
         WireResult.Refuse(WireStatus.UnknownNonce, "Authentication failed: the nonce was issued to another client_id");
 
-    public static WireResult ExpiredNonce(DateTimeOffset expiredAt) =>
-        WireResult.Refuse(WireStatus.SpentNonce, $"Authentication failed: the nonce expired at {expiredAt:yyyy-MM-dd'T'HH:mm:ss'Z'}; nonces are valid for 30 minutes");
+    public static WireResult ExpiredNonce(DateTimeOffset expiredAt, TimeSpan lifetime) =>
+        WireResult.Refuse(WireStatus.SpentNonce,
+            $"Authentication failed: the nonce expired at {expiredAt:yyyy-MM-dd'T'HH:mm:ss'Z'}; nonces are valid for {lifetime.TotalMinutes:0.#} minutes");
 
     public static WireResult UsedNonce() =>
         WireResult.Refuse(WireStatus.SpentNonce, "Authentication failed: the nonce has already been used; every request needs a fresh one");
@@ -71,7 +72,7 @@ public static class Refusals
             $"Unauthorized: {featureName} is available on {markets} devices only, and this user's {modelName} devices are {deviceMarkets}");
 
     public static WireResult Timeout() =>
-        WireResult.Refuse(WireStatus.Timeout, "Timeout: the database did not answer in time; nothing was changed, try again with a fresh nonce");
+        WireResult.Refuse(WireStatus.Timeout, "Timeout: the database did not answer in time; nothing was changed, try again");
 
     public static WireResult InternalError(string requestId) =>
         WireResult.Refuse(WireStatus.InternalError, $"An error occurred; nothing was changed (request id {requestId})");

@@ -37,7 +37,7 @@ public sealed class WireRequestReader(IOptions<WireOptions> options)
         switch (kind)
         {
             case BodyKind.Unsupported:
-                parameters.Fail($"Content-Type '{Truncate(request.ContentType)}' is not supported; send application/x-www-form-urlencoded or application/json");
+                parameters.Fail($"Content-Type '{Truncate(request.ContentType)}' is not supported; send application/x-www-form-urlencoded, application/json or multipart/form-data");
                 return parameters;
             case BodyKind.Multipart:
                 await ReadMultipartAsync(request, parameters, cancellationToken).ConfigureAwait(false);

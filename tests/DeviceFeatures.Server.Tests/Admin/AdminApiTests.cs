@@ -38,6 +38,14 @@ public sealed class AdminApiTests(ServerFactory server) : IClassFixture<ServerFa
     }
 
     [Fact]
+    public async Task AdminApi_WithoutTheKey_IsUnauthorizedBeforeTheBodyIsRead()
+    {
+        using var client = server.CreateClient();
+        using var response = await client.PostAsync("/admin/api/partners", new StringContent("{\"name\":", Encoding.UTF8, "application/json"), Ct);
+        await ProblemAsync(response, HttpStatusCode.Unauthorized, "unauthorized");
+    }
+
+    [Fact]
     public async Task CreatePartner_ShowsTheSecretOnce_AndListsWithoutIt()
     {
         using var admin = server.CreateAdminClient();

@@ -144,7 +144,7 @@ public sealed class NonceExpiryTests
         var expired = await partner.PostFormAsync("/v2/device",
             await partner.SignedAsync("enablefeature", TestPartner.Feature(partner.UserId, 17, "feature_pwv"), stale));
         Assert.Equal(401, expired.Status);
-        Assert.Contains("expired", expired.Error);
+        Assert.Contains("expired at 2026-11-24T09:30:00Z; nonces are valid for 30 minutes", expired.Error);
     }
 
     [Fact]

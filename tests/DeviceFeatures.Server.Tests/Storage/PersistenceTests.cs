@@ -59,6 +59,32 @@ public sealed class PersistenceTests
     }
 
     [Fact]
+    public async Task ChangingTheNonceLifetime_RetiresOutstandingNonces()
+    {
+        var path = ServerFactory.NewDatabasePath();
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 9, 0, 0, TimeSpan.Zero));
+        TestPartner partner;
+        string nonce;
+        using (var first = new ServerFactory(path, time))
+        {
+            partner = await first.CreatePartnerAsync();
+            nonce = await partner.GetNonceAsync();
+        }
+
+        // A used nonce's record is swept once it expires; were a longer lifetime to revive old nonces, they could be replayed.
+        using var second = new ServerFactory(path, time);
+        second.Settings["Signature:NonceLifetimeSeconds"] = "3600";
+        var again = new TestPartner(second, partner.ClientId, partner.ClientSecret, partner.UserId);
+        var answer = await again.PostFormAsync("/v2/device",
+            await again.SignedAsync("enablefeature", TestPartner.Feature(partner.UserId, 17, "feature_pwv"), nonce));
+        Assert.Equal(200, answer.Status);
+
+        var fresh = await again.PostFormAsync("/v2/device",
+            await again.SignedAsync("enablefeature", TestPartner.Feature(partner.UserId, 17, "feature_pwv")));
+        Assert.Equal(0, fresh.Status);
+    }
+
+    [Fact]
     public void Database_IsInWalModeWithAllMigrationsRecorded()
     {
         using var server = new ServerFactory();

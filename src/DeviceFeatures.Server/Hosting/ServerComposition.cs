@@ -1,0 +1,48 @@
+using DeviceFeatures.Server.Admin;
+using DeviceFeatures.Server.Catalog;
+using DeviceFeatures.Server.Demo;
+using DeviceFeatures.Server.Device;
+using DeviceFeatures.Server.Signature;
+using DeviceFeatures.Server.Storage;
+using DeviceFeatures.Server.Wire;
+
+namespace DeviceFeatures.Server.Hosting;
+
+/// <summary>
+/// The whole server, as two calls: what it needs and what it answers. <c>Program</c> uses them, and so does the
+/// testing package that runs the real server inside a partner's tests.
+/// </summary>
+public static class ServerComposition
+{
+    public static WebApplicationBuilder AddDeviceFeaturesServer(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddProblemDetails();
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        builder.Services.AddStorage();
+        builder.Services.AddCatalog();
+        builder.Services.AddWire();
+        builder.Services.AddSignature();
+        builder.Services.AddDevice();
+        builder.Services.AddAdmin();
+        builder.Services.AddDemo();
+        builder.Services.AddHostedService<StartupInitializer>();
+        return builder;
+    }
+
+    public static WebApplication UseDeviceFeaturesServer(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseFailureAnswers();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapSignatureEndpoints();
+        app.MapDeviceEndpoints();
+        app.MapWireFallback();
+        app.MapAdminEndpoints();
+        app.MapHealthEndpoints();
+        return app;
+    }
+}
