@@ -1,0 +1,269 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+
+namespace DeviceFeatures.Client.Admin;
+
+/// <summary>
+/// The operators' API of a DeviceFeatures server: partners, users and devices, grants of gated features, the
+/// effective state of a user's devices, and the audit log. Authenticates with the admin key.
+/// </summary>
+public sealed class DeviceFeaturesAdminClient
+{
+    private readonly HttpClient _http;
+    private readonly Uri _base;
+    private readonly AuthenticationHeaderValue _authorization;
+
+    /// <summary>Creates an admin client.</summary>
+    /// <param name="httpClient">The HTTP client to send with.</param>
+    /// <param name="baseAddress">The server's base address, e.g. <c>http://127.0.0.1:5080/</c>.</param>
+    /// <param name="adminKey">The admin API key.</param>
+    public DeviceFeaturesAdminClient(HttpClient httpClient, Uri baseAddress, string adminKey)
+    {
+        ArgumentNullException.ThrowIfNull(httpClient);
+        ArgumentNullException.ThrowIfNull(baseAddress);
+        ArgumentException.ThrowIfNullOrEmpty(adminKey);
+        _http = httpClient;
+        _base = new Uri(baseAddress.AbsoluteUri.TrimEnd('/') + "/admin/api/");
+        _authorization = new AuthenticationHeaderValue("Bearer", adminKey);
+    }
+
+    /// <summary>Creates a partner. Its secret is in the answer, and only there.</summary>
+    /// <param name="name">The partner's name.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The client id and secret.</returns>
+    public Task<CreatedPartner> CreatePartnerAsync(string name, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, "partners", JsonContent.Create(new CreatePartnerBody(name), AdminJsonContext.Default.CreatePartnerBody),
+            AdminJsonContext.Default.CreatedPartner, cancellationToken);
+
+    /// <summary>Lists the partners.</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>Every partner, oldest first.</returns>
+    public async Task<IReadOnlyList<Partner>> ListPartnersAsync(CancellationToken cancellationToken = default) =>
+        (await SendAsync(HttpMethod.Get, "partners", null, AdminJsonContext.Default.PartnerList, cancellationToken).ConfigureAwait(false)).Partners;
+
+    /// <summary>Gets one partner.</summary>
+    /// <param name="clientId">The partner's client id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The partner.</returns>
+    public Task<Partner> GetPartnerAsync(string clientId, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, $"partners/{Escape(clientId)}", null, AdminJsonContext.Default.Partner, cancellationToken);
+
+    /// <summary>Gives a partner a new client secret; the old one stops working.</summary>
+    /// <param name="clientId">The partner's client id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The new secret, shown only here.</returns>
+    public Task<PartnerSecret> RotateSecretAsync(string clientId, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, $"partners/{Escape(clientId)}/rotate-secret", null, AdminJsonContext.Default.PartnerSecret, cancellationToken);
+
+    /// <summary>Suspends a partner: its requests are refused until it is resumed.</summary>
+    /// <param name="clientId">The partner's client id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The partner.</returns>
+    public Task<Partner> SuspendPartnerAsync(string clientId, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, $"partners/{Escape(clientId)}/suspend", null, AdminJsonContext.Default.Partner, cancellationToken);
+
+    /// <summary>Resumes a suspended partner.</summary>
+    /// <param name="clientId">The partner's client id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The partner.</returns>
+    public Task<Partner> ResumePartnerAsync(string clientId, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, $"partners/{Escape(clientId)}/resume", null, AdminJsonContext.Default.Partner, cancellationToken);
+
+    /// <summary>Creates a user of a partner and links devices to it.</summary>
+    /// <param name="clientId">The partner's client id.</param>
+    /// <param name="devices">The devices to link; a device links to one user only.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The new user id.</returns>
+    public async Task<int> CreateUserAsync(string clientId, IEnumerable<DeviceLink> devices, CancellationToken cancellationToken = default)
+    {
+        var body = new CreateUserBody(clientId, devices.ToArray());
+        var created = await SendAsync(HttpMethod.Post, "users", JsonContent.Create(body, AdminJsonContext.Default.CreateUserBody),
+            AdminJsonContext.Default.CreatedUser, cancellationToken).ConfigureAwait(false);
+        return created.Userid;
+    }
+
+    /// <summary>Gets a user and its devices.</summary>
+    /// <param name="userId">The user id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The user.</returns>
+    public Task<User> GetUserAsync(int userId, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, $"users/{userId.ToString(CultureInfo.InvariantCulture)}", null, AdminJsonContext.Default.User, cancellationToken);
+
+    /// <summary>The features each of a user's devices runs with: defaults, recorded choices, market and grant rules.</summary>
+    /// <param name="userId">The user id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The effective state.</returns>
+    public Task<UserFeatureState> GetUserFeaturesAsync(int userId, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, $"users/{userId.ToString(CultureInfo.InvariantCulture)}/features", null,
+            AdminJsonContext.Default.UserFeatureState, cancellationToken);
+
+    /// <summary>Grants a gated feature to a partner.</summary>
+    /// <param name="clientId">The partner's client id.</param>
+    /// <param name="featureName">The gated feature, e.g. <c>feature_esc</c>.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The grant.</returns>
+    public Task<Entitlement> GrantEntitlementAsync(string clientId, string featureName, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Put, $"partners/{Escape(clientId)}/entitlements/{Escape(featureName)}", null,
+            AdminJsonContext.Default.Entitlement, cancellationToken);
+
+    /// <summary>Revokes a partner's grant of a gated feature (nothing happens if there was none).</summary>
+    /// <param name="clientId">The partner's client id.</param>
+    /// <param name="featureName">The gated feature.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when the grant is gone.</returns>
+    public async Task RevokeEntitlementAsync(string clientId, string featureName, CancellationToken cancellationToken = default)
+    {
+        using var request = Request(HttpMethod.Delete, $"partners/{Escape(clientId)}/entitlements/{Escape(featureName)}", null);
+        using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Lists a partner's grants.</summary>
+    /// <param name="clientId">The partner's client id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The grants.</returns>
+    public async Task<IReadOnlyList<Entitlement>> ListEntitlementsAsync(string clientId, CancellationToken cancellationToken = default) =>
+        (await SendAsync(HttpMethod.Get, $"partners/{Escape(clientId)}/entitlements", null, AdminJsonContext.Default.EntitlementList, cancellationToken)
+            .ConfigureAwait(false)).Entitlements;
+
+    /// <summary>Reads one page of audit events.</summary>
+    /// <param name="filter">Which events.</param>
+    /// <param name="after">Read events after this id (the previous page's <see cref="AuditPage.NextAfter"/>).</param>
+    /// <param name="limit">At most this many events (1 to 1000; the server's default is 100).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The page.</returns>
+    public Task<AuditPage> GetAuditAsync(AuditFilter? filter = null, long? after = null, int? limit = null, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, "audit" + Query(filter, after, limit), null, AdminJsonContext.Default.AuditPage, cancellationToken);
+
+    /// <summary>Reads every matching audit event, page after page.</summary>
+    /// <param name="filter">Which events.</param>
+    /// <param name="after">Start after this event id.</param>
+    /// <param name="cancellationToken">Cancels the reading.</param>
+    /// <returns>The events, oldest first.</returns>
+    public async IAsyncEnumerable<AuditEvent> ReadAuditAsync(
+        AuditFilter? filter = null, long? after = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            var page = await GetAuditAsync(filter, after, 1000, cancellationToken).ConfigureAwait(false);
+            foreach (var e in page.Events)
+            {
+                yield return e;
+            }
+
+            if (page.NextAfter is null)
+            {
+                yield break;
+            }
+
+            after = page.NextAfter;
+        }
+    }
+
+    private static string Query(AuditFilter? filter, long? after, int? limit)
+    {
+        var parts = new List<string>();
+        if (filter?.ClientId is { } clientId)
+        {
+            parts.Add("client_id=" + Escape(clientId));
+        }
+
+        if (filter?.Userid is { } userId)
+        {
+            parts.Add("userid=" + userId.ToString(CultureInfo.InvariantCulture));
+        }
+
+        if (filter?.Since is { } since)
+        {
+            parts.Add("since=" + Escape(since.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture)));
+        }
+
+        if (after is { } a)
+        {
+            parts.Add("after=" + a.ToString(CultureInfo.InvariantCulture));
+        }
+
+        if (limit is { } l)
+        {
+            parts.Add("limit=" + l.ToString(CultureInfo.InvariantCulture));
+        }
+
+        return parts.Count == 0 ? string.Empty : "?" + string.Join('&', parts);
+    }
+
+    private async Task<T> SendAsync<T>(HttpMethod method, string path, HttpContent? content, JsonTypeInfo<T> type, CancellationToken cancellationToken)
+    {
+        using var request = Request(method, path, content);
+        using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await response.Content.ReadFromJsonAsync(type, cancellationToken).ConfigureAwait(false)
+                ?? throw new DeviceFeaturesAdminException((int)response.StatusCode, "empty_answer", "The admin API answered with no body.");
+        }
+        catch (JsonException ex)
+        {
+            throw new DeviceFeaturesAdminException((int)response.StatusCode, "unreadable_answer", $"The admin API answered with unreadable JSON: {ex.Message}");
+        }
+    }
+
+    private HttpRequestMessage Request(HttpMethod method, string path, HttpContent? content)
+    {
+        var request = new HttpRequestMessage(method, new Uri(_base, path)) { Content = content };
+        request.Headers.Authorization = _authorization;
+        return request;
+    }
+
+    private static async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if (response.IsSuccessStatusCode)
+        {
+            return;
+        }
+
+        ProblemBody? problem = null;
+        try
+        {
+            problem = await response.Content.ReadFromJsonAsync(AdminJsonContext.Default.ProblemBody, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException)
+        {
+            // Not problem+json: the status alone must do.
+        }
+
+        var status = (int)response.StatusCode;
+        throw new DeviceFeaturesAdminException(status, problem?.Code ?? "http_" + status.ToString(CultureInfo.InvariantCulture),
+            problem?.Detail ?? problem?.Title ?? response.ReasonPhrase ?? "The admin API refused the request.");
+    }
+
+    private static string Escape(string value) => Uri.EscapeDataString(value);
+}
+
+/// <summary>The admin API refused a request; <see cref="Code"/> is the stable machine-readable reason.</summary>
+public sealed class DeviceFeaturesAdminException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="httpStatus">The HTTP status.</param>
+    /// <param name="code">The problem's <c>code</c>, e.g. <c>partner_not_found</c>.</param>
+    /// <param name="detail">The problem's sentence for people.</param>
+    public DeviceFeaturesAdminException(int httpStatus, string code, string detail)
+        : base($"{detail} ({code}, HTTP {httpStatus})")
+    {
+        HttpStatus = httpStatus;
+        Code = code;
+        Detail = detail;
+    }
+
+    /// <summary>The HTTP status.</summary>
+    public int HttpStatus { get; }
+
+    /// <summary>The problem's <c>code</c>.</summary>
+    public string Code { get; }
+
+    /// <summary>The problem's sentence for people.</summary>
+    public string Detail { get; }
+}

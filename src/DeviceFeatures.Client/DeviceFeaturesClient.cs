@@ -1,0 +1,276 @@
+using System.Globalization;
+using System.Text.Json;
+using DeviceFeatures.Protocol.Envelope;
+using DeviceFeatures.Protocol.Parameters;
+using DeviceFeatures.Protocol.Signing;
+using DeviceFeatures.Protocol.Status;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace DeviceFeatures.Client;
+
+/// <summary>
+/// Signs and sends the Withings partner "Enable features" calls. Every attempt of every call gets its own fresh
+/// nonce, so a retry never replays a nonce. Transient failures (connection errors, HTTP 5xx, status 522, attempt
+/// timeouts) are retried with exponential backoff; status 601 waits <c>wait_seconds</c> (or backs off for tens of
+/// seconds) before trying again; every other refusal is thrown at once as a <see cref="DeviceFeaturesException"/>.
+/// </summary>
+/// <remarks>
+/// Retries wrap the whole operation (nonce request and signed call) rather than the HTTP request: a nonce is
+/// single-use, so re-sending the same HTTP request could never succeed. Enabling and disabling are idempotent,
+/// so retrying after an answer was lost is safe.
+/// </remarks>
+public sealed class DeviceFeaturesClient : IDeviceFeaturesClient
+{
+    private readonly HttpClient _http;
+    private readonly DeviceFeaturesClientOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ResiliencePipeline<WireAnswer> _pipeline;
+    private readonly Uri _signatureUri;
+    private readonly Uri _deviceUri;
+
+    /// <summary>Creates a client.</summary>
+    /// <param name="httpClient">The HTTP client to send with; its own base address is not used.</param>
+    /// <param name="options">Endpoint, credentials and retry settings.</param>
+    /// <param name="timeProvider">The clock for nonce timestamps and retry delays; the system clock when omitted.</param>
+    public DeviceFeaturesClient(HttpClient httpClient, DeviceFeaturesClientOptions options, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(httpClient);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _http = httpClient;
+        _options = options;
+        _time = timeProvider ?? TimeProvider.System;
+
+        var baseAddress = options.BaseAddress.AbsoluteUri.EndsWith('/') ? options.BaseAddress : new Uri(options.BaseAddress.AbsoluteUri + "/");
+        _signatureUri = new Uri(baseAddress, "v2/signature");
+        _deviceUri = new Uri(baseAddress, "v2/device");
+        _pipeline = BuildPipeline(options, _time);
+    }
+
+    /// <summary>Creates a client from dependency injection (see <c>AddDeviceFeaturesClient</c>).</summary>
+    /// <param name="httpClient">The HTTP client configured for this client.</param>
+    /// <param name="options">The configured options.</param>
+    /// <param name="timeProvider">The clock.</param>
+    [ActivatorUtilitiesConstructor]
+    public DeviceFeaturesClient(HttpClient httpClient, IOptions<DeviceFeaturesClientOptions> options, TimeProvider timeProvider)
+        : this(httpClient, options?.Value ?? throw new ArgumentNullException(nameof(options)), timeProvider)
+    {
+    }
+
+    /// <inheritdoc />
+    public async Task<string> GetNonceAsync(CancellationToken cancellationToken = default)
+    {
+        var answer = await ExecuteAsync(static (client, _, ct) => client.RequestNonceAsync(ct), this, cancellationToken).ConfigureAwait(false);
+        return NonceOf(answer);
+    }
+
+    /// <inheritdoc />
+    public Task EnableFeatureAsync(int userId, DeviceModel model, FeatureName feature, CancellationToken cancellationToken = default) =>
+        SetAsync(WireActions.EnableFeature, userId, model, feature, cancellationToken);
+
+    /// <inheritdoc />
+    public Task DisableFeatureAsync(int userId, DeviceModel model, FeatureName feature, CancellationToken cancellationToken = default) =>
+        SetAsync(WireActions.DisableFeature, userId, model, feature, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<FeatureChoice>> GetFeaturesAsync(int userId, DeviceModel model, CancellationToken cancellationToken = default)
+    {
+        var call = new SignedCall(WireActions.GetFeatures,
+        [
+            new(WireParameterNames.UserId, userId.ToString(CultureInfo.InvariantCulture)),
+            new(WireParameterNames.Model, model.Id.ToString(CultureInfo.InvariantCulture)),
+        ]);
+        var answer = await ExecuteAsync(static (client, call, ct) => client.SendSignedAsync(call, ct), call, cancellationToken).ConfigureAwait(false);
+        return ReadFeatures(answer.Body);
+    }
+
+    private async Task SetAsync(string action, int userId, DeviceModel model, FeatureName feature, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(feature.Value))
+        {
+            throw new ArgumentException("A feature name is required.", nameof(feature));
+        }
+
+        var call = new SignedCall(action,
+        [
+            new(WireParameterNames.FeatureName, feature.Value),
+            new(WireParameterNames.UserId, userId.ToString(CultureInfo.InvariantCulture)),
+            new(WireParameterNames.Model, model.Id.ToString(CultureInfo.InvariantCulture)),
+        ]);
+        await ExecuteAsync(static (client, call, ct) => client.SendSignedAsync(call, ct), call, cancellationToken).ConfigureAwait(false);
+    }
+
+    private sealed record SignedCall(string Action, KeyValuePair<string, string>[] Business);
+
+    private async Task<WireAnswer> ExecuteAsync<TState>(
+        Func<DeviceFeaturesClient, TState, CancellationToken, Task<WireAnswer>> attempt, TState state, CancellationToken cancellationToken)
+    {
+        WireAnswer answer;
+        try
+        {
+            answer = await _pipeline.ExecuteAsync(
+                static async (s, ct) => await s.attempt(s.client, s.state, ct).ConfigureAwait(false),
+                (client: this, attempt, state),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new DeviceFeaturesTransportException($"Could not reach {_options.BaseAddress}: {ex.Message}", (int?)ex.StatusCode, isTransient: true, ex);
+        }
+        catch (TimeoutRejectedException ex)
+        {
+            throw new DeviceFeaturesTransportException($"No answer from {_options.BaseAddress} within {_options.AttemptTimeout}.", null, isTransient: true, ex);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new DeviceFeaturesTransportException($"The request to {_options.BaseAddress} timed out.", null, isTransient: true, ex);
+        }
+
+        if (answer.Status != WireStatus.Success)
+        {
+            throw DeviceFeaturesException.FromAnswer(answer.Status, answer.Error, answer.Body);
+        }
+
+        return answer;
+    }
+
+    // One attempt: a fresh nonce, then the signed call with it.
+    private async Task<WireAnswer> SendSignedAsync(SignedCall call, CancellationToken cancellationToken)
+    {
+        var nonceAnswer = await RequestNonceAsync(cancellationToken).ConfigureAwait(false);
+        if (nonceAnswer.Status != WireStatus.Success)
+        {
+            return nonceAnswer;
+        }
+
+        var nonce = NonceOf(nonceAnswer);
+        var parameters = new List<KeyValuePair<string, string>>(4 + call.Business.Length)
+        {
+            new(WireParameterNames.Action, call.Action),
+            new(WireParameterNames.ClientId, _options.ClientId),
+            new(WireParameterNames.Nonce, nonce),
+            new(WireParameterNames.Signature, WithingsSignature.SignCall(_options.ClientSecret, call.Action, _options.ClientId, nonce)),
+        };
+        parameters.AddRange(call.Business);
+        return await PostAsync(_deviceUri, parameters, cancellationToken).ConfigureAwait(false);
+    }
+
+    private Task<WireAnswer> RequestNonceAsync(CancellationToken cancellationToken)
+    {
+        var timestamp = _time.GetUtcNow().ToUnixTimeSeconds();
+        return PostAsync(_signatureUri,
+        [
+            new(WireParameterNames.Action, WireActions.GetNonce),
+            new(WireParameterNames.ClientId, _options.ClientId),
+            new(WireParameterNames.Timestamp, timestamp.ToString(CultureInfo.InvariantCulture)),
+            new(WireParameterNames.Signature, WithingsSignature.SignNonceRequest(_options.ClientSecret, _options.ClientId, timestamp)),
+        ], cancellationToken);
+    }
+
+    private async Task<WireAnswer> PostAsync(Uri uri, IEnumerable<KeyValuePair<string, string>> parameters, CancellationToken cancellationToken)
+    {
+        using var content = new FormUrlEncodedContent(parameters);
+        using var response = await _http.PostAsync(uri, content, cancellationToken).ConfigureAwait(false);
+        var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+
+        // Withings answers HTTP 200 with the envelope; anything else came from somewhere between us and it.
+        if (WireEnvelope.TryParse(bytes) is { } answer)
+        {
+            return answer;
+        }
+
+        var status = (int)response.StatusCode;
+        throw new DeviceFeaturesTransportException(
+            $"{uri} answered HTTP {status} without a Withings envelope.", status, isTransient: status >= 500 || status == 408 || status == 429);
+    }
+
+    private static string NonceOf(WireAnswer answer) =>
+        answer.Body.ValueKind == JsonValueKind.Object
+        && answer.Body.TryGetProperty("nonce", out var nonce)
+        && nonce.ValueKind == JsonValueKind.String
+            ? nonce.GetString()!
+            : throw new DeviceFeaturesTransportException("The nonce answer had no nonce in its body.", 200, isTransient: false);
+
+    private static List<FeatureChoice> ReadFeatures(JsonElement body)
+    {
+        if (body.ValueKind != JsonValueKind.Object
+            || !body.TryGetProperty("features", out var features)
+            || features.ValueKind != JsonValueKind.Array)
+        {
+            return [];
+        }
+
+        var choices = new List<FeatureChoice>();
+        foreach (var feature in features.EnumerateArray())
+        {
+            if (feature.ValueKind == JsonValueKind.Object
+                && feature.TryGetProperty("feature_name", out var name) && name.ValueKind == JsonValueKind.String
+                && feature.TryGetProperty("active", out var active))
+            {
+                // Some answers write booleans as 0/1.
+                var on = active.ValueKind switch
+                {
+                    JsonValueKind.True => true,
+                    JsonValueKind.Number => active.TryGetInt32(out var n) && n != 0,
+                    _ => false,
+                };
+                choices.Add(new FeatureChoice(new FeatureName(name.GetString()!), on));
+            }
+        }
+
+        return choices;
+    }
+
+    private static ResiliencePipeline<WireAnswer> BuildPipeline(DeviceFeaturesClientOptions options, TimeProvider time)
+    {
+        var builder = new ResiliencePipelineBuilder<WireAnswer> { TimeProvider = time };
+
+        // Outermost: too many requests. Wait what the service asks, or back off for tens of seconds; bounded.
+        if (options.MaxRateLimitRetries > 0)
+        {
+            builder.AddRetry(new RetryStrategyOptions<WireAnswer>
+            {
+                Name = "rate-limit",
+                MaxRetryAttempts = options.MaxRateLimitRetries,
+                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Result?.Status == WireStatus.TooManyRequests),
+                DelayGenerator = args =>
+                {
+                    var asked = args.Outcome.Result is { } answer ? DeviceFeaturesException.WaitSecondsOf(answer.Body) : null;
+                    var delay = asked ?? options.RateLimitDelay * Math.Pow(2, args.AttemptNumber);
+                    return ValueTask.FromResult<TimeSpan?>(delay < options.MaxRateLimitDelay ? delay : options.MaxRateLimitDelay);
+                },
+            });
+        }
+
+        // Then transient failures: the request may not have reached the service, or it answered "nothing changed".
+        if (options.MaxTransientRetries > 0)
+        {
+            builder.AddRetry(new RetryStrategyOptions<WireAnswer>
+            {
+                Name = "transient",
+                MaxRetryAttempts = options.MaxTransientRetries,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = options.TransientRetryDelay,
+                ShouldHandle = args => ValueTask.FromResult(IsTransient(args.Outcome, args.Context.CancellationToken)),
+            });
+        }
+
+        // Innermost: one attempt may not take longer than this.
+        builder.AddTimeout(options.AttemptTimeout);
+        return builder.Build();
+    }
+
+    private static bool IsTransient(Outcome<WireAnswer> outcome, CancellationToken callerToken) => outcome.Exception switch
+    {
+        null => outcome.Result?.Status == WireStatus.Timeout,
+        HttpRequestException or TimeoutRejectedException => true,
+        DeviceFeaturesTransportException transport => transport.IsTransient,
+        OperationCanceledException => !callerToken.IsCancellationRequested,
+        _ => false,
+    };
+}

@@ -1,0 +1,41 @@
+using DeviceFeatures.Client;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+// In the DI namespace, as the framework's own AddXxx methods are, so that it shows up where callers look.
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the DeviceFeatures client.</summary>
+public static class DeviceFeaturesServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers <see cref="DeviceFeaturesClient"/> (and <see cref="IDeviceFeaturesClient"/>) as a typed HTTP client.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Sets the endpoint, the credentials and, if wanted, the retry settings.</param>
+    /// <returns>The HTTP client builder, to add handlers or configure the primary handler.</returns>
+    /// <remarks>
+    /// Do not add an HTTP-level retry handler: a signed request cannot be re-sent, since its nonce is single-use.
+    /// The client retries whole operations with a fresh nonce instead.
+    /// </remarks>
+    public static IHttpClientBuilder AddDeviceFeaturesClient(this IServiceCollection services, Action<DeviceFeaturesClientOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+        services.AddOptions<DeviceFeaturesClientOptions>().Configure(configure).Validate(o =>
+        {
+            o.Validate();
+            return true;
+        });
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddTransient<IDeviceFeaturesClient>(sp => sp.GetRequiredService<DeviceFeaturesClient>());
+        return services.AddHttpClient<DeviceFeaturesClient>((sp, http) =>
+        {
+            var options = sp.GetRequiredService<IOptions<DeviceFeaturesClientOptions>>().Value;
+            http.BaseAddress = options.BaseAddress;
+
+            // Each attempt has its own timeout in the client; the handler must not cut a retry short.
+            http.Timeout = Timeout.InfiniteTimeSpan;
+        });
+    }
+}

@@ -1,0 +1,33 @@
+namespace DeviceFeatures.Client;
+
+/// <summary>The Withings partner "Enable features" operations, signed for one partner.</summary>
+public interface IDeviceFeaturesClient
+{
+    /// <summary>Gets a fresh nonce (<c>/v2/signature</c>, <c>action=getnonce</c>). The other operations get their own.</summary>
+    /// <param name="cancellationToken">Cancels the call and any wait between retries.</param>
+    /// <returns>A nonce of 40 hexadecimal characters, valid for one call within 30 minutes.</returns>
+    Task<string> GetNonceAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Activates a feature on a user's device model (<c>action=enablefeature</c>).</summary>
+    /// <param name="userId">The Withings user id.</param>
+    /// <param name="model">The device model, e.g. <see cref="DeviceModel.BodyPro2"/>.</param>
+    /// <param name="feature">The feature, e.g. <see cref="FeatureName.EyesClosedMode"/>.</param>
+    /// <param name="cancellationToken">Cancels the call and any wait between retries.</param>
+    /// <returns>A task that completes when the service has accepted the change.</returns>
+    Task EnableFeatureAsync(int userId, DeviceModel model, FeatureName feature, CancellationToken cancellationToken = default);
+
+    /// <summary>Deactivates a feature on a user's device model (<c>action=disablefeature</c>).</summary>
+    /// <param name="userId">The Withings user id.</param>
+    /// <param name="model">The device model.</param>
+    /// <param name="feature">The feature.</param>
+    /// <param name="cancellationToken">Cancels the call and any wait between retries.</param>
+    /// <returns>A task that completes when the service has accepted the change.</returns>
+    Task DisableFeatureAsync(int userId, DeviceModel model, FeatureName feature, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists the feature choices recorded for a user's device model (<c>action=getfeatures</c>).</summary>
+    /// <param name="userId">The Withings user id.</param>
+    /// <param name="model">The device model.</param>
+    /// <param name="cancellationToken">Cancels the call and any wait between retries.</param>
+    /// <returns>The recorded choices; features never switched are absent.</returns>
+    Task<IReadOnlyList<FeatureChoice>> GetFeaturesAsync(int userId, DeviceModel model, CancellationToken cancellationToken = default);
+}

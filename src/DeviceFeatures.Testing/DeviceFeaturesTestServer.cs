@@ -1,0 +1,205 @@
+using DeviceFeatures.Client;
+using DeviceFeatures.Client.Admin;
+using DeviceFeatures.Server.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace DeviceFeatures.Testing;
+
+/// <summary>How <see cref="DeviceFeaturesTestServer"/> starts.</summary>
+public sealed class DeviceFeaturesTestServerOptions
+{
+    /// <summary>
+    /// The clock of the server and of the clients it hands out, e.g. a <c>FakeTimeProvider</c> to test nonce expiry
+    /// without waiting. The system clock when not set.
+    /// </summary>
+    public TimeProvider? TimeProvider { get; set; }
+
+    /// <summary>The SQLite file to use; a new file in a temporary folder when not set (deleted on dispose).</summary>
+    public string? DatabasePath { get; set; }
+
+    /// <summary>Whether to create a partner with one user (an EU Body Pro 2 and a BPM Pro 2) on start.</summary>
+    public bool CreateDefaultPartner { get; set; } = true;
+
+    /// <summary>Any other server setting, e.g. <c>["Catalog:Path"] = "my-catalog.json"</c>.</summary>
+    public IDictionary<string, string?> Settings { get; } = new Dictionary<string, string?>();
+
+    /// <summary>Lets the test tune each client it creates (retry counts, timeouts).</summary>
+    public Action<DeviceFeaturesClientOptions>? ConfigureClient { get; set; }
+}
+
+/// <summary>A partner created on the test server, with a client signed with its credentials.</summary>
+/// <param name="ClientId">The partner's client id.</param>
+/// <param name="ClientSecret">The partner's client secret.</param>
+/// <param name="UserId">A user of this partner, with an EU Body Pro 2 and a BPM Pro 2 linked.</param>
+/// <param name="Client">A client configured for this partner.</param>
+public sealed record TestPartner(string ClientId, string ClientSecret, int UserId, DeviceFeaturesClient Client);
+
+/// <summary>
+/// The real DeviceFeatures server, running in-process on a loopback port with a throwaway SQLite database: real
+/// signatures, single-use nonces and state that persists across calls.
+/// </summary>
+/// <example>
+/// <code>
+/// await using var server = await DeviceFeaturesTestServer.StartAsync();
+/// await server.Client.EnableFeatureAsync(server.UserId, DeviceModel.BodyPro2, FeatureName.EyesClosedMode);
+/// </code>
+/// </example>
+public sealed class DeviceFeaturesTestServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly HttpClient _http;
+    private readonly DeviceFeaturesTestServerOptions _options;
+    private readonly string? _ownedDirectory;
+    private TestPartner? _default;
+
+    private DeviceFeaturesTestServer(WebApplication app, Uri baseAddress, string adminKey, DeviceFeaturesTestServerOptions options, string? ownedDirectory)
+    {
+        _app = app;
+        _options = options;
+        _ownedDirectory = ownedDirectory;
+        BaseAddress = baseAddress;
+        AdminKey = adminKey;
+        _http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+        Admin = new DeviceFeaturesAdminClient(_http, baseAddress, adminKey);
+    }
+
+    /// <summary>Where the server listens, e.g. <c>http://127.0.0.1:41234/</c>.</summary>
+    public Uri BaseAddress { get; }
+
+    /// <summary>The admin API key of this server.</summary>
+    public string AdminKey { get; }
+
+    /// <summary>A client of the admin API: create partners and users, grant gated features, read the audit log.</summary>
+    public DeviceFeaturesAdminClient Admin { get; }
+
+    /// <summary>The partner created on start.</summary>
+    /// <exception cref="InvalidOperationException">The server was started without a default partner.</exception>
+    public TestPartner DefaultPartner => _default ?? throw new InvalidOperationException("Started with CreateDefaultPartner = false.");
+
+    /// <summary>A client signed as the default partner.</summary>
+    public DeviceFeaturesClient Client => DefaultPartner.Client;
+
+    /// <summary>The default partner's user (an EU Body Pro 2 and a BPM Pro 2).</summary>
+    public int UserId => DefaultPartner.UserId;
+
+    /// <summary>Starts a server; by default with a partner, a user and a client ready to use.</summary>
+    /// <param name="options">How to start; defaults when omitted.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    /// <returns>The running server; dispose it to stop it and delete its database.</returns>
+    public static async Task<DeviceFeaturesTestServer> StartAsync(DeviceFeaturesTestServerOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new DeviceFeaturesTestServerOptions();
+        string? ownedDirectory = null;
+        var databasePath = options.DatabasePath;
+        if (databasePath is null)
+        {
+            ownedDirectory = Path.Combine(Path.GetTempPath(), "devicefeatures-testing", Guid.NewGuid().ToString("n"));
+            databasePath = Path.Combine(ownedDirectory, "devicefeatures.db");
+        }
+
+        var adminKey = "test-" + Guid.NewGuid().ToString("n");
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            EnvironmentName = "Testing",
+            ApplicationName = typeof(ServerComposition).Assembly.GetName().Name,
+        });
+        var settings = new Dictionary<string, string?>
+        {
+            ["Urls"] = "http://127.0.0.1:0",
+            ["Storage:ConnectionString"] = $"Data Source={databasePath}",
+            ["Admin:ApiKey"] = adminKey,
+            ["Demo:Enabled"] = "false",
+        };
+        foreach (var (key, value) in options.Settings)
+        {
+            settings[key] = value;
+        }
+
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        if (options.TimeProvider is { } time)
+        {
+            builder.Services.AddSingleton(time);
+        }
+
+        builder.AddDeviceFeaturesServer();
+        var app = builder.Build();
+        app.UseDeviceFeaturesServer();
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var server = new DeviceFeaturesTestServer(app, new Uri(address.TrimEnd('/') + "/"), adminKey, options, ownedDirectory);
+        if (options.CreateDefaultPartner)
+        {
+            server._default = await server.CreatePartnerAsync("Test partner", cancellationToken).ConfigureAwait(false);
+        }
+
+        return server;
+    }
+
+    /// <summary>Creates another partner, with one user (an EU Body Pro 2 and a BPM Pro 2) and its own client.</summary>
+    /// <param name="name">The partner's name.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The partner, its user and its client.</returns>
+    public async Task<TestPartner> CreatePartnerAsync(string name = "Test partner", CancellationToken cancellationToken = default)
+    {
+        var partner = await Admin.CreatePartnerAsync(name, cancellationToken).ConfigureAwait(false);
+        var userId = await CreateUserAsync(partner.ClientId, [new(RandomMac(), 17, "EU"), new(RandomMac(), 47, "EU")], cancellationToken)
+            .ConfigureAwait(false);
+        return new TestPartner(partner.ClientId, partner.ClientSecret, userId, CreateClient(partner.ClientId, partner.ClientSecret));
+    }
+
+    /// <summary>Creates a user of a partner with the given devices.</summary>
+    /// <param name="clientId">The partner's client id.</param>
+    /// <param name="devices">The devices to link (see <see cref="RandomMac"/> for addresses).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The new user id.</returns>
+    public Task<int> CreateUserAsync(string clientId, IEnumerable<DeviceLink> devices, CancellationToken cancellationToken = default) =>
+        Admin.CreateUserAsync(clientId, devices, cancellationToken);
+
+    /// <summary>A client signed with the given credentials, pointed at this server, on this server's clock.</summary>
+    /// <param name="clientId">The client id.</param>
+    /// <param name="clientSecret">The client secret.</param>
+    /// <returns>The client.</returns>
+    public DeviceFeaturesClient CreateClient(string clientId, string clientSecret)
+    {
+        var options = new DeviceFeaturesClientOptions { BaseAddress = BaseAddress, ClientId = clientId, ClientSecret = clientSecret };
+        _options.ConfigureClient?.Invoke(options);
+        return new DeviceFeaturesClient(_http, options, _options.TimeProvider);
+    }
+
+    /// <summary>A random MAC address in the Withings range, for test devices.</summary>
+    /// <returns>An address such as <c>00:24:e4:1a:2b:3c</c>.</returns>
+    public static string RandomMac()
+    {
+        Span<byte> bytes = stackalloc byte[3];
+        System.Security.Cryptography.RandomNumberGenerator.Fill(bytes);
+        return $"00:24:e4:{bytes[0]:x2}:{bytes[1]:x2}:{bytes[2]:x2}";
+    }
+
+    /// <summary>Stops the server and deletes the database it created.</summary>
+    /// <returns>A task that completes when the server has stopped.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+        _http.Dispose();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (_ownedDirectory is not null)
+        {
+            try
+            {
+                Directory.Delete(_ownedDirectory, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A leftover temporary file is not worth failing a test run for.
+            }
+        }
+    }
+}

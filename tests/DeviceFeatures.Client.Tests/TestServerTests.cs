@@ -1,0 +1,67 @@
+using DeviceFeatures.Client.Admin;
+using DeviceFeatures.Testing;
+using Microsoft.Extensions.Time.Testing;
+
+namespace DeviceFeatures.Client.Tests;
+
+/// <summary>The testing package itself: what a partner's test gets from one line.</summary>
+public sealed class TestServerTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task OneLine_GivesARealServerAPartnerAUserAndAClient()
+    {
+        await using var server = await DeviceFeaturesTestServer.StartAsync(cancellationToken: Ct);
+
+        Assert.Equal("127.0.0.1", server.BaseAddress.Host);
+        await server.Client.EnableFeatureAsync(server.UserId, DeviceModel.BodyPro2, FeatureName.EyesClosedMode, Ct);
+        var user = await server.Admin.GetUserAsync(server.UserId, Ct);
+        Assert.Equal([17, 47], user.Devices.Select(d => d.Model).Order());
+    }
+
+    [Fact]
+    public async Task State_PersistsAcrossClients()
+    {
+        await using var server = await DeviceFeaturesTestServer.StartAsync(cancellationToken: Ct);
+        await server.Client.EnableFeatureAsync(server.UserId, DeviceModel.BodyPro2, FeatureName.Pacemaker, Ct);
+        var another = server.CreateClient(server.DefaultPartner.ClientId, server.DefaultPartner.ClientSecret);
+        Assert.Contains(new FeatureChoice(FeatureName.Pacemaker, true), await another.GetFeaturesAsync(server.UserId, DeviceModel.BodyPro2, Ct));
+    }
+
+    [Fact]
+    public async Task SharedFakeClock_DrivesNonceExpiry()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 9, 0, 0, TimeSpan.Zero));
+        await using var server = await DeviceFeaturesTestServer.StartAsync(new DeviceFeaturesTestServerOptions { TimeProvider = time }, Ct);
+        var nonce = await server.Client.GetNonceAsync(Ct);
+        Assert.Matches("^[0-9a-f]{40}$", nonce);
+
+        // The client's timestamps follow the same clock, so it keeps working after the clock moves.
+        time.Advance(TimeSpan.FromHours(5));
+        await server.Client.EnableFeatureAsync(server.UserId, DeviceModel.BodyPro2, FeatureName.Pacemaker, Ct);
+        var events = await server.Admin.GetAuditAsync(new AuditFilter(Userid: server.UserId), cancellationToken: Ct);
+        Assert.Equal(time.GetUtcNow(), events.Events.Single(e => e.Kind == "feature.enabled").OccurredAt);
+    }
+
+    [Fact]
+    public async Task Partners_AreIsolatedFromEachOther()
+    {
+        await using var server = await DeviceFeaturesTestServer.StartAsync(cancellationToken: Ct);
+        var other = await server.CreatePartnerAsync("Other programme", Ct);
+        await other.Client.EnableFeatureAsync(other.UserId, DeviceModel.BodyPro2, FeatureName.Pacemaker, Ct);
+        await Assert.ThrowsAsync<InvalidParamsException>(() => server.Client.GetFeaturesAsync(other.UserId, DeviceModel.BodyPro2, Ct));
+    }
+
+    [Fact]
+    public async Task Dispose_DeletesTheThrowawayDatabase()
+    {
+        var before = Directory.Exists(Path.Combine(Path.GetTempPath(), "devicefeatures-testing"))
+            ? Directory.GetDirectories(Path.Combine(Path.GetTempPath(), "devicefeatures-testing")).ToHashSet()
+            : [];
+        var server = await DeviceFeaturesTestServer.StartAsync(cancellationToken: Ct);
+        var created = Directory.GetDirectories(Path.Combine(Path.GetTempPath(), "devicefeatures-testing")).Except(before).ToList();
+        await server.DisposeAsync();
+        Assert.All(created, d => Assert.False(Directory.Exists(d)));
+    }
+}
