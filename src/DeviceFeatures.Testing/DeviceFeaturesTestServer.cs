@@ -57,8 +57,10 @@ public sealed class DeviceFeaturesTestServer : IAsyncDisposable
     private readonly string? _ownedDirectory;
     private TestPartner? _default;
 
-    private DeviceFeaturesTestServer(WebApplication app, Uri baseAddress, string adminKey, DeviceFeaturesTestServerOptions options, string? ownedDirectory)
+    private DeviceFeaturesTestServer(
+        WebApplication app, Uri baseAddress, string adminKey, string databasePath, DeviceFeaturesTestServerOptions options, string? ownedDirectory)
     {
+        DatabasePath = databasePath;
         _app = app;
         _options = options;
         _ownedDirectory = ownedDirectory;
@@ -70,6 +72,9 @@ public sealed class DeviceFeaturesTestServer : IAsyncDisposable
 
     /// <summary>Where the server listens, e.g. <c>http://127.0.0.1:41234/</c>.</summary>
     public Uri BaseAddress { get; }
+
+    /// <summary>The SQLite file the server stores its state in.</summary>
+    public string DatabasePath { get; }
 
     /// <summary>The admin API key of this server.</summary>
     public string AdminKey { get; }
@@ -133,7 +138,7 @@ public sealed class DeviceFeaturesTestServer : IAsyncDisposable
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
 
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var server = new DeviceFeaturesTestServer(app, new Uri(address.TrimEnd('/') + "/"), adminKey, options, ownedDirectory);
+        var server = new DeviceFeaturesTestServer(app, new Uri(address.TrimEnd('/') + "/"), adminKey, databasePath, options, ownedDirectory);
         if (options.CreateDefaultPartner)
         {
             server._default = await server.CreatePartnerAsync("Test partner", cancellationToken).ConfigureAwait(false);

@@ -56,12 +56,27 @@ public sealed class TestServerTests
     [Fact]
     public async Task Dispose_DeletesTheThrowawayDatabase()
     {
-        var before = Directory.Exists(Path.Combine(Path.GetTempPath(), "devicefeatures-testing"))
-            ? Directory.GetDirectories(Path.Combine(Path.GetTempPath(), "devicefeatures-testing")).ToHashSet()
-            : [];
         var server = await DeviceFeaturesTestServer.StartAsync(cancellationToken: Ct);
-        var created = Directory.GetDirectories(Path.Combine(Path.GetTempPath(), "devicefeatures-testing")).Except(before).ToList();
+        Assert.True(File.Exists(server.DatabasePath));
         await server.DisposeAsync();
-        Assert.All(created, d => Assert.False(Directory.Exists(d)));
+        Assert.False(Directory.Exists(Path.GetDirectoryName(server.DatabasePath)));
+    }
+
+    [Fact]
+    public async Task GivenDatabasePath_IsKeptAfterDispose_AndReusable()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"devicefeatures-kept-{Guid.NewGuid():n}.db");
+        int userId;
+        string clientId, secret;
+        await using (var first = await DeviceFeaturesTestServer.StartAsync(new() { DatabasePath = path }, Ct))
+        {
+            await first.Client.EnableFeatureAsync(first.UserId, DeviceModel.BodyPro2, FeatureName.Pacemaker, Ct);
+            (userId, clientId, secret) = (first.UserId, first.DefaultPartner.ClientId, first.DefaultPartner.ClientSecret);
+        }
+
+        Assert.True(File.Exists(path));
+        await using var second = await DeviceFeaturesTestServer.StartAsync(new() { DatabasePath = path, CreateDefaultPartner = false }, Ct);
+        var client = second.CreateClient(clientId, secret);
+        Assert.Contains(new FeatureChoice(FeatureName.Pacemaker, true), await client.GetFeaturesAsync(userId, DeviceModel.BodyPro2, Ct));
     }
 }
