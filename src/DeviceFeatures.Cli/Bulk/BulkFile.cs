@@ -1,0 +1,186 @@
+using System.Globalization;
+using DeviceFeatures.Client;
+
+namespace DeviceFeatures.Cli.Bulk;
+
+/// <summary>One change of a bulk file, with the line it came from.</summary>
+internal sealed record BulkRow(int Line, int UserId, DeviceModel Model, FeatureName Feature, bool Enable)
+{
+    /// <summary>Identifies the row in a results file, so that <c>--resume</c> skips exactly what already succeeded.</summary>
+    public string Key => BulkFile.KeyOf(Line, UserId.ToString(CultureInfo.InvariantCulture), Model.Id.ToString(CultureInfo.InvariantCulture), Feature.Value, Enable ? "enable" : "disable");
+}
+
+/// <summary>A line that could not be read as a change, and why.</summary>
+internal sealed record BulkProblem(int Line, string Text, string Reason)
+{
+    public string Key => BulkFile.KeyOf(Line, Text);
+}
+
+/// <summary>
+/// Reads <c>userid,model,feature_name,action</c> files: a header line is optional, blank lines and lines starting
+/// with <c>#</c> are skipped; <c>model</c> may be an id or a name, <c>action</c> enable or disable.
+/// </summary>
+internal static class BulkFile
+{
+    public static (List<BulkRow> Rows, List<BulkProblem> Problems) Read(string path)
+    {
+        var rows = new List<BulkRow>();
+        var problems = new List<BulkProblem>();
+        var line = 0;
+        var first = true;
+        foreach (var text in File.ReadLines(path))
+        {
+            line++;
+            var trimmed = text.Trim();
+            if (trimmed.Length == 0 || trimmed.StartsWith('#'))
+            {
+                continue;
+            }
+
+            var fields = trimmed.Split(',').Select(f => f.Trim().Trim('"').Trim()).ToArray();
+            if (first && fields[0].Equals("userid", StringComparison.OrdinalIgnoreCase))
+            {
+                first = false;
+                continue;
+            }
+
+            first = false;
+            var (row, reason) = Parse(line, fields);
+            if (row is not null)
+            {
+                rows.Add(row);
+            }
+            else
+            {
+                problems.Add(new BulkProblem(line, trimmed, reason!));
+            }
+        }
+
+        return (rows, problems);
+    }
+
+    private static (BulkRow? Row, string? Reason) Parse(int line, string[] fields)
+    {
+        if (fields.Length != 4)
+        {
+            return (null, $"expected 4 fields (userid,model,feature_name,action), found {fields.Length}");
+        }
+
+        if (!int.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out var userId) || userId <= 0)
+        {
+            return (null, $"userid '{fields[0]}' is not a positive whole number");
+        }
+
+        if (!DeviceModel.TryParse(fields[1], out var model))
+        {
+            return (null, $"model '{fields[1]}' is not a model id or name");
+        }
+
+        FeatureName feature;
+        try
+        {
+            feature = FeatureName.Parse(fields[2]);
+        }
+        catch (FormatException ex)
+        {
+            return (null, ex.Message);
+        }
+
+        bool? enable = fields[3].ToLowerInvariant() switch
+        {
+            "enable" or "enablefeature" or "on" => true,
+            "disable" or "disablefeature" or "off" => false,
+            _ => null,
+        };
+        return enable is null
+            ? (null, $"action '{fields[3]}' is neither enable nor disable")
+            : (new BulkRow(line, userId, model, feature, enable.Value), null);
+    }
+
+    public static string KeyOf(int line, params string[] fields) =>
+        line.ToString(CultureInfo.InvariantCulture) + "|" + string.Join(',', fields);
+}
+
+/// <summary>
+/// The per-row results file: one CSV line per attempted row, appended and flushed as rows finish, so that an
+/// interrupted run leaves a file <c>--resume</c> can use.
+/// </summary>
+internal sealed class BulkResults : IAsyncDisposable
+{
+    public const string Header = "line,userid,model,feature_name,action,result,status,error";
+    private readonly StreamWriter _writer;
+    private readonly SemaphoreSlim _lock = new(1, 1);
+
+    private BulkResults(StreamWriter writer) => _writer = writer;
+
+    public static async Task<BulkResults> OpenAsync(string path, bool append)
+    {
+        var exists = append && File.Exists(path);
+        var writer = new StreamWriter(path, append);
+        if (!exists)
+        {
+            await writer.WriteLineAsync(Header);
+            await writer.FlushAsync();
+        }
+
+        return new BulkResults(writer);
+    }
+
+    /// <summary>The keys of the rows a previous run completed successfully.</summary>
+    public static HashSet<string> ReadSucceeded(string path)
+    {
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        if (!File.Exists(path))
+        {
+            return keys;
+        }
+
+        foreach (var text in File.ReadLines(path).Skip(1))
+        {
+            var fields = text.Split(',');
+            if (fields.Length >= 6 && fields[5] == "ok" && int.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out var line))
+            {
+                keys.Add(BulkFile.KeyOf(line, fields[1], fields[2], fields[3], fields[4]));
+            }
+        }
+
+        return keys;
+    }
+
+    public Task WriteAsync(BulkRow row, string result, int? status, string? error) =>
+        WriteLineAsync(string.Join(',',
+            row.Line.ToString(CultureInfo.InvariantCulture),
+            row.UserId.ToString(CultureInfo.InvariantCulture),
+            row.Model.Id.ToString(CultureInfo.InvariantCulture),
+            row.Feature.Value,
+            row.Enable ? "enable" : "disable",
+            result,
+            status?.ToString(CultureInfo.InvariantCulture) ?? "",
+            Csv(error)));
+
+    public Task WriteAsync(BulkProblem problem) =>
+        WriteLineAsync(string.Join(',', problem.Line.ToString(CultureInfo.InvariantCulture), "", "", "", "", "invalid", "", Csv(problem.Reason)));
+
+    private async Task WriteLineAsync(string line)
+    {
+        await _lock.WaitAsync();
+        try
+        {
+            await _writer.WriteLineAsync(line);
+            await _writer.FlushAsync();
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    private static string Csv(string? text) =>
+        text is null ? "" : "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal).ReplaceLineEndings(" ") + "\"";
+
+    public async ValueTask DisposeAsync()
+    {
+        await _writer.DisposeAsync();
+        _lock.Dispose();
+    }
+}
