@@ -273,27 +273,31 @@ internal static class AdminCommands
                 context.Diagnostic($"Exported {count} event(s) to {file!.FullName}.");
             }
 
-            while (parse.GetValue(follow) && !ct.IsCancellationRequested)
+            if (!parse.GetValue(follow))
             {
-                try
+                return ExitCodes.Success;
+            }
+
+            // Following ends with Ctrl+C, whatever it interrupts: that is success, not cancellation.
+            try
+            {
+                while (true)
                 {
                     await Task.Delay(context.Host.FollowInterval, context.Host.Time, ct);
-                }
-                catch (OperationCanceledException)
-                {
-                    return ExitCodes.Success;
-                }
+                    await foreach (var e in admin.ReadAuditAsync(filter, after, ct))
+                    {
+                        Write(context, writer, e);
+                        after = e.Id;
+                    }
 
-                await foreach (var e in admin.ReadAuditAsync(filter, after, ct))
-                {
-                    Write(context, writer, e);
-                    after = e.Id;
+                    if (writer is not null)
+                    {
+                        await writer.FlushAsync(ct);
+                    }
                 }
-
-                if (writer is not null)
-                {
-                    await writer.FlushAsync(ct);
-                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
             }
 
             return ExitCodes.Success;
