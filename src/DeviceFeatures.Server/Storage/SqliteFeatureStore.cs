@@ -14,13 +14,20 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IDisposable
     private readonly ILogger<SqliteFeatureStore> _logger;
     private readonly SemaphoreSlim _writeGate = new(1, 1);
 
-    public SqliteFeatureStore(IOptions<StorageOptions> options, TimeProvider time, ILogger<SqliteFeatureStore> logger)
+    public SqliteFeatureStore(IOptions<StorageOptions> options, IHostEnvironment environment, TimeProvider time, ILogger<SqliteFeatureStore> logger)
     {
         var builder = new SqliteConnectionStringBuilder(options.Value.ConnectionString)
         {
             Pooling = true,
             DefaultTimeout = 30,
         };
+
+        // A relative file is kept beside the server's content, wherever the process was started from.
+        if (builder.DataSource is { Length: > 0 } file && file != ":memory:" && !file.StartsWith("file:", StringComparison.Ordinal) && !Path.IsPathRooted(file))
+        {
+            builder.DataSource = Path.GetFullPath(Path.Combine(environment.ContentRootPath, file));
+        }
+
         _connectionString = builder.ToString();
         DataSource = builder.DataSource;
         _time = time;
