@@ -1,5 +1,6 @@
 using DeviceFeatures.Protocol.Parameters;
 using DeviceFeatures.Server.Catalog;
+using DeviceFeatures.Server.Observability;
 using DeviceFeatures.Server.Signature;
 using DeviceFeatures.Server.Storage;
 using DeviceFeatures.Server.Wire;
@@ -11,12 +12,12 @@ namespace DeviceFeatures.Server.Device;
 /// transaction that first records the nonce as used (the primary key makes that single-use), then either refuses
 /// or records the choice with its audit event; the answer is sent only after the commit.
 /// </summary>
-public sealed class FeatureService(IFeatureStore store, CatalogProvider catalog, TimeProvider time)
+public sealed class FeatureService(IFeatureStore store, CatalogProvider catalog, TimeProvider time, ServerMetrics metrics)
 {
     public Task<WireResult> SetAsync(SignedCall call, WireParameters parameters, bool active, string requestId, CancellationToken cancellationToken)
     {
         var (request, invalid) = FeatureRequest.Read(parameters, catalog.Current, needsFeature: true);
-        return store.WriteAsync(async session =>
+        return WriteAsync(async session =>
         {
             if (await RefuseCallAsync(session, call, invalid) is { } refusal)
             {
@@ -75,7 +76,7 @@ public sealed class FeatureService(IFeatureStore store, CatalogProvider catalog,
     public Task<WireResult> GetAsync(SignedCall call, WireParameters parameters, CancellationToken cancellationToken)
     {
         var (request, invalid) = FeatureRequest.Read(parameters, catalog.Current, needsFeature: false);
-        return store.WriteAsync(async session =>
+        return WriteAsync(async session =>
         {
             if (await RefuseCallAsync(session, call, invalid) is { } refusal)
             {
@@ -105,17 +106,27 @@ public sealed class FeatureService(IFeatureStore store, CatalogProvider catalog,
         }, cancellationToken);
     }
 
+    private async Task<WireResult> WriteAsync(Func<StoreSession, Task<WireResult>> work, CancellationToken cancellationToken)
+    {
+        var started = time.GetTimestamp();
+        var result = await store.WriteAsync(work, cancellationToken);
+        metrics.WriteCommitted(time.GetElapsedTime(started));
+        return result;
+    }
+
     /// <summary>
     /// Spends the nonce, then applies the refusals that do not depend on the user: every request whose signature is
     /// good spends its nonce, even when it is refused afterwards.
     /// </summary>
-    private static async Task<WireResult?> RefuseCallAsync(StoreSession session, SignedCall call, WireResult? invalidParameters)
+    private async Task<WireResult?> RefuseCallAsync(StoreSession session, SignedCall call, WireResult? invalidParameters)
     {
         if (!await session.TryUseNonceAsync(call.Nonce, call.Partner.ClientId, call.NonceExpiresAt.ToUnixTimeMilliseconds()))
         {
+            metrics.NonceRefused("used");
             return Refusals.UsedNonce();
         }
 
+        metrics.NonceUsed();
         if (call.Partner.Suspended)
         {
             return Refusals.PartnerSuspended();

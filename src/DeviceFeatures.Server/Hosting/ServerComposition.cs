@@ -2,6 +2,7 @@ using DeviceFeatures.Server.Admin;
 using DeviceFeatures.Server.Catalog;
 using DeviceFeatures.Server.Demo;
 using DeviceFeatures.Server.Device;
+using DeviceFeatures.Server.Observability;
 using DeviceFeatures.Server.Signature;
 using DeviceFeatures.Server.Storage;
 using DeviceFeatures.Server.Wire;
@@ -17,6 +18,7 @@ public static class ServerComposition
     public static WebApplicationBuilder AddDeviceFeaturesServer(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        builder.AddObservability();
         builder.Services.AddProblemDetails();
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddStorage();
@@ -33,6 +35,12 @@ public static class ServerComposition
     public static WebApplication UseDeviceFeaturesServer(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        // The request id ties an answer to the server's logs and audit events (a 2556 text quotes it too).
+        app.Use((context, next) =>
+        {
+            context.Response.Headers["X-Request-Id"] = context.TraceIdentifier;
+            return next(context);
+        });
         app.UseFailureAnswers();
         app.UseStatusCodePages();
         app.UseAuthentication();
@@ -42,7 +50,7 @@ public static class ServerComposition
         app.MapDeviceEndpoints();
         app.MapWireFallback();
         app.MapAdminEndpoints();
-        app.MapHealthEndpoints();
+        app.MapObservabilityEndpoints();
         return app;
     }
 }

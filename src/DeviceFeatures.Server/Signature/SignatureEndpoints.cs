@@ -1,6 +1,7 @@
 using System.Globalization;
 using DeviceFeatures.Protocol.Parameters;
 using DeviceFeatures.Protocol.Signing;
+using DeviceFeatures.Server.Observability;
 using DeviceFeatures.Server.Storage;
 using DeviceFeatures.Server.Wire;
 using Microsoft.Extensions.Options;
@@ -26,6 +27,26 @@ public static class SignatureEndpoints
     }
 
     internal static async Task<IResult> GetNonceAsync(
+        HttpContext context,
+        WireRequestReader reader,
+        IFeatureStore store,
+        NonceService nonces,
+        IOptions<SignatureOptions> options,
+        TimeProvider time,
+        ServerMetrics metrics,
+        CancellationToken cancellationToken)
+    {
+        var result = await AnswerAsync(context, reader, store, nonces, options, time, cancellationToken);
+        metrics.Answered("signature", WireActions.GetNonce, result.Status);
+        if (result.Status == 0)
+        {
+            metrics.NonceIssued();
+        }
+
+        return result;
+    }
+
+    private static async Task<WireResult> AnswerAsync(
         HttpContext context,
         WireRequestReader reader,
         IFeatureStore store,

@@ -1,5 +1,6 @@
 using DeviceFeatures.Protocol.Parameters;
 using DeviceFeatures.Protocol.Signing;
+using DeviceFeatures.Server.Observability;
 using DeviceFeatures.Server.Storage;
 using DeviceFeatures.Server.Wire;
 
@@ -12,7 +13,7 @@ public sealed record SignedCall(PartnerRow Partner, byte[] Nonce, DateTimeOffset
 /// Checks the signed part of a call: client, signature, then nonce. The signature is checked before the nonce is
 /// looked at, so that a request with a bad signature can never spend somebody's nonce.
 /// </summary>
-public sealed class SignedRequestAuthenticator(IFeatureStore store, NonceService nonces)
+public sealed class SignedRequestAuthenticator(IFeatureStore store, NonceService nonces, ServerMetrics metrics)
 {
     public async Task<(SignedCall? Call, WireResult? Refusal)> AuthenticateAsync(WireParameters parameters, string action, CancellationToken cancellationToken)
     {
@@ -35,9 +36,19 @@ public sealed class SignedRequestAuthenticator(IFeatureStore store, NonceService
         }
 
         var check = nonces.Check(nonce, clientId);
+        if (check.Verdict == NonceVerdict.Valid)
+        {
+            return (new SignedCall(partner, check.Bytes!, check.ExpiresAt), null);
+        }
+
+        metrics.NonceRefused(check.Verdict switch
+        {
+            NonceVerdict.OtherClient => "other_client",
+            NonceVerdict.Expired => "expired",
+            _ => "unknown",
+        });
         return check.Verdict switch
         {
-            NonceVerdict.Valid => (new SignedCall(partner, check.Bytes!, check.ExpiresAt), null),
             NonceVerdict.OtherClient => (null, Refusals.OtherClientsNonce()),
             NonceVerdict.Expired => (null, Refusals.ExpiredNonce(check.ExpiresAt, nonces.Lifetime)),
             _ => (null, Refusals.UnknownNonce()),

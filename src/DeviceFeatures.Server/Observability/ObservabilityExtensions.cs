@@ -1,0 +1,68 @@
+using System.Text.Json;
+using DeviceFeatures.Server.Storage;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using OpenTelemetry.Metrics;
+
+namespace DeviceFeatures.Server.Observability;
+
+public static class ObservabilityExtensions
+{
+    public static WebApplicationBuilder AddObservability(this WebApplicationBuilder builder)
+    {
+        // The hosting layer logs full URLs, query strings with signatures included: never below Warning, whatever
+        // the configuration says.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.HttpLogging", LogLevel.None);
+
+        builder.Services.AddSingleton<ServerMetrics>();
+        builder.Services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage", tags: ["ready"]);
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(ServerMetrics.MeterName)
+            .AddAspNetCoreInstrumentation()
+            .AddPrometheusExporter());
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapObservabilityEndpoints(this IEndpointRouteBuilder app)
+    {
+        // A fixed answer with no work behind it: also the ceiling the load tool compares against.
+        app.MapGet("/health/live", () => TypedResults.Text("""{"status":"live"}""", "application/json")).WithTags("health");
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions
+        {
+            Predicate = check => check.Tags.Contains("ready"),
+            ResponseWriter = WriteHealthAsync,
+        }).WithTags("health");
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        return app;
+    }
+
+    private static Task WriteHealthAsync(HttpContext context, HealthReport report)
+    {
+        context.Response.ContentType = "application/json";
+        return context.Response.WriteAsync(JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["status"] = report.Status == HealthStatus.Healthy ? "ready" : "unready",
+            ["checks"] = report.Entries.ToDictionary(e => e.Key, e => e.Value.Description ?? e.Value.Status.ToString()),
+        }));
+    }
+}
+
+/// <summary>Ready means the database answers.</summary>
+internal sealed class StorageHealthCheck(IFeatureStore store) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(3));
+        try
+        {
+            await store.ReadAsync(s => s.CountPartnersAsync(), timeout.Token);
+            return HealthCheckResult.Healthy("the database answers");
+        }
+        catch (Exception ex) when (ex is OperationCanceledException || store.IsUnavailable(ex))
+        {
+            return HealthCheckResult.Unhealthy("the database does not answer");
+        }
+    }
+}

@@ -1,0 +1,45 @@
+using System.Diagnostics.Metrics;
+using DeviceFeatures.Protocol.Status;
+
+namespace DeviceFeatures.Server.Observability;
+
+/// <summary>
+/// The server's own instruments (meter <c>DeviceFeatures.Server</c>), exported with the ASP.NET Core ones on
+/// <c>/metrics</c> in the Prometheus format.
+/// </summary>
+public sealed class ServerMetrics
+{
+    public const string MeterName = "DeviceFeatures.Server";
+
+    private readonly Counter<long> _requests;
+    private readonly Counter<long> _noncesIssued;
+    private readonly Counter<long> _noncesUsed;
+    private readonly Counter<long> _noncesRefused;
+    private readonly Histogram<double> _writeDuration;
+
+    public ServerMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(MeterName);
+        _requests = meter.CreateCounter<long>("devicefeatures.wire.requests", "{request}", "Wire API answers, by service, action, status and family");
+        _noncesIssued = meter.CreateCounter<long>("devicefeatures.nonces.issued", "{nonce}", "Nonces issued by getnonce");
+        _noncesUsed = meter.CreateCounter<long>("devicefeatures.nonces.used", "{nonce}", "Nonces spent by a signed call");
+        _noncesRefused = meter.CreateCounter<long>("devicefeatures.nonces.refused", "{nonce}", "Nonces refused, by reason");
+        _writeDuration = meter.CreateHistogram<double>("devicefeatures.write.duration", "ms",
+            "Time from the start of a signed call's write transaction until it is committed, waiting for the writer included");
+    }
+
+    public void Answered(string service, string action, int status) =>
+        _requests.Add(1,
+            new KeyValuePair<string, object?>("service", service),
+            new KeyValuePair<string, object?>("action", action),
+            new KeyValuePair<string, object?>("status", status),
+            new KeyValuePair<string, object?>("family", WireStatus.FamilyOf(status).ToString()));
+
+    public void NonceIssued() => _noncesIssued.Add(1);
+
+    public void NonceUsed() => _noncesUsed.Add(1);
+
+    public void NonceRefused(string reason) => _noncesRefused.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void WriteCommitted(TimeSpan elapsed) => _writeDuration.Record(elapsed.TotalMilliseconds);
+}
