@@ -82,14 +82,18 @@ internal sealed class CliContext
     private static readonly JsonSerializerOptions CompactJsonOptions = new(JsonOptions) { WriteIndented = false };
 
     private readonly ParseResult _parse;
-    private readonly Profile _profile;
+    private readonly Lazy<Profile> _profile;
 
     public CliContext(CliHost host, ParseResult parse)
     {
         Host = host;
         _parse = parse;
-        ProfileName = parse.GetValue(GlobalOptions.Profile) ?? host.Environment("DEVFEAT_PROFILE") ?? "default";
-        _profile = ProfileStore.Load(host.ProfilePath).GetValueOrDefault(ProfileName) ?? new Profile();
+        ProfileName = parse.GetValue(GlobalOptions.Profile) is { Length: > 0 } profile ? profile
+            : host.Environment("DEVFEAT_PROFILE") is { Length: > 0 } fromEnvironment ? fromEnvironment
+            : "default";
+
+        // Read only when a setting is needed, so that a broken profiles file does not stop 'catalog' or 'configure'.
+        _profile = new(() => ProfileStore.Load(host.ProfilePath).GetValueOrDefault(ProfileName) ?? new Profile());
         Json = parse.GetValue(GlobalOptions.Json);
         Console = CreateConsole(host.Out, host.IsInteractive);
         Diagnostics = CreateConsole(host.Error, host.IsInteractive);
@@ -107,12 +111,12 @@ internal sealed class CliContext
     /// <summary>Standard error: progress and diagnostics.</summary>
     public IAnsiConsole Diagnostics { get; }
 
-    public Uri Endpoint => ResolveEndpoint(Setting(GlobalOptions.Endpoint, "DEVFEAT_ENDPOINT", _profile.Endpoint) ?? LocalEndpoint);
+    public Uri Endpoint => ResolveEndpoint(Setting(GlobalOptions.Endpoint, "DEVFEAT_ENDPOINT", _profile.Value.Endpoint) ?? LocalEndpoint);
 
     public DeviceFeaturesClient CreateClient(Action<DeviceFeaturesClientOptions>? configure = null)
     {
-        var clientId = Setting(GlobalOptions.ClientId, "DEVFEAT_CLIENT_ID", _profile.ClientId);
-        var secret = Setting(GlobalOptions.ClientSecret, "DEVFEAT_CLIENT_SECRET", _profile.ClientSecret);
+        var clientId = Setting(GlobalOptions.ClientId, "DEVFEAT_CLIENT_ID", _profile.Value.ClientId);
+        var secret = Setting(GlobalOptions.ClientSecret, "DEVFEAT_CLIENT_SECRET", _profile.Value.ClientSecret);
         if (string.IsNullOrEmpty(clientId) || string.IsNullOrEmpty(secret))
         {
             throw new CliException(ExitCodes.NotConfigured,
@@ -126,14 +130,14 @@ internal sealed class CliContext
 
     public DeviceFeaturesAdminClient CreateAdminClient()
     {
-        var key = Setting(GlobalOptions.AdminKey, "DEVFEAT_ADMIN_KEY", _profile.AdminKey);
+        var key = Setting(GlobalOptions.AdminKey, "DEVFEAT_ADMIN_KEY", _profile.Value.AdminKey);
         if (string.IsNullOrEmpty(key))
         {
             throw new CliException(ExitCodes.NotConfigured,
                 "No admin key: pass --admin-key, set DEVFEAT_ADMIN_KEY, or run 'devfeat configure --admin'.");
         }
 
-        var url = Setting(GlobalOptions.AdminUrl, "DEVFEAT_ADMIN_URL", _profile.AdminUrl) is { } adminUrl ? ResolveEndpoint(adminUrl) : Endpoint;
+        var url = Setting(GlobalOptions.AdminUrl, "DEVFEAT_ADMIN_URL", _profile.Value.AdminUrl) is { } adminUrl ? ResolveEndpoint(adminUrl) : Endpoint;
         return Host.CreateAdminClient(url, key);
     }
 

@@ -43,5 +43,11 @@ internal sealed class CliHost
         IsInteractive = !Console.IsInputRedirected && !Console.IsErrorRedirected,
     };
 
-    public DeviceFeaturesAdminClient CreateAdminClient(Uri baseAddress, string adminKey) => new(CreateHttpClient(), baseAddress, adminKey);
+    public DeviceFeaturesAdminClient CreateAdminClient(Uri baseAddress, string adminKey)
+    {
+        // The partner client times each attempt itself; admin calls need a limit of their own.
+        var http = CreateHttpClient();
+        http.Timeout = TimeSpan.FromSeconds(60);
+        return new DeviceFeaturesAdminClient(http, baseAddress, adminKey);
+    }
 }

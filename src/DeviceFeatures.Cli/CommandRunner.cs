@@ -40,6 +40,8 @@ internal static class CommandRunner
             _ => ExitCodes.Refused,
         }, $"{admin.Detail} ({admin.Code})", admin.HttpStatus),
         OperationCanceledException when cancellationToken.IsCancellationRequested => (ExitCodes.Cancelled, "cancelled", null),
+        HttpRequestException http => (ExitCodes.Unavailable, $"the service could not be reached: {http.Message}", null),
+        OperationCanceledException => (ExitCodes.Unavailable, "the service did not answer in time", null),
         FormatException or ArgumentException => (ExitCodes.Usage, exception.Message, null),
         IOException or UnauthorizedAccessException => (ExitCodes.Failed, exception.Message, null),
         _ => (ExitCodes.Failed, $"unexpected error: {exception.Message}", null),

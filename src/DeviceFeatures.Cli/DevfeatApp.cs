@@ -12,8 +12,10 @@ internal static class DevfeatApp
         var root = new RootCommand($"""
             devfeat: switch Withings device features for your users, and operate a DeviceFeatures server.
 
-            Credentials come from options, the environment (DEVFEAT_ENDPOINT, DEVFEAT_CLIENT_ID, DEVFEAT_CLIENT_SECRET,
-            DEVFEAT_ADMIN_KEY, DEVFEAT_ADMIN_URL) or a profile written by 'devfeat configure'.
+            Settings come from options, then the environment (DEVFEAT_ENDPOINT, DEVFEAT_CLIENT_ID, DEVFEAT_CLIENT_SECRET,
+            DEVFEAT_ADMIN_KEY, DEVFEAT_ADMIN_URL), then the profile chosen by --profile or DEVFEAT_PROFILE in the file
+            written by 'devfeat configure' (DEVFEAT_CONFIG, else $XDG_CONFIG_HOME/devfeat/profiles.json, else
+            ~/.config/devfeat/profiles.json).
 
             {ExitCodes.HelpText}
             """)

@@ -240,7 +240,7 @@ public sealed class DeviceFeaturesClient : IDeviceFeaturesClient
                 DelayGenerator = args =>
                 {
                     var asked = args.Outcome.Result is { } answer ? DeviceFeaturesException.WaitSecondsOf(answer.Body) : null;
-                    var delay = asked ?? options.RateLimitDelay * Math.Pow(2, args.AttemptNumber);
+                    var delay = asked ?? options.RateLimitDelay * Math.Pow(2, Math.Min(args.AttemptNumber, 16));
                     return ValueTask.FromResult<TimeSpan?>(delay < options.MaxRateLimitDelay ? delay : options.MaxRateLimitDelay);
                 },
             });

@@ -64,8 +64,11 @@ public readonly record struct DeviceModel(int Id)
     /// <inheritdoc />
     public override string ToString() => Name is { } name ? $"{Id} ({name})" : Id.ToString(CultureInfo.InvariantCulture);
 
-    private static string Slug(string name) =>
-        new string(name.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-').ToArray()).Trim('-');
+    private static string Slug(string name)
+    {
+        var words = new string(name.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : ' ').ToArray());
+        return string.Join('-', words.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+    }
 }
 
 /// <summary>A recorded feature choice, as <c>getfeatures</c> lists it.</summary>

@@ -155,6 +155,19 @@ public sealed class BulkCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task UnreachableService_StopsTheRunEarly()
+    {
+        var file = Path.Combine(_folder, "unreachable.csv");
+        await File.WriteAllLinesAsync(file, Enumerable.Range(0, 100).Select(_ => $"{_server.UserId},17,pacemaker,enable"), Ct);
+        var devfeat = Devfeat.For(_server);
+        devfeat.Environment["DEVFEAT_ENDPOINT"] = "http://127.0.0.1:9/";
+
+        var run = await devfeat.RunAsync(["bulk", "--file", file, "--concurrency", "1"]);
+        Assert.True(run.ExitCode == 6, run.ToString());
+        Assert.Equal(2, (await File.ReadAllLinesAsync(file + ".results.csv", Ct)).Length);
+    }
+
+    [Fact]
     public async Task MissingFile_IsAUsageError()
     {
         var run = await Devfeat.For(_server).RunAsync(["bulk", "--file", Path.Combine(_folder, "nope.csv")]);

@@ -94,6 +94,47 @@ public sealed class FeatureCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task EmptyProfileVariable_MeansTheDefaultProfile()
+    {
+        var devfeat = Devfeat.For(_server, withCredentials: false);
+        await devfeat.RunAsync(["configure", "--client-id", _server.DefaultPartner.ClientId, "--client-secret", _server.DefaultPartner.ClientSecret]);
+        devfeat.Environment["DEVFEAT_PROFILE"] = "";
+        Assert.Equal(0, (await devfeat.RunAsync("nonce")).ExitCode);
+    }
+
+    [Fact]
+    public async Task ConfigureAdminUrlAlone_IsSaved()
+    {
+        var devfeat = Devfeat.For(_server);
+        var run = await devfeat.RunAsync(["configure", "--admin-url", _server.BaseAddress.ToString(), "--json"]);
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains(_server.BaseAddress.ToString().TrimEnd('/'), await File.ReadAllTextAsync(devfeat.ProfilePath, Ct));
+    }
+
+    [Fact]
+    public async Task BrokenProfilesFile_StopsOnlyTheCommandsThatNeedIt()
+    {
+        var devfeat = Devfeat.For(_server, withCredentials: false);
+        Directory.CreateDirectory(Path.GetDirectoryName(devfeat.ProfilePath)!);
+        await File.WriteAllTextAsync(devfeat.ProfilePath, "{ not json", Ct);
+
+        Assert.Equal(0, (await devfeat.RunAsync("catalog")).ExitCode);
+        var nonce = await devfeat.RunAsync("nonce");
+        Assert.Equal(3, nonce.ExitCode);
+        Assert.Contains("not valid JSON", nonce.Error);
+    }
+
+    [Fact]
+    public async Task AdminCommand_AgainstAnUnreachableServer_IsUnavailable()
+    {
+        var devfeat = Devfeat.For(_server);
+        devfeat.Environment["DEVFEAT_ENDPOINT"] = "http://127.0.0.1:9/";
+        var run = await devfeat.RunAsync("admin partners list");
+        Assert.True(run.ExitCode == 6, run.ToString());
+        Assert.Contains("could not be reached", run.Error);
+    }
+
+    [Fact]
     public async Task MissingCredentials_AreNotConfigured()
     {
         var run = await Devfeat.For(_server, withCredentials: false).RunAsync($"enable pacemaker --user {_server.UserId} --model 17");

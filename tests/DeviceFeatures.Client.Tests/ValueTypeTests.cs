@@ -33,6 +33,8 @@ public sealed class ValueTypeTests
     [InlineData("Body Pro 2", 17)]
     [InlineData("bpm-pro-2", 47)]
     [InlineData("sleep-sensor", 63)]
+    [InlineData("sleep-sensor-aura-sensor-v2", 63)]
+    [InlineData("Sleep Sensor (Aura Sensor V2)", 63)]
     [InlineData("9999", 9999)]
     public void DeviceModel_TryParse_AcceptsIdsAndNames(string text, int id)
     {

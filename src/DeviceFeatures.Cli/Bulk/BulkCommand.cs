@@ -159,8 +159,9 @@ internal sealed class BulkRun(CliContext context, int concurrency, bool resume)
                 context.Diagnostic($"line {row.Line}: failed{(status is null ? "" : $" ({status})")}: {message}");
                 await output.WriteAsync(row, "failed", status, message);
 
-                // Wrong credentials, a clock out of the window or a suspended partner fail every row alike: stop.
-                if (status is 100 or 101 or 102 or 214)
+                // Wrong credentials, a clock out of the window, a suspended partner or a service that cannot be reached
+                // (after the client's own retries) fail every row alike: stop, and let --resume carry on later.
+                if (status is 100 or 101 or 102 or 214 || ex is DeviceFeaturesTransportException)
                 {
                     _aborted ??= code;
                     await abort.CancelAsync();

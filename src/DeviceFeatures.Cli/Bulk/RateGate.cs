@@ -41,7 +41,11 @@ internal sealed class RateGate
         }
     }
 
-    /// <summary>Starts (or lengthens) a pause; returns its length when it is a new pause, else null.</summary>
+    /// <summary>
+    /// Starts a pause, or lengthens the one in force to cover what the service asked. Only a new pause without
+    /// <c>wait_seconds</c> grows the next backoff, so several workers meeting the same 601 count once.
+    /// </summary>
+    /// <returns>The length of a new pause, or null when one was already in force.</returns>
     public TimeSpan? Pause(TimeSpan? asked)
     {
         lock (_lock)
@@ -49,16 +53,23 @@ internal sealed class RateGate
             var now = _time.GetUtcNow();
             var length = asked ?? _backoff;
             length = length < _maxBackoff ? length : _maxBackoff;
-            _backoff = _backoff * 2 < _maxBackoff ? _backoff * 2 : _maxBackoff;
-            var until = now + length;
-            if (until <= _resumeAt)
+            if (_resumeAt > now)
             {
+                if (asked is not null && now + length > _resumeAt)
+                {
+                    _resumeAt = now + length;
+                }
+
                 return null;
             }
 
-            var isNew = _resumeAt <= now;
-            _resumeAt = until;
-            return isNew ? length : null;
+            if (asked is null)
+            {
+                _backoff = _backoff * 2 < _maxBackoff ? _backoff * 2 : _maxBackoff;
+            }
+
+            _resumeAt = now + length;
+            return length;
         }
     }
 

@@ -35,7 +35,7 @@ internal static class ConfigureCommand
             profile.ClientSecret = parse.GetValue(GlobalOptions.ClientSecret)
                 ?? (parse.GetValue(secretFromStdin) ? host.In.ReadLine()?.Trim() : AskSecret(prompt, "Client secret", profile.ClientSecret));
 
-            if (parse.GetValue(admin) || parse.GetValue(adminKeyFromStdin) || parse.GetValue(GlobalOptions.AdminKey) is not null)
+            if (parse.GetValue(admin) || parse.GetValue(adminKeyFromStdin) || parse.GetValue(GlobalOptions.AdminKey) is not null || parse.GetValue(GlobalOptions.AdminUrl) is not null)
             {
                 profile.AdminUrl = parse.GetValue(GlobalOptions.AdminUrl) ?? (prompt is null ? profile.AdminUrl : Ask(prompt, "Admin API address (empty: same as endpoint)", profile.AdminUrl ?? ""));
                 profile.AdminUrl = string.IsNullOrWhiteSpace(profile.AdminUrl) ? null : profile.AdminUrl;
