@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace DeviceFeatures.Server.Tests.Infrastructure;
+
+/// <summary>
+/// The real server as a child process, so that a test can kill it the hard way (SIGKILL) and start it again on
+/// the same database.
+/// </summary>
+public sealed class ServerProcess : IAsyncDisposable
+{
+    public const string AdminKey = "crash-test-admin-key";
+    private readonly Process _process;
+
+    private ServerProcess(Process process, Uri baseAddress)
+    {
+        _process = process;
+        BaseAddress = baseAddress;
+    }
+
+    public Uri BaseAddress { get; }
+
+    public int ProcessId => _process.Id;
+
+    /// <summary>Starts the server on a free loopback port and waits until it is ready.</summary>
+    public static async Task<ServerProcess> StartAsync(IReadOnlyDictionary<string, string> settings, int port, CancellationToken cancellationToken)
+    {
+        var binary = Path.Combine(AppContext.BaseDirectory, "DeviceFeatures.Server.dll");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        start.ArgumentList.Add(binary);
+        start.ArgumentList.Add($"--urls=http://127.0.0.1:{port}");
+        start.ArgumentList.Add($"--Admin:ApiKey={AdminKey}");
+        start.ArgumentList.Add("--Logging:LogLevel:Default=Warning");
+        foreach (var (key, value) in settings)
+        {
+            start.ArgumentList.Add($"--{key}={value}");
+        }
+
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        var process = Process.Start(start) ?? throw new InvalidOperationException("The server process did not start.");
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        var server = new ServerProcess(process, new Uri($"http://127.0.0.1:{port}/"));
+        using var http = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"The server exited with code {process.ExitCode} while starting.");
+            }
+
+            try
+            {
+                using var ready = await http.GetAsync("/health/ready", cancellationToken);
+                if (ready.StatusCode == HttpStatusCode.OK)
+                {
+                    return server;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+            }
+
+            if (DateTimeOffset.UtcNow > deadline)
+            {
+                await server.DisposeAsync();
+                throw new TimeoutException("The server did not become ready within 60 s.");
+            }
+
+            await Task.Delay(20, cancellationToken);
+        }
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>SIGKILL: no shutdown, no flush, nothing the process could do about it.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
+        await _process.WaitForExitAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        _process.Dispose();
+    }
+}
