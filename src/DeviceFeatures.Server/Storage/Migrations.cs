@@ -28,6 +28,11 @@ internal static class Migrations
             .ToArray();
     }
 
+    /// <summary>
+    /// Applies the migrations not yet recorded. Each one is checked again inside its own transaction, so that
+    /// servers starting together on one database apply it once: SQLite's write transaction excludes the others from
+    /// its start, and the PostgreSQL store holds an advisory lock around the whole call.
+    /// </summary>
     public static async Task<int> ApplyAsync(DbConnection connection, IReadOnlyList<Migration> migrations, long now, CancellationToken cancellationToken)
     {
         await connection.ExecuteAsync(new CommandDefinition(
@@ -40,6 +45,13 @@ internal static class Migrations
         foreach (var migration in migrations.Where(m => !applied.Contains(m.Version)))
         {
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            if (await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+                    "SELECT COUNT(*) FROM schema_migrations WHERE version = @Version", new { migration.Version }, transaction,
+                    cancellationToken: cancellationToken)).ConfigureAwait(false) > 0)
+            {
+                continue;
+            }
+
             await connection.ExecuteAsync(new CommandDefinition(migration.Sql, transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
             await connection.ExecuteAsync(new CommandDefinition(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (@Version, @Name, @now)",
