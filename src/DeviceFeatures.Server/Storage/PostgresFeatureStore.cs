@@ -67,7 +67,7 @@ internal sealed partial class PostgresFeatureStore : IFeatureStore, IAsyncDispos
         {
             await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            var result = await work(new StoreSession(connection, transaction, cancellationToken)).ConfigureAwait(false);
+            var result = await work(new StoreSession(connection, transaction, SqlDialect.Postgres, cancellationToken)).ConfigureAwait(false);
 
             // The commit must not be abandoned half-way because a client went away.
             await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
@@ -85,7 +85,7 @@ internal sealed partial class PostgresFeatureStore : IFeatureStore, IAsyncDispos
         try
         {
             await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            return await work(new StoreSession(connection, null, cancellationToken)).ConfigureAwait(false);
+            return await work(new StoreSession(connection, null, SqlDialect.Postgres, cancellationToken)).ConfigureAwait(false);
         }
         catch (Exception ex) when (IsConnectionBroken(ex))
         {

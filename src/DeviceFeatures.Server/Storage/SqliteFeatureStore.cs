@@ -63,7 +63,7 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IDisposable
         {
             await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
             await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            var result = await work(new StoreSession(connection, transaction, cancellationToken)).ConfigureAwait(false);
+            var result = await work(new StoreSession(connection, transaction, SqlDialect.Sqlite, cancellationToken)).ConfigureAwait(false);
 
             // The commit must not be abandoned half-way because a client went away.
             await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
@@ -78,7 +78,7 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IDisposable
     public async Task<T> ReadAsync<T>(Func<StoreSession, Task<T>> work, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        return await work(new StoreSession(connection, null, cancellationToken)).ConfigureAwait(false);
+        return await work(new StoreSession(connection, null, SqlDialect.Sqlite, cancellationToken)).ConfigureAwait(false);
     }
 
     public bool IsUnavailable(Exception exception) =>

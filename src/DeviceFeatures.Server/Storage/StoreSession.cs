@@ -5,9 +5,10 @@ namespace DeviceFeatures.Server.Storage;
 
 /// <summary>
 /// The SQL the server runs, on one connection and (for writes) one transaction. The statements are plain SQL that
-/// SQLite and PostgreSQL both accept; what differs between providers lives in the store classes.
+/// SQLite and PostgreSQL both accept; the few clauses that differ come from the <see cref="SqlDialect"/>, and the rest
+/// of what differs between providers lives in the store classes.
 /// </summary>
-public sealed class StoreSession(DbConnection connection, DbTransaction? transaction, CancellationToken cancellationToken)
+public sealed class StoreSession(DbConnection connection, DbTransaction? transaction, SqlDialect dialect, CancellationToken cancellationToken)
 {
     static StoreSession() => DefaultTypeMap.MatchNamesWithUnderscores = true;
 
@@ -103,6 +104,15 @@ public sealed class StoreSession(DbConnection connection, DbTransaction? transac
     public Task<UserRow?> FindUserAsync(int userId) =>
         connection.QuerySingleOrDefaultAsync<UserRow>(Command(
             "SELECT userid AS user_id, client_id, created_at FROM users WHERE userid = @userId", new { userId }));
+
+    /// <summary>
+    /// Reads the user and, where writers run side by side, locks the row until the transaction ends: every change
+    /// to the user's choices takes this lock first, so each one reads the previous choice only after the change
+    /// before it has committed, and its audit event continues from that choice.
+    /// </summary>
+    public Task<UserRow?> FindUserForUpdateAsync(int userId) =>
+        connection.QuerySingleOrDefaultAsync<UserRow>(Command(
+            "SELECT userid AS user_id, client_id, created_at FROM users WHERE userid = @userId" + dialect.LockForUpdate, new { userId }));
 
     public Task<int> InsertUserAsync(string clientId, long now) =>
         connection.QuerySingleAsync<int>(Command(
