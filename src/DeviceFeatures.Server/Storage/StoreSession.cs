@@ -122,10 +122,14 @@ public sealed class StoreSession(DbConnection connection, DbTransaction? transac
         connection.QuerySingleOrDefaultAsync<int?>(Command(
             "SELECT userid FROM devices WHERE mac_address = @macAddress", new { macAddress }));
 
-    public Task InsertDeviceAsync(DeviceRow device) =>
-        connection.ExecuteAsync(Command(
-            "INSERT INTO devices (mac_address, userid, model, market, linked_at) VALUES (@MacAddress, @UserId, @Model, @Market, @LinkedAt)",
-            device));
+    /// <summary>Links the device; <see langword="false"/> when it is already linked (to anyone).</summary>
+    public async Task<bool> TryInsertDeviceAsync(DeviceRow device) =>
+        await connection.ExecuteAsync(Command(
+            """
+            INSERT INTO devices (mac_address, userid, model, market, linked_at) VALUES (@MacAddress, @UserId, @Model, @Market, @LinkedAt)
+            ON CONFLICT (mac_address) DO NOTHING
+            """,
+            device)).ConfigureAwait(false) == 1;
 
     public async Task<IReadOnlyList<DeviceRow>> ListDevicesAsync(int userId) =>
         (await connection.QueryAsync<DeviceRow>(Command(

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Http.Json;
 using DeviceFeatures.Server.Tests.Infrastructure;
 
 namespace DeviceFeatures.Server.Tests.Storage;
@@ -100,6 +102,29 @@ public sealed class TwoInstancesOnPostgresTests : IDisposable
             Assert.True(added.Count <= values.Length, $"round {round}: {added.Count} events for {values.Length} requests");
             Assert.Equal(added.Count, added.Select(e => e.RequestId).Distinct().Count());
         }
+    }
+
+    [Fact]
+    public async Task OneDeviceLinkedThroughBothInstancesAtOnce_GoesToOneUser_AndTheOthersAreConflicts()
+    {
+        var partner = await _a.CreatePartnerAsync();
+        var mac = ServerFactory.RandomMac();
+        var body = new { client_id = partner.ClientId, devices = new[] { new { mac_address = mac, model = 17, market = "EU" } } };
+
+        var statuses = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => Task.Run(async () =>
+        {
+            using var admin = (i % 2 == 0 ? _a : _b).CreateAdminClient();
+            using var response = await admin.PostAsJsonAsync("/admin/api/users", body, TestContext.Current.CancellationToken);
+            return response.StatusCode;
+        }, TestContext.Current.CancellationToken)));
+
+        Assert.Single(statuses, s => s == HttpStatusCode.Created);
+        Assert.All(statuses.Where(s => s != HttpStatusCode.Created), s => Assert.Equal(HttpStatusCode.Conflict, s));
+        Assert.Equal(1, Sql.Scalar(_database, $"SELECT COUNT(*) FROM devices WHERE mac_address = '{mac}'"));
+
+        // The refused creations left no user behind: the partner has its first user and the one that got the device.
+        Assert.Equal(2, Sql.Scalar(_database, $"SELECT COUNT(*) FROM users WHERE client_id = '{partner.ClientId}'"));
+        Assert.Equal(2, Sql.Scalar(_database, $"SELECT COUNT(*) FROM audit_events WHERE kind = 'user.created' AND client_id = '{partner.ClientId}'"));
     }
 
     public void Dispose()
