@@ -47,7 +47,7 @@ internal sealed partial class PostgresFeatureStore : IFeatureStore, IAsyncDispos
             "SELECT pg_advisory_lock(@key)", new { key = MigrationLockKey }, cancellationToken: cancellationToken)).ConfigureAwait(false);
         try
         {
-            var applied = await Migrations.ApplyAsync(connection, Migrations.Load("Postgres"), _time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken)
+            var applied = await Migrations.ApplyAsync(connection, SqlDialect.Postgres, Migrations.Load("Postgres"), _time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken)
                 .ConfigureAwait(false);
             if (applied > 0)
             {

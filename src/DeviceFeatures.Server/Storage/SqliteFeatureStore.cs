@@ -48,7 +48,7 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IDisposable
             await wal.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        var applied = await Migrations.ApplyAsync(connection, Migrations.Load("Sqlite"), _time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken)
+        var applied = await Migrations.ApplyAsync(connection, SqlDialect.Sqlite, Migrations.Load("Sqlite"), _time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken)
             .ConfigureAwait(false);
         if (applied > 0)
         {

@@ -137,4 +137,48 @@ public sealed class PersistenceTestsOnPostgres : PersistenceTests
     public PersistenceTestsOnPostgres() => PostgresTestDatabase.SkipUnlessConfigured();
 
     protected override TestDatabase NewDatabase() => new PostgresTestDatabase();
+
+    [Fact]
+    public async Task InstanceWithARoleThatOnlyReadsAndWrites_StartsOnAMigratedDatabase()
+    {
+        var role = "df_test_role_" + Guid.NewGuid().ToString("n");
+        try
+        {
+            using var database = NewDatabase();
+            var time = ServerFactory.NewClock();
+            TestPartner partner;
+            using (var owner = new ServerFactory(database, time))
+            {
+                partner = await owner.CreatePartnerAsync();
+            }
+
+            Execute(database, $"CREATE ROLE {role} LOGIN");
+            Execute(database, $"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}");
+            Execute(database, $"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}");
+
+            using var restricted = new ServerFactory(database, time);
+            restricted.Settings["Storage:ConnectionString"] =
+                new Npgsql.NpgsqlConnectionStringBuilder(database.ConnectionString) { Username = role }.ConnectionString;
+            var again = new TestPartner(restricted, partner.ClientId, partner.ClientSecret, partner.UserId);
+            Assert.Equal(0, (await again.EnableAsync("feature_pwv")).Status);
+            Assert.NotEqual(0, await restricted.CreateUserAsync(partner.ClientId));
+        }
+        finally
+        {
+            // Roles belong to the whole server; the database (and the role's grants in it) is gone by now.
+            using var server = new Npgsql.NpgsqlConnection(System.Environment.GetEnvironmentVariable(PostgresTestDatabase.Variable));
+            server.Open();
+            using var drop = server.CreateCommand();
+            drop.CommandText = $"DROP ROLE IF EXISTS {role}";
+            drop.ExecuteNonQuery();
+        }
+    }
+
+    private static void Execute(TestDatabase database, string sql)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
 }
