@@ -121,34 +121,55 @@ public sealed partial class AdminService(IFeatureStore store, CatalogProvider ca
         }
 
         var now = Now();
-        return await store.WriteAsync<(CreatedUserResponse?, AdminError?)>(async s =>
+        try
         {
-            if (await s.FindPartnerAsync(request.ClientId) is null)
+            return await store.WriteAsync<(CreatedUserResponse?, AdminError?)>(async s =>
             {
-                return (null, AdminError.PartnerNotFound(request.ClientId));
-            }
-
-            foreach (var device in devices)
-            {
-                if (await s.FindDeviceOwnerAsync(device.MacAddress) is not null)
+                if (await s.FindPartnerAsync(request.ClientId) is null)
                 {
-                    return (null, new AdminError(StatusCodes.Status409Conflict, "mac_address_linked",
-                        $"The device {device.MacAddress} is already linked to a user; a device links to one user only."));
+                    return (null, AdminError.PartnerNotFound(request.ClientId));
                 }
-            }
 
-            var userId = await s.InsertUserAsync(request.ClientId, now);
-            foreach (var device in devices)
-            {
-                device.UserId = userId;
-                device.LinkedAt = now;
-                await s.InsertDeviceAsync(device);
-            }
+                foreach (var device in devices)
+                {
+                    if (await s.FindDeviceOwnerAsync(device.MacAddress) is not null)
+                    {
+                        return (null, DeviceLinked(device.MacAddress));
+                    }
+                }
 
-            var detail = devices.Count == 0 ? "no devices" : string.Join(", ", devices.Select(d => $"{d.MacAddress} model {d.Model} {d.Market}"));
-            await s.AppendAuditAsync(Event(AuditKinds.UserCreated, request.ClientId, requestId, now, userId: userId, detail: detail));
-            return (new CreatedUserResponse(userId), null);
-        }, cancellationToken);
+                var userId = await s.InsertUserAsync(request.ClientId, now);
+                foreach (var device in devices)
+                {
+                    device.UserId = userId;
+                    device.LinkedAt = now;
+
+                    // Linked by a concurrent creation since the check above (possible with several instances on
+                    // PostgreSQL): throwing rolls this user back, and the unique key has the last word.
+                    if (!await s.TryInsertDeviceAsync(device))
+                    {
+                        throw new DeviceLinkedMeanwhileException(device.MacAddress);
+                    }
+                }
+
+                var detail = devices.Count == 0 ? "no devices" : string.Join(", ", devices.Select(d => $"{d.MacAddress} model {d.Model} {d.Market}"));
+                await s.AppendAuditAsync(Event(AuditKinds.UserCreated, request.ClientId, requestId, now, userId: userId, detail: detail));
+                return (new CreatedUserResponse(userId), null);
+            }, cancellationToken);
+        }
+        catch (DeviceLinkedMeanwhileException e)
+        {
+            return (null, DeviceLinked(e.MacAddress));
+        }
+    }
+
+    private static AdminError DeviceLinked(string macAddress) =>
+        new(StatusCodes.Status409Conflict, "mac_address_linked",
+            $"The device {macAddress} is already linked to a user; a device links to one user only.");
+
+    private sealed class DeviceLinkedMeanwhileException(string macAddress) : Exception
+    {
+        public string MacAddress { get; } = macAddress;
     }
 
     public async Task<(UserResponse? User, AdminError? Error)> GetUserAsync(int userId, CancellationToken cancellationToken)

@@ -10,7 +10,8 @@ namespace DeviceFeatures.Server.Device;
 /// <summary>
 /// The rules of <c>enablefeature</c>, <c>disablefeature</c> and <c>getfeatures</c>. Each call runs in one write
 /// transaction that first records the nonce as used (the primary key makes that single-use), then either refuses
-/// or records the choice with its audit event; the answer is sent only after the commit.
+/// or records the choice with its audit event; the answer is sent only after the commit. Changes of one user are
+/// serialized on the user's row, so that the audit event's old value is the choice the change replaced.
 /// </summary>
 public sealed class FeatureService(IFeatureStore store, CatalogProvider catalog, TimeProvider time, ServerMetrics metrics)
 {
@@ -26,7 +27,10 @@ public sealed class FeatureService(IFeatureStore store, CatalogProvider catalog,
 
             var clientId = call.Partner.ClientId;
             var feature = request.Feature!;
-            var user = await session.FindUserAsync(request.UserId);
+
+            // Locked before the previous choice is read: a concurrent change of the same user (through this or any
+            // other instance) waits for this one to commit, then reads what it wrote.
+            var user = await session.FindUserForUpdateAsync(request.UserId);
             if (user is null || user.ClientId != clientId)
             {
                 return Refusals.UnknownUser(request.UserId);

@@ -28,11 +28,26 @@ internal static class Migrations
             .ToArray();
     }
 
-    public static async Task<int> ApplyAsync(DbConnection connection, IReadOnlyList<Migration> migrations, long now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Applies the migrations not yet recorded. Each one is checked again inside its own transaction, so that
+    /// servers starting together on one database apply it once: SQLite's write transaction excludes the others from
+    /// its start, and the PostgreSQL store holds an advisory lock around the whole call.
+    /// </summary>
+    /// <remarks>
+    /// A database that has every migration is left untouched, so that instances may run with a role that can only
+    /// read and write the tables once an owner has migrated it.
+    /// </remarks>
+    public static async Task<int> ApplyAsync(
+        DbConnection connection, SqlDialect dialect, IReadOnlyList<Migration> migrations, long now, CancellationToken cancellationToken)
     {
-        await connection.ExecuteAsync(new CommandDefinition(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
-            cancellationToken: cancellationToken)).ConfigureAwait(false);
+        if (await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+                dialect.CountTables, new { name = "schema_migrations" }, cancellationToken: cancellationToken)).ConfigureAwait(false) == 0)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+                cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+
         var applied = (await connection.QueryAsync<int>(new CommandDefinition(
             "SELECT version FROM schema_migrations", cancellationToken: cancellationToken)).ConfigureAwait(false)).ToHashSet();
 
@@ -40,6 +55,13 @@ internal static class Migrations
         foreach (var migration in migrations.Where(m => !applied.Contains(m.Version)))
         {
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            if (await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+                    "SELECT COUNT(*) FROM schema_migrations WHERE version = @Version", new { migration.Version }, transaction,
+                    cancellationToken: cancellationToken)).ConfigureAwait(false) > 0)
+            {
+                continue;
+            }
+
             await connection.ExecuteAsync(new CommandDefinition(migration.Sql, transaction: transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
             await connection.ExecuteAsync(new CommandDefinition(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (@Version, @Name, @now)",

@@ -14,7 +14,7 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IDisposable
     private readonly ILogger<SqliteFeatureStore> _logger;
     private readonly SemaphoreSlim _writeGate = new(1, 1);
 
-    public SqliteFeatureStore(IOptions<StorageOptions> options, IHostEnvironment environment, TimeProvider time, ILogger<SqliteFeatureStore> logger)
+    public SqliteFeatureStore(IOptions<StorageOptions> options, TimeProvider time, ILogger<SqliteFeatureStore> logger, IHostEnvironment? environment = null)
     {
         var builder = new SqliteConnectionStringBuilder(options.Value.ConnectionString)
         {
@@ -22,10 +22,11 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IDisposable
             DefaultTimeout = 30,
         };
 
-        // A relative file is kept beside the server's content, wherever the process was started from.
+        // A relative file is kept beside the server's content, wherever the process was started from (tools that
+        // use the store without a host resolve it from the current directory).
         if (builder.DataSource is { Length: > 0 } file && file != ":memory:" && !file.StartsWith("file:", StringComparison.Ordinal) && !Path.IsPathRooted(file))
         {
-            builder.DataSource = Path.GetFullPath(Path.Combine(environment.ContentRootPath, file));
+            builder.DataSource = Path.GetFullPath(Path.Combine(environment?.ContentRootPath ?? Directory.GetCurrentDirectory(), file));
         }
 
         _connectionString = builder.ToString();
@@ -55,7 +56,7 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IDisposable
             await wal.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        var applied = await Migrations.ApplyAsync(connection, Migrations.Load("Sqlite"), _time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken)
+        var applied = await Migrations.ApplyAsync(connection, SqlDialect.Sqlite, Migrations.Load("Sqlite"), _time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken)
             .ConfigureAwait(false);
         if (applied > 0)
         {
@@ -70,7 +71,7 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IDisposable
         {
             await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
             await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            var result = await work(new StoreSession(connection, transaction, cancellationToken)).ConfigureAwait(false);
+            var result = await work(new StoreSession(connection, transaction, SqlDialect.Sqlite, cancellationToken)).ConfigureAwait(false);
 
             // The commit must not be abandoned half-way because a client went away.
             await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
@@ -85,7 +86,7 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IDisposable
     public async Task<T> ReadAsync<T>(Func<StoreSession, Task<T>> work, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        return await work(new StoreSession(connection, null, cancellationToken)).ConfigureAwait(false);
+        return await work(new StoreSession(connection, null, SqlDialect.Sqlite, cancellationToken)).ConfigureAwait(false);
     }
 
     public bool IsUnavailable(Exception exception) =>

@@ -7,12 +7,20 @@ public sealed class StorageOptions
 {
     public const string SectionName = "Storage";
 
-    /// <summary><c>sqlite</c> (the embedded default).</summary>
+    /// <summary>
+    /// <c>sqlite</c> (the embedded default, one instance) or <c>postgres</c> (a shared database for any number of
+    /// instances).
+    /// </summary>
     [Required]
-    [RegularExpression("^(?i)sqlite$", ErrorMessage = "Storage:Provider must be 'sqlite'.")]
+    [RegularExpression("^(?i)(sqlite|postgres)$", ErrorMessage = "Storage:Provider must be 'sqlite' or 'postgres'.")]
     public string Provider { get; set; } = "sqlite";
 
-    /// <summary>The provider's connection string; for SQLite a file under <c>./data/</c> by default.</summary>
+    /// <summary>
+    /// The provider's connection string: for SQLite a file under <c>./data/</c> by default; for PostgreSQL an Npgsql
+    /// connection string (<c>Host=...;Database=...;Username=...;Password=...</c>).
+    /// </summary>
     [Required]
     public string ConnectionString { get; set; } = "Data Source=./data/devicefeatures.db";
+
+    public bool IsPostgres => string.Equals(Provider, "postgres", StringComparison.OrdinalIgnoreCase);
 }

@@ -5,9 +5,10 @@ namespace DeviceFeatures.Server.Storage;
 
 /// <summary>
 /// The SQL the server runs, on one connection and (for writes) one transaction. The statements are plain SQL that
-/// SQLite and PostgreSQL both accept; what differs between providers lives in the store classes.
+/// SQLite and PostgreSQL both accept; the few clauses that differ come from the <see cref="SqlDialect"/>, and the rest
+/// of what differs between providers lives in the store classes.
 /// </summary>
-public sealed class StoreSession(DbConnection connection, DbTransaction? transaction, CancellationToken cancellationToken)
+public sealed class StoreSession(DbConnection connection, DbTransaction? transaction, SqlDialect dialect, CancellationToken cancellationToken)
 {
     static StoreSession() => DefaultTypeMap.MatchNamesWithUnderscores = true;
 
@@ -104,6 +105,15 @@ public sealed class StoreSession(DbConnection connection, DbTransaction? transac
         connection.QuerySingleOrDefaultAsync<UserRow>(Command(
             "SELECT userid AS user_id, client_id, created_at FROM users WHERE userid = @userId", new { userId }));
 
+    /// <summary>
+    /// Reads the user and, where writers run side by side, locks the row until the transaction ends: every change
+    /// to the user's choices takes this lock first, so each one reads the previous choice only after the change
+    /// before it has committed, and its audit event continues from that choice.
+    /// </summary>
+    public Task<UserRow?> FindUserForUpdateAsync(int userId) =>
+        connection.QuerySingleOrDefaultAsync<UserRow>(Command(
+            "SELECT userid AS user_id, client_id, created_at FROM users WHERE userid = @userId" + dialect.LockForUpdate, new { userId }));
+
     public Task<int> InsertUserAsync(string clientId, long now) =>
         connection.QuerySingleAsync<int>(Command(
             "INSERT INTO users (client_id, created_at) VALUES (@clientId, @now) RETURNING userid", new { clientId, now }));
@@ -112,10 +122,14 @@ public sealed class StoreSession(DbConnection connection, DbTransaction? transac
         connection.QuerySingleOrDefaultAsync<int?>(Command(
             "SELECT userid FROM devices WHERE mac_address = @macAddress", new { macAddress }));
 
-    public Task InsertDeviceAsync(DeviceRow device) =>
-        connection.ExecuteAsync(Command(
-            "INSERT INTO devices (mac_address, userid, model, market, linked_at) VALUES (@MacAddress, @UserId, @Model, @Market, @LinkedAt)",
-            device));
+    /// <summary>Links the device; <see langword="false"/> when it is already linked (to anyone).</summary>
+    public async Task<bool> TryInsertDeviceAsync(DeviceRow device) =>
+        await connection.ExecuteAsync(Command(
+            """
+            INSERT INTO devices (mac_address, userid, model, market, linked_at) VALUES (@MacAddress, @UserId, @Model, @Market, @LinkedAt)
+            ON CONFLICT (mac_address) DO NOTHING
+            """,
+            device)).ConfigureAwait(false) == 1;
 
     public async Task<IReadOnlyList<DeviceRow>> ListDevicesAsync(int userId) =>
         (await connection.QueryAsync<DeviceRow>(Command(

@@ -6,7 +6,7 @@ using DeviceFeatures.Server.Tests.Infrastructure;
 
 namespace DeviceFeatures.Server.Tests.Admin;
 
-public sealed class AdminApiTests(ServerFactory server) : IClassFixture<ServerFactory>
+public abstract class AdminApiTests(ServerFactory server)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -344,3 +344,7 @@ public sealed class AdminApiTests(ServerFactory server) : IClassFixture<ServerFa
         return page.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("kind").GetString()!).ToList();
     }
 }
+
+public sealed class AdminApiTestsOnSqlite(SqliteServer server) : AdminApiTests(server), IClassFixture<SqliteServer>;
+
+public sealed class AdminApiTestsOnPostgres(PostgresServer server) : AdminApiTests(server.OrSkip()), IClassFixture<PostgresServer>;

@@ -5,7 +5,7 @@ using DeviceFeatures.Server.Tests.Infrastructure;
 
 namespace DeviceFeatures.Server.Tests.Device;
 
-public sealed class EnableFeatureTests(ServerFactory server) : IClassFixture<ServerFactory>
+public abstract class EnableFeatureTests(ServerFactory server)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -352,3 +352,7 @@ public sealed class EnableFeatureTests(ServerFactory server) : IClassFixture<Ser
             .ToList();
     }
 }
+
+public sealed class EnableFeatureTestsOnSqlite(SqliteServer server) : EnableFeatureTests(server), IClassFixture<SqliteServer>;
+
+public sealed class EnableFeatureTestsOnPostgres(PostgresServer server) : EnableFeatureTests(server.OrSkip()), IClassFixture<PostgresServer>;

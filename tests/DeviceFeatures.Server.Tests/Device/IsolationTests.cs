@@ -12,7 +12,7 @@ namespace DeviceFeatures.Server.Tests.Device;
 /// A partner can neither read nor change another partner's users, and cannot tell them apart from users that do
 /// not exist: same status, same text but for the number, same (empty) body, nothing written.
 /// </summary>
-public sealed class IsolationTests(ServerFactory server) : IClassFixture<ServerFactory>
+public abstract class IsolationTests(ServerFactory server)
 {
     private const int Missing = 2_000_000_000;
 
@@ -83,3 +83,7 @@ public sealed class IsolationTests(ServerFactory server) : IClassFixture<ServerF
         Assert.Empty(page.GetProperty("events").EnumerateArray());
     }
 }
+
+public sealed class IsolationTestsOnSqlite(SqliteServer server) : IsolationTests(server), IClassFixture<SqliteServer>;
+
+public sealed class IsolationTestsOnPostgres(PostgresServer server) : IsolationTests(server.OrSkip()), IClassFixture<PostgresServer>;

@@ -12,7 +12,7 @@ public sealed class KestrelTests
     [Fact]
     public async Task FullSignedFlow_OverARealSocket_Works()
     {
-        using var server = new ServerFactory();
+        using var server = new SqliteServer();
         server.UseKestrel(0);
         server.StartServer();
 
@@ -26,7 +26,7 @@ public sealed class KestrelTests
     [Fact]
     public async Task RawBytesOnTheSocket_GetTheEnvelope()
     {
-        using var server = new ServerFactory();
+        using var server = new SqliteServer();
         server.UseKestrel(0);
         server.StartServer();
         using var http = server.CreateClient();

@@ -25,7 +25,7 @@ public sealed class ObservabilityTests
     [Fact]
     public async Task HealthReady_SaysTheDatabaseAnswers()
     {
-        using var server = new ServerFactory();
+        using var server = new SqliteServer();
         using var client = server.CreateClient();
         using var live = await client.GetAsync("/health/live", Ct);
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
@@ -39,18 +39,18 @@ public sealed class ObservabilityTests
     [Fact]
     public async Task HealthReady_WhenTheDatabaseIsGone_IsUnavailable()
     {
-        using var server = new ServerFactory();
+        using var server = new SqliteServer();
         using var client = server.CreateClient();
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/ready", Ct)).StatusCode);
 
         // Replace the database file with a directory: the next connection cannot open it.
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        foreach (var file in Directory.GetFiles(Path.GetDirectoryName(server.DatabasePath)!))
+        foreach (var file in Directory.GetFiles(Path.GetDirectoryName(DatabaseFile(server))!))
         {
             File.Delete(file);
         }
 
-        Directory.CreateDirectory(server.DatabasePath);
+        Directory.CreateDirectory(DatabaseFile(server));
         using var ready = await client.GetAsync("/health/ready", Ct);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
         Assert.Equal("unready", (await ready.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("status").GetString());
@@ -59,7 +59,7 @@ public sealed class ObservabilityTests
     [Fact]
     public async Task Metrics_CountAnswersAndNonces_InPrometheusFormat()
     {
-        using var server = new ServerFactory();
+        using var server = new SqliteServer();
         var partner = await server.CreatePartnerAsync();
         await partner.EnableAsync("feature_pwv");
         await partner.EnableAsync("feature_time_travel");
@@ -81,7 +81,7 @@ public sealed class ObservabilityTests
     [Fact]
     public async Task Metrics_DoNotTakeActionNamesFromCallers()
     {
-        using var server = new ServerFactory();
+        using var server = new SqliteServer();
         var partner = await server.CreatePartnerAsync();
         for (var i = 0; i < 3; i++)
         {
@@ -97,7 +97,7 @@ public sealed class ObservabilityTests
     [Fact]
     public async Task Answers_CarryTheRequestId()
     {
-        using var server = new ServerFactory();
+        using var server = new SqliteServer();
         using var client = server.CreateClient();
         using var response = await client.PostAsync("/v2/device", new FormUrlEncodedContent([new("action", "nope")]), Ct);
         Assert.False(string.IsNullOrEmpty(response.Headers.GetValues("X-Request-Id").Single()));
@@ -133,7 +133,10 @@ public sealed class ObservabilityTests
         }
     }
 
-    private sealed class LoggingServer(CapturingLoggerProvider logs) : ServerFactory
+    private static string DatabaseFile(ServerFactory server) => ((SqliteTestDatabase)server.Database).Path;
+
+    private sealed class LoggingServer(CapturingLoggerProvider logs)
+        : ServerFactory(new SqliteTestDatabase(), NewClock(), ownsDatabase: true)
     {
         protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
         {

@@ -13,7 +13,7 @@ public sealed class ShutdownTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private sealed class SignallingServer : ServerFactory
+    private sealed class SignallingServer() : ServerFactory(new SqliteTestDatabase(), NewClock(), ownsDatabase: true)
     {
         public TaskCompletionSource DeviceRequestArrived { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -51,7 +51,7 @@ public sealed class ShutdownTests
         var signed = await partner.SignedAsync("enablefeature", TestPartner.Feature(partner.UserId, 17, "feature_pacemaker"));
 
         // Another writer holds the database, so the request waits inside its transaction.
-        await using var blocker = new SqliteConnection($"Data Source={server.DatabasePath};Pooling=False");
+        await using var blocker = new SqliteConnection($"Data Source={((SqliteTestDatabase)server.Database).Path};Pooling=False");
         await blocker.OpenAsync(Ct);
         await using var hold = blocker.CreateCommand();
         hold.CommandText = "BEGIN IMMEDIATE";

@@ -10,39 +10,28 @@ using Microsoft.Extensions.Time.Testing;
 namespace DeviceFeatures.Server.Tests.Infrastructure;
 
 /// <summary>
-/// The real server on a fresh SQLite file of its own, with a fake clock and a known admin key.
-/// Give two factories the same <see cref="DatabasePath"/> to see state survive a restart.
+/// The real server on a test database, with a fake clock and a known admin key. Two factories given the same
+/// <see cref="TestDatabase"/> are a restart, or two instances of one deployment.
 /// </summary>
-public class ServerFactory : WebApplicationFactory<Program>
+public class ServerFactory(TestDatabase database, FakeTimeProvider time, bool ownsDatabase = false) : WebApplicationFactory<Program>
 {
     public const string AdminKey = "test-admin-key";
 
-    public ServerFactory()
-        : this(NewDatabasePath(), new FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 9, 0, 0, TimeSpan.Zero)))
-    {
-    }
+    public TestDatabase Database { get; } = database;
 
-    internal ServerFactory(string databasePath, FakeTimeProvider time)
-    {
-        DatabasePath = databasePath;
-        Time = time;
-    }
-
-    public string DatabasePath { get; }
-
-    public FakeTimeProvider Time { get; }
+    public FakeTimeProvider Time { get; } = time;
 
     public Dictionary<string, string?> Settings { get; } = new();
 
     public string Environment { get; set; } = "Testing";
 
-    public static string NewDatabasePath() =>
-        Path.Combine(Path.GetTempPath(), "devicefeatures-tests", Guid.NewGuid().ToString("n"), "test.db");
+    public static FakeTimeProvider NewClock() => new(new DateTimeOffset(2026, 11, 24, 9, 0, 0, TimeSpan.Zero));
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment(Environment);
-        builder.UseSetting("Storage:ConnectionString", $"Data Source={DatabasePath}");
+        builder.UseSetting("Storage:Provider", Database.Provider);
+        builder.UseSetting("Storage:ConnectionString", Database.ConnectionString);
         builder.UseSetting("Admin:ApiKey", AdminKey);
         foreach (var (key, value) in Settings)
         {
@@ -91,6 +80,26 @@ public class ServerFactory : WebApplicationFactory<Program>
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (disposing && ownsDatabase)
+        {
+            Database.Dispose();
+        }
+    }
+}
+
+/// <summary>A server on a fresh SQLite file of its own: the class fixture of the SQLite half of each suite.</summary>
+public sealed class SqliteServer() : ServerFactory(new SqliteTestDatabase(), NewClock(), ownsDatabase: true);
+
+/// <summary>
+/// A server on a fresh PostgreSQL database of its own: the class fixture of the PostgreSQL half of each suite.
+/// Nothing touches PostgreSQL until the server starts, so the fixture can be built where no server is configured.
+/// </summary>
+public sealed class PostgresServer() : ServerFactory(new PostgresTestDatabase(), NewClock(), ownsDatabase: true)
+{
+    /// <summary>This server, once the calling test is known to have PostgreSQL; otherwise the test is skipped.</summary>
+    public PostgresServer OrSkip()
+    {
+        PostgresTestDatabase.SkipUnlessConfigured();
+        return this;
     }
 }

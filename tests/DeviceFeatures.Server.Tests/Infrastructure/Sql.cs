@@ -1,38 +1,51 @@
-using Microsoft.Data.Sqlite;
+using System.Globalization;
 
 namespace DeviceFeatures.Server.Tests.Infrastructure;
 
-/// <summary>Looks straight into a test server's database, to check what the API cannot show.</summary>
+/// <summary>Looks straight into a test server's database, on either provider, to check what the API cannot show.</summary>
 internal static class Sql
 {
-    public static long Scalar(ServerFactory server, string sql)
+    public static long Scalar(ServerFactory server, string sql) => Scalar(server.Database, sql);
+
+    public static long Scalar(TestDatabase database, string sql)
     {
-        using var connection = new SqliteConnection($"Data Source={server.DatabasePath};Mode=ReadOnly;Pooling=False");
-        connection.Open();
+        using var connection = database.Open();
         using var command = connection.CreateCommand();
         command.CommandText = sql;
-        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
     }
 
-    /// <summary>A fingerprint of every stored row that a wire request could change.</summary>
-    public static string Snapshot(ServerFactory server)
+    /// <summary>The rows of a query, each as its values joined with '|', booleans as 0/1 on both providers.</summary>
+    public static List<string> Rows(TestDatabase database, string sql)
     {
-        using var connection = new SqliteConnection($"Data Source={server.DatabasePath};Mode=ReadOnly;Pooling=False");
-        connection.Open();
-        var parts = new List<string>();
-        foreach (var table in new[] { "choices", "audit_events", "partners", "users", "devices", "entitlements" })
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        using var reader = command.ExecuteReader();
+        var rows = new List<string>();
+        while (reader.Read())
         {
-            using var command = connection.CreateCommand();
-            command.CommandText = $"SELECT * FROM {table} ORDER BY 1, 2, 3";
-            using var reader = command.ExecuteReader();
-            while (reader.Read())
-            {
-                var values = new object[reader.FieldCount];
-                reader.GetValues(values);
-                parts.Add(table + ":" + string.Join('|', values.Select(v => v is byte[] b ? Convert.ToHexString(b) : v?.ToString())));
-            }
+            var values = new object[reader.FieldCount];
+            reader.GetValues(values);
+            rows.Add(string.Join('|', values.Select(Format)));
         }
 
-        return string.Join('\n', parts);
+        return rows;
     }
+
+    private static readonly string[] ChangeableTables = ["choices", "audit_events", "partners", "users", "devices", "entitlements"];
+
+    /// <summary>A fingerprint of every stored row that a wire request could change.</summary>
+    public static string Snapshot(ServerFactory server) =>
+        string.Join('\n', ChangeableTables
+            .SelectMany(table => Rows(server.Database, $"SELECT * FROM {table} ORDER BY 1, 2, 3").Select(row => table + ":" + row)));
+
+    private static string? Format(object value) => value switch
+    {
+        DBNull => "null",
+        byte[] bytes => Convert.ToHexString(bytes),
+        bool b => b ? "1" : "0",
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString(),
+    };
 }

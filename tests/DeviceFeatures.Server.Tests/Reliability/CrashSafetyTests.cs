@@ -42,6 +42,18 @@ public sealed class CrashSafetyTests
         }
     }
 
+    [Fact]
+    public async Task KilledAtRandom_LosesNoAcknowledgedChange_OnPostgres()
+    {
+        PostgresTestDatabase.SkipUnlessConfigured();
+        using var database = new PostgresTestDatabase();
+        await RunAsync(new Dictionary<string, string>
+        {
+            ["Storage:Provider"] = "postgres",
+            ["Storage:ConnectionString"] = database.ConnectionString,
+        });
+    }
+
     /// <summary>What one worker knows of one (user, feature): the last acknowledged value, and one it is unsure of.</summary>
     private sealed class Expectation
     {

@@ -4,7 +4,7 @@ using DeviceFeatures.Server.Tests.Infrastructure;
 
 namespace DeviceFeatures.Server.Tests.Signature;
 
-public sealed class GetNonceTests(ServerFactory server) : IClassFixture<ServerFactory>
+public abstract class GetNonceTests(ServerFactory server)
 {
     [Fact]
     public async Task GetNonce_SignedRequest_ReturnsFortyHexNonce()
@@ -144,3 +144,7 @@ public sealed class GetNonceTests(ServerFactory server) : IClassFixture<ServerFa
         Assert.Contains("'getnonces'", answer.Error);
     }
 }
+
+public sealed class GetNonceTestsOnSqlite(SqliteServer server) : GetNonceTests(server), IClassFixture<SqliteServer>;
+
+public sealed class GetNonceTestsOnPostgres(PostgresServer server) : GetNonceTests(server.OrSkip()), IClassFixture<PostgresServer>;

@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace DeviceFeatures.Server.Tests.Signature;
 
-public sealed class NonceTests(ServerFactory server) : IClassFixture<ServerFactory>
+public abstract class NonceTests(ServerFactory server)
 {
     [Fact]
     public async Task EnableFeature_WithReusedNonce_IsRejected()
@@ -120,18 +120,22 @@ public sealed class NonceTests(ServerFactory server) : IClassFixture<ServerFacto
     }
 }
 
+public sealed class NonceTestsOnSqlite(SqliteServer server) : NonceTests(server), IClassFixture<SqliteServer>;
+
+public sealed class NonceTestsOnPostgres(PostgresServer server) : NonceTests(server.OrSkip()), IClassFixture<PostgresServer>;
+
 internal static class UsedNonces
 {
     public static long Count(ServerFactory server) => Sql.Scalar(server, "SELECT COUNT(*) FROM used_nonces");
 }
 
 /// <summary>Expiry moves the shared clock, so it runs on a server of its own.</summary>
-public sealed class NonceExpiryTests
+public abstract class NonceExpiryTests : OwnServerTests
 {
     [Fact]
     public async Task Nonce_UsedWithinThirtyMinutes_IsAccepted_AndAfterIt_IsExpired()
     {
-        using var server = new ServerFactory();
+        using var server = NewServer();
         var partner = await server.CreatePartnerAsync();
         var fresh = await partner.GetNonceAsync();
         var stale = await partner.GetNonceAsync();
@@ -150,7 +154,7 @@ public sealed class NonceExpiryTests
     [Fact]
     public async Task ExpiredNonceRecords_AreSweptAway()
     {
-        using var server = new ServerFactory();
+        using var server = NewServer();
         var partner = await server.CreatePartnerAsync();
         await partner.EnableAsync("feature_pwv");
 
@@ -163,4 +167,16 @@ public sealed class NonceExpiryTests
         await janitor.SweepAsync(TestContext.Current.CancellationToken);
         Assert.Equal(0, UsedNonces.Count(server));
     }
+}
+
+public sealed class NonceExpiryTestsOnSqlite : NonceExpiryTests
+{
+    protected override TestDatabase NewDatabase() => new SqliteTestDatabase();
+}
+
+public sealed class NonceExpiryTestsOnPostgres : NonceExpiryTests
+{
+    public NonceExpiryTestsOnPostgres() => PostgresTestDatabase.SkipUnlessConfigured();
+
+    protected override TestDatabase NewDatabase() => new PostgresTestDatabase();
 }

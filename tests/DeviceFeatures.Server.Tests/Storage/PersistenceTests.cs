@@ -1,19 +1,19 @@
 using DeviceFeatures.Server.Tests.Infrastructure;
-using Microsoft.Extensions.Time.Testing;
 
 namespace DeviceFeatures.Server.Tests.Storage;
 
-public sealed class PersistenceTests
+/// <summary>What the database keeps across restarts of the server, on each provider.</summary>
+public abstract class PersistenceTests : OwnServerTests
 {
     [Fact]
-    public async Task State_SurvivesARestartOnTheSameFile()
+    public async Task State_SurvivesARestartOnTheSameDatabase()
     {
-        var path = ServerFactory.NewDatabasePath();
-        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 9, 0, 0, TimeSpan.Zero));
+        using var database = NewDatabase();
+        var time = ServerFactory.NewClock();
         string clientId, secret, nonce;
         int userId;
 
-        using (var first = new ServerFactory(path, time))
+        using (var first = new ServerFactory(database, time))
         {
             var partner = await first.CreatePartnerAsync();
             (clientId, secret, userId) = (partner.ClientId, partner.ClientSecret, partner.UserId);
@@ -23,7 +23,7 @@ public sealed class PersistenceTests
             await partner.PostFormAsync("/v2/device", await partner.SignedAsync("enablefeature", TestPartner.Feature(userId, 17, "feature_pwv"), nonce));
         }
 
-        using var second = new ServerFactory(path, time);
+        using var second = new ServerFactory(database, time);
         var again = new TestPartner(second, clientId, secret, userId);
         Assert.Equal(new Dictionary<string, bool>
         {
@@ -42,17 +42,17 @@ public sealed class PersistenceTests
     [Fact]
     public async Task NonceIssuedBeforeARestart_IsAcceptedAfterIt()
     {
-        var path = ServerFactory.NewDatabasePath();
-        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 9, 0, 0, TimeSpan.Zero));
+        using var database = NewDatabase();
+        var time = ServerFactory.NewClock();
         TestPartner partner;
         string nonce;
-        using (var first = new ServerFactory(path, time))
+        using (var first = new ServerFactory(database, time))
         {
             partner = await first.CreatePartnerAsync();
             nonce = await partner.GetNonceAsync();
         }
 
-        using var second = new ServerFactory(path, time);
+        using var second = new ServerFactory(database, time);
         var again = new TestPartner(second, partner.ClientId, partner.ClientSecret, partner.UserId);
         Assert.Equal(0, (await again.PostFormAsync("/v2/device",
             await again.SignedAsync("enablefeature", TestPartner.Feature(partner.UserId, 17, "feature_pwv"), nonce))).Status);
@@ -61,18 +61,18 @@ public sealed class PersistenceTests
     [Fact]
     public async Task ChangingTheNonceLifetime_RetiresOutstandingNonces()
     {
-        var path = ServerFactory.NewDatabasePath();
-        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 9, 0, 0, TimeSpan.Zero));
+        using var database = NewDatabase();
+        var time = ServerFactory.NewClock();
         TestPartner partner;
         string nonce;
-        using (var first = new ServerFactory(path, time))
+        using (var first = new ServerFactory(database, time))
         {
             partner = await first.CreatePartnerAsync();
             nonce = await partner.GetNonceAsync();
         }
 
         // A used nonce's record is swept once it expires; were a longer lifetime to revive old nonces, they could be replayed.
-        using var second = new ServerFactory(path, time);
+        using var second = new ServerFactory(database, time);
         second.Settings["Signature:NonceLifetimeSeconds"] = "3600";
         var again = new TestPartner(second, partner.ClientId, partner.ClientSecret, partner.UserId);
         var answer = await again.PostFormAsync("/v2/device",
@@ -85,31 +85,126 @@ public sealed class PersistenceTests
     }
 
     [Fact]
-    public void Database_IsInWalModeWithAllMigrationsRecorded()
+    public void Database_HasEveryMigrationRecorded()
     {
-        using var server = new ServerFactory();
+        using var server = NewServer();
         _ = server.Server;
         Assert.Equal(1, Sql.Scalar(server, "SELECT COUNT(*) FROM schema_migrations WHERE version = 1"));
-        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={server.DatabasePath};Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA journal_mode";
-        Assert.Equal("wal", command.ExecuteScalar());
     }
 
     [Fact]
     public async Task Restart_DoesNotReapplyMigrations()
     {
-        var path = ServerFactory.NewDatabasePath();
-        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 9, 0, 0, TimeSpan.Zero));
-        using (var first = new ServerFactory(path, time))
+        using var database = NewDatabase();
+        var time = ServerFactory.NewClock();
+        using (var first = new ServerFactory(database, time))
         {
             await first.CreatePartnerAsync();
         }
 
-        using var second = new ServerFactory(path, time);
+        using var second = new ServerFactory(database, time);
         _ = second.Server;
         Assert.Equal(1, Sql.Scalar(second, "SELECT COUNT(*) FROM schema_migrations"));
         Assert.Equal(1, Sql.Scalar(second, "SELECT COUNT(*) FROM partners"));
+    }
+
+    [Fact]
+    public async Task InstancesStartingTogether_ApplyEachMigrationOnce_AndShareOneNonceKey()
+    {
+        using var database = NewDatabase();
+        var time = ServerFactory.NewClock();
+        var servers = Enumerable.Range(0, 4).Select(_ => new ServerFactory(database, time)).ToArray();
+        try
+        {
+            // Each start migrates and loads the nonce key; run them on separate threads at once.
+            await Task.WhenAll(servers.Select(s => Task.Run(() => s.Server, TestContext.Current.CancellationToken)));
+
+            Assert.Equal(1, Sql.Scalar(database, "SELECT COUNT(*) FROM schema_migrations"));
+            Assert.Equal(1, Sql.Scalar(database, "SELECT COUNT(*) FROM server_keys"));
+
+            // A nonce from one instance is accepted by each other one (once).
+            var partner = await servers[0].CreatePartnerAsync();
+            foreach (var other in servers.Skip(1))
+            {
+                var nonce = await partner.GetNonceAsync();
+                var there = new TestPartner(other, partner.ClientId, partner.ClientSecret, partner.UserId);
+                Assert.Equal(0, (await there.PostFormAsync("/v2/device",
+                    await there.SignedAsync("enablefeature", TestPartner.Feature(partner.UserId, 17, "feature_pwv"), nonce))).Status);
+            }
+        }
+        finally
+        {
+            foreach (var server in servers)
+            {
+                server.Dispose();
+            }
+        }
+    }
+}
+
+public sealed class PersistenceTestsOnSqlite : PersistenceTests
+{
+    protected override TestDatabase NewDatabase() => new SqliteTestDatabase();
+
+    [Fact]
+    public void Database_IsInWalMode()
+    {
+        using var server = NewServer();
+        _ = server.Server;
+        using var connection = server.Database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode";
+        Assert.Equal("wal", command.ExecuteScalar());
+    }
+}
+
+public sealed class PersistenceTestsOnPostgres : PersistenceTests
+{
+    public PersistenceTestsOnPostgres() => PostgresTestDatabase.SkipUnlessConfigured();
+
+    protected override TestDatabase NewDatabase() => new PostgresTestDatabase();
+
+    [Fact]
+    public async Task InstanceWithARoleThatOnlyReadsAndWrites_StartsOnAMigratedDatabase()
+    {
+        var role = "df_test_role_" + Guid.NewGuid().ToString("n");
+        try
+        {
+            using var database = NewDatabase();
+            var time = ServerFactory.NewClock();
+            TestPartner partner;
+            using (var owner = new ServerFactory(database, time))
+            {
+                partner = await owner.CreatePartnerAsync();
+            }
+
+            Execute(database, $"CREATE ROLE {role} LOGIN");
+            Execute(database, $"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}");
+            Execute(database, $"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}");
+
+            using var restricted = new ServerFactory(database, time);
+            restricted.Settings["Storage:ConnectionString"] =
+                new Npgsql.NpgsqlConnectionStringBuilder(database.ConnectionString) { Username = role }.ConnectionString;
+            var again = new TestPartner(restricted, partner.ClientId, partner.ClientSecret, partner.UserId);
+            Assert.Equal(0, (await again.EnableAsync("feature_pwv")).Status);
+            Assert.NotEqual(0, await restricted.CreateUserAsync(partner.ClientId));
+        }
+        finally
+        {
+            // Roles belong to the whole server; the database (and the role's grants in it) is gone by now.
+            using var server = new Npgsql.NpgsqlConnection(System.Environment.GetEnvironmentVariable(PostgresTestDatabase.Variable));
+            server.Open();
+            using var drop = server.CreateCommand();
+            drop.CommandText = $"DROP ROLE IF EXISTS {role}";
+            drop.ExecuteNonQuery();
+        }
+    }
+
+    private static void Execute(TestDatabase database, string sql)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
     }
 }

@@ -9,7 +9,7 @@ namespace DeviceFeatures.Server.Tests.Wire;
 /// Hostile or broken requests get HTTP 200, the envelope, a non-zero status and an error naming the problem,
 /// and leave every stored row as it was.
 /// </summary>
-public sealed class BadInputTests(ServerFactory server) : IClassFixture<ServerFactory>
+public abstract class BadInputTests(ServerFactory server)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -152,3 +152,7 @@ public sealed class BadInputTests(ServerFactory server) : IClassFixture<ServerFa
         Assert.Equal(0, (await partner.EnableAsync("feature_pwv")).Status);
     }
 }
+
+public sealed class BadInputTestsOnSqlite(SqliteServer server) : BadInputTests(server), IClassFixture<SqliteServer>;
+
+public sealed class BadInputTestsOnPostgres(PostgresServer server) : BadInputTests(server.OrSkip()), IClassFixture<PostgresServer>;

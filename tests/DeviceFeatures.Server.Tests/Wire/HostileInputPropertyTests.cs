@@ -10,7 +10,7 @@ namespace DeviceFeatures.Server.Tests.Wire;
 /// Generated hostile requests: every one gets HTTP 200, the envelope, a non-zero status and an error text; none
 /// changes a stored row; the server stays healthy. Each test reports how many inputs it tried.
 /// </summary>
-public sealed class HostileInputPropertyTests(ServerFactory server) : IClassFixture<ServerFactory>
+public abstract class HostileInputPropertyTests(ServerFactory server)
 {
     private const int Iterations = 400;
 
@@ -188,3 +188,7 @@ public sealed class HostileInputPropertyTests(ServerFactory server) : IClassFixt
     private static void Report(string test, int tried) =>
         TestContext.Current.SendDiagnosticMessage($"{test}: {tried} inputs tried, 0 failures");
 }
+
+public sealed class HostileInputPropertyTestsOnSqlite(SqliteServer server) : HostileInputPropertyTests(server), IClassFixture<SqliteServer>;
+
+public sealed class HostileInputPropertyTestsOnPostgres(PostgresServer server) : HostileInputPropertyTests(server.OrSkip()), IClassFixture<PostgresServer>;

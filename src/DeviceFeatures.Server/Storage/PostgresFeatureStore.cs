@@ -1,0 +1,103 @@
+using Dapper;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace DeviceFeatures.Server.Storage;
+
+/// <summary>
+/// PostgreSQL, shared by any number of server instances. Each write is one READ COMMITTED transaction; what must be
+/// single (a nonce's use) rests on unique keys, and what reads before it writes locks the row it reads. The data
+/// source is the only pool of connections of this instance.
+/// </summary>
+internal sealed partial class PostgresFeatureStore : IFeatureStore, IAsyncDisposable, IDisposable
+{
+    // pg_advisory_lock takes a bigint: "DFMIGRAT" in ASCII, so that it is recognisable in pg_locks.
+    internal const long MigrationLockKey = 0x44464D4947524154;
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly TimeProvider _time;
+    private readonly ILogger<PostgresFeatureStore> _logger;
+
+    public PostgresFeatureStore(IOptions<StorageOptions> options, TimeProvider time, ILogger<PostgresFeatureStore> logger)
+    {
+        var builder = new NpgsqlDataSourceBuilder(options.Value.ConnectionString);
+        builder.ConnectionStringBuilder.ApplicationName ??= "DeviceFeatures";
+        _dataSource = builder.Build();
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>Where the store connects, without the password.</summary>
+    public string Target
+    {
+        get
+        {
+            var settings = new NpgsqlConnectionStringBuilder(_dataSource.ConnectionString);
+            return $"{settings.Host}:{settings.Port}/{settings.Database}";
+        }
+    }
+
+    public async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+
+        // Instances that start together queue here; each one after the first finds nothing left to apply. The lock
+        // belongs to this session, so it is released when the connection dies even if the unlock never runs.
+        await connection.ExecuteAsync(new CommandDefinition(
+            "SELECT pg_advisory_lock(@key)", new { key = MigrationLockKey }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        try
+        {
+            var applied = await Migrations.ApplyAsync(connection, SqlDialect.Postgres, Migrations.Load("Postgres"), _time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken)
+                .ConfigureAwait(false);
+            if (applied > 0)
+            {
+                LogMigrated(applied, Target);
+            }
+        }
+        finally
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "SELECT pg_advisory_unlock(@key)", new { key = MigrationLockKey }, cancellationToken: CancellationToken.None)).ConfigureAwait(false);
+        }
+    }
+
+    // A lost connection throws out of here and rolls the transaction back on the server. After a database restart
+    // only the first call that meets a dead pooled connection fails: Npgsql then drops the others (measured, see
+    // PostgresOutageTests).
+    public async Task<T> WriteAsync<T>(Func<StoreSession, Task<T>> work, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var result = await work(new StoreSession(connection, transaction, SqlDialect.Postgres, cancellationToken)).ConfigureAwait(false);
+
+        // The commit must not be abandoned half-way because a client went away.
+        await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+        return result;
+    }
+
+    public async Task<T> ReadAsync<T>(Func<StoreSession, Task<T>> work, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        return await work(new StoreSession(connection, null, SqlDialect.Postgres, cancellationToken)).ConfigureAwait(false);
+    }
+
+    public bool IsUnavailable(Exception exception) => exception switch
+    {
+        PostgresException pg => pg.IsTransient || IsConnectionLost(pg),
+        NpgsqlException npgsql => npgsql.IsTransient,
+        TimeoutException => true,
+        _ => false,
+    };
+
+    public void Dispose() => _dataSource.Dispose();
+
+    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+
+    // Class 08 is "connection exception"; 57P01-57P03 are an administrator's or a crash's shutdown and a server
+    // still starting up.
+    private static bool IsConnectionLost(PostgresException exception) =>
+        exception.SqlState.StartsWith("08", StringComparison.Ordinal) || exception.SqlState is "57P01" or "57P02" or "57P03";
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Applied {Count} schema migration(s) to the PostgreSQL database {Target}")]
+    private partial void LogMigrated(int count, string target);
+}
