@@ -25,6 +25,12 @@ public sealed class DeviceFeaturesTestServerOptions
     /// <summary>Whether to create a partner with one user (an EU Body Pro 2 and a BPM Pro 2) on start.</summary>
     public bool CreateDefaultPartner { get; set; } = true;
 
+    /// <summary>
+    /// Whether partners' quotas (601 over 120 requests a minute, by default) apply. Off by default, so that a test
+    /// suite can call as often as it likes; switch it on to test how your code handles 601.
+    /// </summary>
+    public bool EnableRateLimiting { get; set; }
+
     /// <summary>Any other server setting, e.g. <c>["Catalog:Path"] = "my-catalog.json"</c>.</summary>
     public IDictionary<string, string?> Settings { get; } = new Dictionary<string, string?>();
 
@@ -119,6 +125,7 @@ public sealed class DeviceFeaturesTestServer : IAsyncDisposable
             ["Storage:ConnectionString"] = $"Data Source={databasePath}",
             ["Admin:ApiKey"] = adminKey,
             ["Demo:Enabled"] = "false",
+            ["RateLimit:Enabled"] = options.EnableRateLimiting ? "true" : "false",
         };
         foreach (var (key, value) in options.Settings)
         {

@@ -28,8 +28,15 @@ public sealed class AdminCommandTests : IAsyncLifetime
         Assert.Contains("Acme Health", list.Out);
         Assert.Contains(clientId, list.Out);
 
-        var rotated = await devfeat.RunAsync($"admin partners rotate-secret {clientId}");
+        var rotated = await devfeat.RunAsync($"admin partners rotate-secret {clientId} --overlap 600");
         Assert.StartsWith("client_secret: ", rotated.Out);
+        Assert.Contains("The previous secret is accepted until", rotated.Error);
+        Assert.Contains("no longer works", (await devfeat.RunAsync($"admin partners rotate-secret {clientId} --overlap 0")).Error);
+
+        Assert.Equal($"{clientId}: 600 requests per minute", (await devfeat.RunAsync($"admin partners rate-limit {clientId} 600")).Out.Trim());
+        Assert.Equal($"{clientId}: unlimited", (await devfeat.RunAsync($"admin partners rate-limit {clientId} 0")).Out.Trim());
+        Assert.EndsWith("(the default)", (await devfeat.RunAsync($"admin partners rate-limit {clientId} default")).Out.Trim());
+        Assert.Equal(2, (await devfeat.RunAsync($"admin partners rate-limit {clientId} lots")).ExitCode);
         Assert.Equal($"{clientId} is suspended", (await devfeat.RunAsync($"admin partners suspend {clientId}")).Out.Trim());
         Assert.Equal($"{clientId} is active", (await devfeat.RunAsync($"admin partners resume {clientId}")).Out.Trim());
 

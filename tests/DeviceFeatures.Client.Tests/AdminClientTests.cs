@@ -15,7 +15,10 @@ public sealed class AdminClientTests
 
         var created = await admin.CreatePartnerAsync("Acme", Ct);
         Assert.Equal("Acme", Assert.Single(await admin.ListPartnersAsync(Ct)).Name);
-        var rotated = await admin.RotateSecretAsync(created.ClientId, Ct);
+        var rotated = await admin.RotateSecretAsync(created.ClientId, TimeSpan.Zero, Ct);
+        Assert.Null(rotated.PreviousSecretExpiresAt);
+        Assert.Equal(0, (await admin.SetRateLimitAsync(created.ClientId, 0, Ct)).RequestsPerMinute);
+        Assert.True((await admin.SetRateLimitAsync(created.ClientId, null, Ct)).DefaultRateLimit);
         Assert.NotEqual(created.ClientSecret, rotated.ClientSecret);
         Assert.Equal("suspended", (await admin.SuspendPartnerAsync(created.ClientId, Ct)).Status);
         Assert.Equal("active", (await admin.ResumePartnerAsync(created.ClientId, Ct)).Status);
@@ -42,7 +45,8 @@ public sealed class AdminClientTests
         }
 
         Assert.Equal(
-            ["partner.created", "partner.secret_rotated", "partner.suspended", "partner.resumed", "user.created",
+            ["partner.created", "partner.secret_rotated", "partner.rate_limit_changed", "partner.rate_limit_changed",
+             "partner.suspended", "partner.resumed", "user.created",
              "entitlement.granted", "feature.enabled", "entitlement.revoked"],
             kinds);
     }

@@ -45,6 +45,38 @@ public sealed class TestServerTests
     }
 
     [Fact]
+    public async Task WithRateLimiting_TheClientWaitsOutA601_AndGoesThrough()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 9, 0, 50, TimeSpan.Zero));
+        await using var server = await DeviceFeaturesTestServer.StartAsync(
+            new DeviceFeaturesTestServerOptions { TimeProvider = time, EnableRateLimiting = true }, Ct);
+        await server.Admin.SetRateLimitAsync(server.DefaultPartner.ClientId, 2, Ct);
+
+        // One flow is a nonce request and a device call: the second flow meets the quota and waits for the next minute.
+        await server.Client.EnableFeatureAsync(server.UserId, DeviceModel.BodyPro2, FeatureName.Pacemaker, Ct);
+        var call = server.Client.EnableFeatureAsync(server.UserId, DeviceModel.BodyPro2, FeatureName.PulseWaveVelocity, Ct);
+        var moved = TimeSpan.Zero;
+        while (!call.IsCompleted && moved < TimeSpan.FromMinutes(2))
+        {
+            if (await Task.WhenAny(call, Task.Delay(10, Ct)) != call)
+            {
+                time.Advance(TimeSpan.FromSeconds(1));
+                moved += TimeSpan.FromSeconds(1);
+            }
+        }
+
+        await call;
+        Assert.InRange(moved, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(12));
+        Assert.Contains(new FeatureChoice(FeatureName.PulseWaveVelocity, true), await GetAllAsync(server, time));
+    }
+
+    private static async Task<IReadOnlyList<FeatureChoice>> GetAllAsync(DeviceFeaturesTestServer server, FakeTimeProvider time)
+    {
+        time.Advance(TimeSpan.FromMinutes(1));
+        return await server.Client.GetFeaturesAsync(server.UserId, DeviceModel.BodyPro2, Ct);
+    }
+
+    [Fact]
     public async Task Partners_AreIsolatedFromEachOther()
     {
         await using var server = await DeviceFeaturesTestServer.StartAsync(cancellationToken: Ct);

@@ -46,10 +46,10 @@ internal static class AdminCommands
                 return ExitCodes.Success;
             }
 
-            var table = new Table().AddColumns("client_id", "name", "status", "created");
+            var table = new Table().AddColumns("client_id", "name", "status", "requests/min", "created");
             foreach (var p in partners)
             {
-                table.AddRow(p.ClientId, Markup.Escape(p.Name), p.Status, Time(p.CreatedAt));
+                table.AddRow(p.ClientId, Markup.Escape(p.Name), p.Status, p.RequestsPerMinute == 0 ? "unlimited" : p.RequestsPerMinute.ToString(CultureInfo.InvariantCulture), Time(p.CreatedAt));
             }
 
             context.Console.Write(table);
@@ -60,11 +60,8 @@ internal static class AdminCommands
         {
             create,
             list,
-            PartnerAction(host, "rotate-secret", "Give a partner a new client secret (the old one stops working)", async (admin, id, ct) =>
-            {
-                var secret = await admin.RotateSecretAsync(id, ct);
-                return (secret, $"client_secret: {secret.ClientSecret}");
-            }),
+            RotateSecret(host),
+            RateLimit(host),
             PartnerAction(host, "suspend", "Suspend a partner: its requests are refused", async (admin, id, ct) =>
             {
                 var partner = await admin.SuspendPartnerAsync(id, ct);
@@ -76,6 +73,60 @@ internal static class AdminCommands
                 return (partner, $"{partner.ClientId} is {partner.Status}");
             }),
         };
+    }
+
+    private static Command RotateSecret(CliHost host)
+    {
+        var clientId = new Argument<string>("client-id") { Description = "The partner's client id" };
+        var overlap = new Option<int?>("--overlap")
+        {
+            Description = "Seconds the previous secret is still accepted (0: stop it at once) [default: the server's, an hour]",
+        };
+        return new Command("rotate-secret", "Give a partner a new client secret; the previous one keeps working for the overlap")
+        {
+            clientId, overlap,
+        }.Runs(host, async (context, parse, ct) =>
+        {
+            var seconds = parse.GetValue(overlap);
+            var secret = await context.CreateAdminClient().RotateSecretAsync(
+                parse.GetValue(clientId)!, seconds is { } s ? TimeSpan.FromSeconds(s) : null, ct);
+            if (context.Json)
+            {
+                context.WriteJson(secret);
+                return ExitCodes.Success;
+            }
+
+            context.Console.WriteLine($"client_secret: {secret.ClientSecret}");
+            context.Diagnostic(secret.PreviousSecretExpiresAt is { } until
+                ? $"The previous secret is accepted until {Time(until)}."
+                : "The previous secret no longer works.");
+            return ExitCodes.Success;
+        });
+    }
+
+    private static Command RateLimit(CliHost host)
+    {
+        var clientId = new Argument<string>("client-id") { Description = "The partner's client id" };
+        var quota = new Argument<string>("requests-per-minute") { Description = "Signed requests per minute, 0 for unlimited, or 'default'" };
+        return new Command("rate-limit", "Set a partner's quota of requests per minute") { clientId, quota }.Runs(host, async (context, parse, ct) =>
+        {
+            var text = parse.GetValue(quota)!;
+            int? perMinute = text.Equals("default", StringComparison.OrdinalIgnoreCase) ? null
+                : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n
+                : throw new CliException(ExitCodes.Usage, $"'{text}' is not a number of requests per minute, 0 or 'default'.");
+            var partner = await context.CreateAdminClient().SetRateLimitAsync(parse.GetValue(clientId)!, perMinute, ct);
+            if (context.Json)
+            {
+                context.WriteJson(partner);
+            }
+            else
+            {
+                var limit = partner.RequestsPerMinute == 0 ? "unlimited" : $"{partner.RequestsPerMinute} requests per minute";
+                context.Console.WriteLine($"{partner.ClientId}: {limit}{(partner.DefaultRateLimit ? " (the default)" : "")}");
+            }
+
+            return ExitCodes.Success;
+        });
     }
 
     private static Command PartnerAction<T>(

@@ -8,7 +8,18 @@ namespace DeviceFeatures.Client.Admin;
 /// <param name="Status"><c>active</c> or <c>suspended</c>.</param>
 /// <param name="CreatedAt">When the partner was created.</param>
 /// <param name="UpdatedAt">When the partner last changed.</param>
-public sealed record Partner(string ClientId, string Name, string Status, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+/// <param name="RequestsPerMinute">The partner's quota of signed requests per minute (0: unlimited).</param>
+/// <param name="DefaultRateLimit">Whether that quota is the server's default rather than the partner's own.</param>
+/// <param name="PreviousSecretExpiresAt">Until when the secret before the last rotation is still accepted, if it is.</param>
+public sealed record Partner(
+    string ClientId,
+    string Name,
+    string Status,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    int RequestsPerMinute,
+    bool DefaultRateLimit,
+    DateTimeOffset? PreviousSecretExpiresAt);
 
 /// <summary>A new partner with its client secret, which is shown only once.</summary>
 /// <param name="ClientId">The new client id.</param>
@@ -19,7 +30,8 @@ public sealed record CreatedPartner(string ClientId, string ClientSecret, string
 /// <summary>A partner's new client secret after a rotation.</summary>
 /// <param name="ClientId">The client id.</param>
 /// <param name="ClientSecret">The new client secret.</param>
-public sealed record PartnerSecret(string ClientId, string ClientSecret);
+/// <param name="PreviousSecretExpiresAt">Until when the previous secret is still accepted; null when it stopped at once.</param>
+public sealed record PartnerSecret(string ClientId, string ClientSecret, DateTimeOffset? PreviousSecretExpiresAt);
 
 /// <summary>A device to link to a new user.</summary>
 /// <param name="MacAddress">The device's MAC address, e.g. <c>00:24:e4:12:34:56</c>.</param>
@@ -125,6 +137,10 @@ internal sealed record CreatedUser(int Userid);
 
 internal sealed record CreatePartnerBody(string Name);
 
+internal sealed record RotateSecretBody(int? OverlapSeconds);
+
+internal sealed record RateLimitBody(int? RequestsPerMinute);
+
 internal sealed record CreateUserBody(string ClientId, IReadOnlyList<DeviceLink> Devices);
 
 internal sealed record ProblemBody(string? Title, string? Detail, string? Code, int? Status);
@@ -142,6 +158,8 @@ internal sealed record ProblemBody(string? Title, string? Detail, string? Code, 
 [JsonSerializable(typeof(AuditEvent))]
 [JsonSerializable(typeof(AuditPage))]
 [JsonSerializable(typeof(CreatePartnerBody))]
+[JsonSerializable(typeof(RotateSecretBody))]
+[JsonSerializable(typeof(RateLimitBody))]
 [JsonSerializable(typeof(CreateUserBody))]
 [JsonSerializable(typeof(ProblemBody))]
 internal sealed partial class AdminJsonContext : JsonSerializerContext;

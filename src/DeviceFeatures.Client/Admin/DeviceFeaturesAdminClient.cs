@@ -52,12 +52,29 @@ public sealed class DeviceFeaturesAdminClient
     public Task<Partner> GetPartnerAsync(string clientId, CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Get, $"partners/{Escape(clientId)}", null, AdminJsonContext.Default.Partner, cancellationToken);
 
-    /// <summary>Gives a partner a new client secret; the old one stops working.</summary>
+    /// <summary>
+    /// Gives a partner a new client secret. The previous one is still accepted for <paramref name="overlap"/> (the
+    /// server's default, an hour unless configured, when null), so that the partner can roll the new one out.
+    /// </summary>
     /// <param name="clientId">The partner's client id.</param>
+    /// <param name="overlap">How long the previous secret stays valid; <see cref="TimeSpan.Zero"/> stops it at once.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The new secret, shown only here.</returns>
-    public Task<PartnerSecret> RotateSecretAsync(string clientId, CancellationToken cancellationToken = default) =>
-        SendAsync(HttpMethod.Post, $"partners/{Escape(clientId)}/rotate-secret", null, AdminJsonContext.Default.PartnerSecret, cancellationToken);
+    public Task<PartnerSecret> RotateSecretAsync(string clientId, TimeSpan? overlap = null, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, $"partners/{Escape(clientId)}/rotate-secret",
+            JsonContent.Create(new RotateSecretBody(overlap is { } o ? (int)o.TotalSeconds : null), AdminJsonContext.Default.RotateSecretBody),
+            AdminJsonContext.Default.PartnerSecret, cancellationToken);
+
+    /// <summary>Sets a partner's quota of signed requests per minute (0: unlimited), or with null returns it to the default.</summary>
+    /// <param name="clientId">The partner's client id.</param>
+    /// <param name="requestsPerMinute">The quota, or null for the server's default.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The partner, with its quota.</returns>
+    public Task<Partner> SetRateLimitAsync(string clientId, int? requestsPerMinute, CancellationToken cancellationToken = default) =>
+        requestsPerMinute is { } perMinute
+            ? SendAsync(HttpMethod.Put, $"partners/{Escape(clientId)}/rate-limit",
+                JsonContent.Create(new RateLimitBody(perMinute), AdminJsonContext.Default.RateLimitBody), AdminJsonContext.Default.Partner, cancellationToken)
+            : SendAsync(HttpMethod.Delete, $"partners/{Escape(clientId)}/rate-limit", null, AdminJsonContext.Default.Partner, cancellationToken);
 
     /// <summary>Suspends a partner: its requests are refused until it is resumed.</summary>
     /// <param name="clientId">The partner's client id.</param>

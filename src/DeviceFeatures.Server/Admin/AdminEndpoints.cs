@@ -4,6 +4,7 @@ using System.Text.Json;
 using DeviceFeatures.Server.Storage;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 
 namespace DeviceFeatures.Server.Admin;
 
@@ -44,6 +45,8 @@ public static class AdminEndpoints
             SetSuspendedAsync(clientId, true, admin, context, ct));
         partners.MapPost("/{clientId}/resume", (string clientId, AdminService admin, HttpContext context, CancellationToken ct) =>
             SetSuspendedAsync(clientId, false, admin, context, ct));
+        partners.MapPut("/{clientId}/rate-limit", SetRateLimitAsync);
+        partners.MapDelete("/{clientId}/rate-limit", ResetRateLimitAsync);
         partners.MapGet("/{clientId}/entitlements", ListEntitlementsAsync);
         partners.MapPut("/{clientId}/entitlements/{featureName}", GrantAsync);
         partners.MapDelete("/{clientId}/entitlements/{featureName}", RevokeAsync);
@@ -70,8 +73,23 @@ public static class AdminEndpoints
     internal static async Task<IResult> GetPartnerAsync(string clientId, AdminService admin, CancellationToken ct) =>
         Answer(await admin.GetPartnerAsync(clientId, ct));
 
-    internal static async Task<IResult> RotateSecretAsync(string clientId, AdminService admin, HttpContext context, CancellationToken ct) =>
-        Answer(await admin.RotateSecretAsync(clientId, context.TraceIdentifier, ct));
+    internal static async Task<IResult> RotateSecretAsync(
+        string clientId, [FromBody] RotateSecretRequest? request, AdminService admin, HttpContext context, CancellationToken ct) =>
+        Answer(await admin.RotateSecretAsync(clientId, request?.OverlapSeconds, context.TraceIdentifier, ct));
+
+    internal static async Task<IResult> SetRateLimitAsync(
+        string clientId, RateLimitRequest? request, AdminService admin, HttpContext context, CancellationToken ct)
+    {
+        if (request?.RequestsPerMinute is not { } perMinute)
+        {
+            return Problem(AdminError.Invalid("The body must be {\"requests_per_minute\": N}, N from 0 (unlimited); DELETE returns to the default."));
+        }
+
+        return Answer(await admin.SetRateLimitAsync(clientId, perMinute, context.TraceIdentifier, ct));
+    }
+
+    internal static async Task<IResult> ResetRateLimitAsync(string clientId, AdminService admin, HttpContext context, CancellationToken ct) =>
+        Answer(await admin.SetRateLimitAsync(clientId, null, context.TraceIdentifier, ct));
 
     internal static async Task<IResult> SetSuspendedAsync(string clientId, bool suspended, AdminService admin, HttpContext context, CancellationToken ct) =>
         Answer(await admin.SetSuspendedAsync(clientId, suspended, context.TraceIdentifier, ct));

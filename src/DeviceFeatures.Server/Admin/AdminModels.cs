@@ -12,9 +12,21 @@ public sealed record CreateUserRequest(string? ClientId, IReadOnlyList<DeviceInp
 
 public sealed record CreatedPartnerResponse(string ClientId, string ClientSecret, string Name);
 
-public sealed record SecretResponse(string ClientId, string ClientSecret);
+public sealed record SecretResponse(string ClientId, string ClientSecret, DateTimeOffset? PreviousSecretExpiresAt);
 
-public sealed record PartnerResponse(string ClientId, string Name, string Status, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+public sealed record RotateSecretRequest(int? OverlapSeconds);
+
+public sealed record RateLimitRequest(int? RequestsPerMinute);
+
+public sealed record PartnerResponse(
+    string ClientId,
+    string Name,
+    string Status,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    int RequestsPerMinute,
+    bool DefaultRateLimit,
+    DateTimeOffset? PreviousSecretExpiresAt);
 
 public sealed record PartnerListResponse(IReadOnlyList<PartnerResponse> Partners);
 
@@ -61,6 +73,8 @@ public sealed record AuditPageResponse(IReadOnlyList<AuditEventResponse> Events,
 [JsonSerializable(typeof(CreateUserRequest))]
 [JsonSerializable(typeof(CreatedPartnerResponse))]
 [JsonSerializable(typeof(SecretResponse))]
+[JsonSerializable(typeof(RotateSecretRequest))]
+[JsonSerializable(typeof(RateLimitRequest))]
 [JsonSerializable(typeof(PartnerResponse))]
 [JsonSerializable(typeof(PartnerListResponse))]
 [JsonSerializable(typeof(CreatedUserResponse))]

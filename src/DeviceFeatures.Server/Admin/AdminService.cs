@@ -1,6 +1,10 @@
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
 using DeviceFeatures.Server.Catalog;
+using DeviceFeatures.Server.Partners;
+using DeviceFeatures.Server.RateLimiting;
+using DeviceFeatures.Server.Secrets;
 using DeviceFeatures.Server.Storage;
 
 namespace DeviceFeatures.Server.Admin;
@@ -21,7 +25,14 @@ public sealed record AdminError(int Status, string Code, string Detail)
 }
 
 /// <summary>What operators do: partners, their users and devices, grants of gated features. Every change is audited.</summary>
-public sealed partial class AdminService(IFeatureStore store, CatalogProvider catalog, TimeProvider time)
+public sealed partial class AdminService(
+    IFeatureStore store,
+    CatalogProvider catalog,
+    SecretProtector secrets,
+    PartnerDirectory partners,
+    IOptions<SecretOptions> secretOptions,
+    IOptions<RateLimitOptions> rateLimits,
+    TimeProvider time)
 {
     public const string Actor = "admin";
     public const int MaxNameLength = 200;
@@ -36,11 +47,13 @@ public sealed partial class AdminService(IFeatureStore store, CatalogProvider ca
         }
 
         var now = Now();
+        var id = clientId ?? NewToken();
+        var secret = clientSecret ?? NewToken();
         var partner = new PartnerRow
         {
-            ClientId = clientId ?? NewToken(),
+            ClientId = id,
             Name = name,
-            ClientSecret = clientSecret ?? NewToken(),
+            ClientSecret = secrets.Protect(id, secret),
             CreatedAt = now,
             UpdatedAt = now,
         };
@@ -50,7 +63,9 @@ public sealed partial class AdminService(IFeatureStore store, CatalogProvider ca
             await s.AppendAuditAsync(Event(AuditKinds.PartnerCreated, partner.ClientId, requestId, now, detail: name));
             return 0;
         }, cancellationToken);
-        return (new CreatedPartnerResponse(partner.ClientId, partner.ClientSecret, partner.Name), null);
+
+        // Shown here, and never again: only its encrypted form is stored.
+        return (new CreatedPartnerResponse(partner.ClientId, secret, partner.Name), null);
     }
 
     public async Task<IReadOnlyList<PartnerResponse>> ListPartnersAsync(CancellationToken cancellationToken) =>
@@ -62,21 +77,37 @@ public sealed partial class AdminService(IFeatureStore store, CatalogProvider ca
         return partner is null ? (null, AdminError.PartnerNotFound(clientId)) : (ToResponse(partner), null);
     }
 
-    public async Task<(SecretResponse? Secret, AdminError? Error)> RotateSecretAsync(string clientId, string requestId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Gives the partner a new secret. For <paramref name="overlapSeconds"/> (the configured default when null) the
+    /// previous secret is still accepted, so that the partner can roll the new one out; 0 stops it at once.
+    /// </summary>
+    public async Task<(SecretResponse? Secret, AdminError? Error)> RotateSecretAsync(
+        string clientId, int? overlapSeconds, string requestId, CancellationToken cancellationToken)
     {
+        var overlap = overlapSeconds ?? secretOptions.Value.RotationOverlapSeconds;
+        if (overlap is < 0 or > 30 * 86_400)
+        {
+            return (null, AdminError.Invalid("'overlap_seconds' must be from 0 to 2592000 (30 days)."));
+        }
+
         var secret = NewToken();
         var now = Now();
+        long? previousExpiresAt = overlap == 0 ? null : now + (overlap * 1000L);
         var updated = await store.WriteAsync(async s =>
         {
-            if (await s.SetPartnerSecretAsync(clientId, secret, now) == 0)
+            if (await s.RotatePartnerSecretAsync(clientId, secrets.Protect(clientId, secret), previousExpiresAt, now) == 0)
             {
                 return false;
             }
 
-            await s.AppendAuditAsync(Event(AuditKinds.PartnerSecretRotated, clientId, requestId, now));
+            await s.AppendAuditAsync(Event(AuditKinds.PartnerSecretRotated, clientId, requestId, now,
+                detail: overlap == 0 ? "previous secret stopped at once" : $"previous secret accepted for {overlap} s more"));
             return true;
         }, cancellationToken);
-        return updated ? (new SecretResponse(clientId, secret), null) : (null, AdminError.PartnerNotFound(clientId));
+        partners.Forget(clientId);
+        return updated
+            ? (new SecretResponse(clientId, secret, previousExpiresAt is { } ms ? At(ms) : null), null)
+            : (null, AdminError.PartnerNotFound(clientId));
     }
 
     public async Task<(PartnerResponse? Partner, AdminError? Error)> SetSuspendedAsync(
@@ -92,6 +123,32 @@ public sealed partial class AdminService(IFeatureStore store, CatalogProvider ca
 
             return await s.FindPartnerAsync(clientId);
         }, cancellationToken);
+        partners.Forget(clientId);
+        return partner is null ? (null, AdminError.PartnerNotFound(clientId)) : (ToResponse(partner), null);
+    }
+
+    /// <summary>Sets the partner's own quota (0: unlimited), or with null returns it to the configured default.</summary>
+    public async Task<(PartnerResponse? Partner, AdminError? Error)> SetRateLimitAsync(
+        string clientId, int? requestsPerMinute, string requestId, CancellationToken cancellationToken)
+    {
+        if (requestsPerMinute is < 0 or > 10_000_000)
+        {
+            return (null, AdminError.Invalid("'requests_per_minute' must be from 0 (unlimited) to 10000000."));
+        }
+
+        var now = Now();
+        var partner = await store.WriteAsync(async s =>
+        {
+            if (await s.SetPartnerRateLimitAsync(clientId, requestsPerMinute, now) == 0)
+            {
+                return null;
+            }
+
+            await s.AppendAuditAsync(Event(AuditKinds.PartnerRateLimitChanged, clientId, requestId, now,
+                detail: requestsPerMinute switch { null => "back to the default quota", 0 => "unlimited", { } n => $"{n} requests per minute" }));
+            return await s.FindPartnerAsync(clientId);
+        }, cancellationToken);
+        partners.Forget(clientId);
         return partner is null ? (null, AdminError.PartnerNotFound(clientId)) : (ToResponse(partner), null);
     }
 
@@ -349,8 +406,11 @@ public sealed partial class AdminService(IFeatureStore store, CatalogProvider ca
 
     private DeviceResponse ToResponse(DeviceRow d) => new(d.MacAddress, d.Model, ModelName(d.Model), d.Market, At(d.LinkedAt));
 
-    private static PartnerResponse ToResponse(PartnerRow p) =>
-        new(p.ClientId, p.Name, p.Suspended ? "suspended" : "active", At(p.CreatedAt), At(p.UpdatedAt));
+    private PartnerResponse ToResponse(PartnerRow p) =>
+        new(p.ClientId, p.Name, p.Suspended ? "suspended" : "active", At(p.CreatedAt), At(p.UpdatedAt),
+            p.RateLimitPerMinute ?? rateLimits.Value.DefaultRequestsPerMinute,
+            p.RateLimitPerMinute is null,
+            p.PreviousSecretExpiresAt is { } ms && ms > Now() ? At(ms) : null);
 
     private static AuditRow Event(
         string kind, string clientId, string requestId, long now,

@@ -1,5 +1,6 @@
 using System.Globalization;
 using DeviceFeatures.Server.Admin;
+using DeviceFeatures.Server.Partners;
 using DeviceFeatures.Server.Storage;
 using Microsoft.Extensions.Options;
 
@@ -25,6 +26,7 @@ public sealed class DemoSeeder(
     IOptions<DemoOptions> options,
     IFeatureStore store,
     AdminService admin,
+    PartnerDirectory partners,
     IConfiguration configuration,
     TextWriter console)
 {
@@ -53,8 +55,8 @@ public sealed class DemoSeeder(
         }
 
         var userId = await store.ReadAsync(s => s.GetSettingAsync(UserSetting), cancellationToken);
-        var partner = await store.ReadAsync(s => s.FindPartnerAsync(demo.ClientId), cancellationToken);
-        if (userId is null || partner is null || partner.ClientSecret != demo.ClientSecret)
+        var partner = await partners.FindAsync(demo.ClientId, cancellationToken);
+        if (userId is null || partner is null || partner.Secret != demo.ClientSecret)
         {
             return;
         }

@@ -3,6 +3,8 @@ using DeviceFeatures.Server.Catalog;
 using DeviceFeatures.Server.Demo;
 using DeviceFeatures.Server.Device;
 using DeviceFeatures.Server.Observability;
+using DeviceFeatures.Server.Partners;
+using DeviceFeatures.Server.Secrets;
 using DeviceFeatures.Server.Signature;
 using DeviceFeatures.Server.Storage;
 using DeviceFeatures.Server.Wire;
@@ -24,6 +26,8 @@ public static class ServerComposition
         builder.Services.AddStorage();
         builder.Services.AddCatalog();
         builder.Services.AddWire();
+        builder.Services.AddSecrets();
+        builder.Services.AddPartners();
         builder.Services.AddSignature();
         builder.Services.AddDevice();
         builder.Services.AddAdmin();

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using DeviceFeatures.Server.Admin;
 using DeviceFeatures.Server.Catalog;
 using DeviceFeatures.Server.Demo;
+using DeviceFeatures.Server.Secrets;
 using DeviceFeatures.Server.Signature;
 using DeviceFeatures.Server.Storage;
 
@@ -16,6 +17,7 @@ internal sealed class StartupInitializer(
     CatalogProvider catalog,
     NonceService nonces,
     AdminKeys adminKeys,
+    SecretProtector secrets,
     DemoSeeder demo,
     TimeProvider time) : IHostedService
 {
@@ -30,6 +32,7 @@ internal sealed class StartupInitializer(
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         nonces.UseKey(await store.WriteAsync(s => s.GetOrAddServerKeyAsync(NonceKeyName, candidate, now), cancellationToken));
 
+        await secrets.InitializeAsync(store, cancellationToken);
         await adminKeys.InitializeAsync(store, cancellationToken);
         await demo.SeedAsync(cancellationToken);
     }

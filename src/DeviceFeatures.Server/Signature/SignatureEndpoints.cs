@@ -1,8 +1,8 @@
 using System.Globalization;
 using DeviceFeatures.Protocol.Parameters;
-using DeviceFeatures.Protocol.Signing;
 using DeviceFeatures.Server.Observability;
-using DeviceFeatures.Server.Storage;
+using DeviceFeatures.Server.Partners;
+using DeviceFeatures.Server.RateLimiting;
 using DeviceFeatures.Server.Wire;
 using Microsoft.Extensions.Options;
 
@@ -29,14 +29,15 @@ public static class SignatureEndpoints
     internal static async Task<IResult> GetNonceAsync(
         HttpContext context,
         WireRequestReader reader,
-        IFeatureStore store,
+        PartnerDirectory partners,
+        PartnerRateLimiter rateLimiter,
         NonceService nonces,
         IOptions<SignatureOptions> options,
         TimeProvider time,
         ServerMetrics metrics,
         CancellationToken cancellationToken)
     {
-        var result = await AnswerAsync(context, reader, store, nonces, options, time, cancellationToken);
+        var result = await AnswerAsync(context, reader, partners, rateLimiter, nonces, options, time, cancellationToken);
         metrics.Answered("signature", WireActions.GetNonce, result.Status);
         if (result.Status == 0)
         {
@@ -49,7 +50,8 @@ public static class SignatureEndpoints
     private static async Task<WireResult> AnswerAsync(
         HttpContext context,
         WireRequestReader reader,
-        IFeatureStore store,
+        PartnerDirectory partners,
+        PartnerRateLimiter rateLimiter,
         NonceService nonces,
         IOptions<SignatureOptions> options,
         TimeProvider time,
@@ -83,14 +85,14 @@ public static class SignatureEndpoints
             return Refusals.InvalidParameter(WireParameterNames.Timestamp, "must be a Unix time in whole seconds");
         }
 
-        var partner = await store.ReadAsync(s => s.FindPartnerAsync(clientId), cancellationToken);
+        var partner = await partners.FindAsync(clientId, cancellationToken);
         if (partner is null)
         {
             return Refusals.UnknownClient();
         }
 
         // The signature covers the timestamp exactly as sent.
-        if (!WithingsSignature.Verify(partner.ClientSecret, WireActions.GetNonce, clientId, timestampText, signature))
+        if (!partner.Verify(WireActions.GetNonce, clientId, timestampText, signature, time.GetUtcNow()))
         {
             return Refusals.InvalidSignature($"getnonce,{WireParameterNames.ClientId},{WireParameterNames.Timestamp}");
         }
@@ -105,6 +107,11 @@ public static class SignatureEndpoints
         if (partner.Suspended)
         {
             return Refusals.PartnerSuspended();
+        }
+
+        if (await rateLimiter.TryAcquireAsync(partner, cancellationToken) is { } wait)
+        {
+            return Refusals.TooManyRequests(wait);
         }
 
         var nonce = nonces.Issue(clientId);

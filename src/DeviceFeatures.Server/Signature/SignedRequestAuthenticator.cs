@@ -1,19 +1,19 @@
 using DeviceFeatures.Protocol.Parameters;
-using DeviceFeatures.Protocol.Signing;
 using DeviceFeatures.Server.Observability;
-using DeviceFeatures.Server.Storage;
+using DeviceFeatures.Server.Partners;
+using DeviceFeatures.Server.RateLimiting;
 using DeviceFeatures.Server.Wire;
 
 namespace DeviceFeatures.Server.Signature;
 
 /// <summary>A signed call whose client, signature and nonce check out; the nonce is not yet recorded as used.</summary>
-public sealed record SignedCall(PartnerRow Partner, byte[] Nonce, DateTimeOffset NonceExpiresAt);
+public sealed record SignedCall(PartnerCredentials Partner, byte[] Nonce, DateTimeOffset NonceExpiresAt);
 
 /// <summary>
 /// Checks the signed part of a call: client, signature, then nonce. The signature is checked before the nonce is
 /// looked at, so that a request with a bad signature can never spend somebody's nonce.
 /// </summary>
-public sealed class SignedRequestAuthenticator(IFeatureStore store, NonceService nonces, ServerMetrics metrics)
+public sealed class SignedRequestAuthenticator(PartnerDirectory partners, PartnerRateLimiter rateLimiter, NonceService nonces, ServerMetrics metrics, TimeProvider time)
 {
     public async Task<(SignedCall? Call, WireResult? Refusal)> AuthenticateAsync(WireParameters parameters, string action, CancellationToken cancellationToken)
     {
@@ -24,15 +24,21 @@ public sealed class SignedRequestAuthenticator(IFeatureStore store, NonceService
             return (null, refusal);
         }
 
-        var partner = await store.ReadAsync(s => s.FindPartnerAsync(clientId), cancellationToken).ConfigureAwait(false);
+        var partner = await partners.FindAsync(clientId, cancellationToken).ConfigureAwait(false);
         if (partner is null)
         {
             return (null, Refusals.UnknownClient());
         }
 
-        if (!WithingsSignature.Verify(partner.ClientSecret, action, clientId, nonce, signature))
+        if (!partner.Verify(action, clientId, nonce, signature, time.GetUtcNow()))
         {
             return (null, Refusals.InvalidSignature($"{WireParameterNames.Action},{WireParameterNames.ClientId},{WireParameterNames.Nonce}"));
+        }
+
+        // Over the quota nothing is done, the nonce included: the same signed request may be sent again later.
+        if (await rateLimiter.TryAcquireAsync(partner, cancellationToken).ConfigureAwait(false) is { } wait)
+        {
+            return (null, Refusals.TooManyRequests(wait));
         }
 
         var check = nonces.Check(nonce, clientId);

@@ -10,6 +10,9 @@ public sealed class PartnerRow
     public bool Suspended { get; set; }
     public long CreatedAt { get; set; }
     public long UpdatedAt { get; set; }
+    public string? PreviousSecret { get; set; }
+    public long? PreviousSecretExpiresAt { get; set; }
+    public int? RateLimitPerMinute { get; set; }
 }
 
 public sealed class UserRow
@@ -70,6 +73,7 @@ public static class AuditKinds
     public const string PartnerSecretRotated = "partner.secret_rotated";
     public const string PartnerSuspended = "partner.suspended";
     public const string PartnerResumed = "partner.resumed";
+    public const string PartnerRateLimitChanged = "partner.rate_limit_changed";
     public const string UserCreated = "user.created";
     public const string EntitlementGranted = "entitlement.granted";
     public const string EntitlementRevoked = "entitlement.revoked";

@@ -51,12 +51,12 @@ public sealed class StoreSession(DbConnection connection, DbTransaction? transac
 
     public Task<PartnerRow?> FindPartnerAsync(string clientId) =>
         connection.QuerySingleOrDefaultAsync<PartnerRow>(Command(
-            "SELECT client_id, name, client_secret, suspended, created_at, updated_at FROM partners WHERE client_id = @clientId",
+            "SELECT client_id, name, client_secret, suspended, created_at, updated_at, previous_secret, previous_secret_expires_at, rate_limit_per_minute FROM partners WHERE client_id = @clientId",
             new { clientId }));
 
     public async Task<IReadOnlyList<PartnerRow>> ListPartnersAsync() =>
         (await connection.QueryAsync<PartnerRow>(Command(
-            "SELECT client_id, name, client_secret, suspended, created_at, updated_at FROM partners ORDER BY created_at, client_id"))
+            "SELECT client_id, name, client_secret, suspended, created_at, updated_at, previous_secret, previous_secret_expires_at, rate_limit_per_minute FROM partners ORDER BY created_at, client_id"))
             .ConfigureAwait(false)).AsList();
 
     public Task<int> CountPartnersAsync() =>
@@ -67,10 +67,44 @@ public sealed class StoreSession(DbConnection connection, DbTransaction? transac
             "INSERT INTO partners (client_id, name, client_secret, suspended, created_at, updated_at) VALUES (@ClientId, @Name, @ClientSecret, @Suspended, @CreatedAt, @UpdatedAt)",
             partner));
 
-    public Task<int> SetPartnerSecretAsync(string clientId, string clientSecret, long now) =>
+    /// <summary>
+    /// Makes <paramref name="newSecret"/> the partner's secret. With <paramref name="previousExpiresAt"/>, the secret it
+    /// replaces stays valid until then; without, it stops at once.
+    /// </summary>
+    public Task<int> RotatePartnerSecretAsync(string clientId, string newSecret, long? previousExpiresAt, long now) =>
         connection.ExecuteAsync(Command(
-            "UPDATE partners SET client_secret = @clientSecret, updated_at = @now WHERE client_id = @clientId",
-            new { clientId, clientSecret, now }));
+            """
+            UPDATE partners SET
+                previous_secret = CASE WHEN @previousExpiresAt IS NULL THEN NULL ELSE client_secret END,
+                previous_secret_expires_at = @previousExpiresAt,
+                client_secret = @newSecret,
+                updated_at = @now
+            WHERE client_id = @clientId
+            """,
+            new { clientId, newSecret, previousExpiresAt, now }));
+
+    /// <summary>Encrypts a secret stored in clear by an earlier version, unless it changed meanwhile.</summary>
+    public Task<int> ReplacePlainSecretAsync(string clientId, string plain, string encrypted) =>
+        connection.ExecuteAsync(Command(
+            "UPDATE partners SET client_secret = @encrypted WHERE client_id = @clientId AND client_secret = @plain",
+            new { clientId, plain, encrypted }));
+
+    public Task<int> SetPartnerRateLimitAsync(string clientId, int? requestsPerMinute, long now) =>
+        connection.ExecuteAsync(Command(
+            "UPDATE partners SET rate_limit_per_minute = @requestsPerMinute, updated_at = @now WHERE client_id = @clientId",
+            new { clientId, requestsPerMinute, now }));
+
+    /// <summary>Counts one request of the partner in the window starting at <paramref name="windowStart"/>; returns the count.</summary>
+    public Task<int> CountRequestAsync(string clientId, long windowStart) =>
+        connection.QuerySingleAsync<int>(Command(
+            """
+            INSERT INTO rate_windows (client_id, window_start, count) VALUES (@clientId, @windowStart, 1)
+            ON CONFLICT (client_id) DO UPDATE SET
+                count = CASE WHEN rate_windows.window_start = excluded.window_start THEN rate_windows.count + 1 ELSE 1 END,
+                window_start = excluded.window_start
+            RETURNING count
+            """,
+            new { clientId, windowStart }));
 
     public Task<int> SetPartnerSuspendedAsync(string clientId, bool suspended, long now) =>
         connection.ExecuteAsync(Command(

@@ -71,6 +71,11 @@ public static class Refusals
         WireResult.Refuse(WireStatus.MarketRestricted,
             $"Unauthorized: {featureName} is available on {markets} devices only, and this user's {modelName} devices are {deviceMarkets}");
 
+    public static WireResult TooManyRequests(int waitSeconds) =>
+        WireResult.Refuse(WireStatus.TooManyRequests,
+            $"Too many request: this client_id is over its quota of requests per minute; try again in {waitSeconds} s",
+            w => w.WriteNumber("wait_seconds"u8, waitSeconds));
+
     public static WireResult Timeout() =>
         WireResult.Refuse(WireStatus.Timeout, "Timeout: the database did not answer in time; nothing was changed, try again");
 

@@ -34,6 +34,8 @@ public sealed class WireResult : IResult
 
     public static WireResult Refuse(int status, string error) => new(status, error, null);
 
+    public static WireResult Refuse(int status, string error, Action<Utf8JsonWriter> writeBody) => new(status, error, writeBody);
+
     public async Task ExecuteAsync(HttpContext httpContext)
     {
         var response = httpContext.Response;

@@ -87,17 +87,67 @@ public abstract class AdminApiTests(ServerFactory server)
     }
 
     [Fact]
-    public async Task RotateSecret_OldSecretStopsWorking_NewOneWorks()
+    public async Task RotateSecret_WithoutOverlap_OldSecretStopsAtOnce()
+    {
+        var partner = await server.CreatePartnerAsync();
+        using var admin = server.CreateAdminClient();
+        using var response = await admin.PostAsJsonAsync($"/admin/api/partners/{partner.ClientId}/rotate-secret", new { overlap_seconds = 0 }, Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var rotated = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        var secret = rotated.GetProperty("client_secret").GetString()!;
+        Assert.NotEqual(partner.ClientSecret, secret);
+        Assert.Equal(JsonValueKind.Null, rotated.GetProperty("previous_secret_expires_at").ValueKind);
+
+        Assert.Equal(101, (await partner.GetNonceAnswerAsync()).Status);
+        Assert.Equal(0, (await partner.GetNonceAnswerAsync(secret: secret)).Status);
+    }
+
+    [Fact]
+    public async Task RotateSecret_ByDefault_AcceptsBothSecretsForAnHour_ThenOnlyTheNewOne()
     {
         var partner = await server.CreatePartnerAsync();
         using var admin = server.CreateAdminClient();
         using var response = await admin.PostAsync($"/admin/api/partners/{partner.ClientId}/rotate-secret", null, Ct);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var secret = (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("client_secret").GetString()!;
-        Assert.NotEqual(partner.ClientSecret, secret);
+        var rotated = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        var secret = rotated.GetProperty("client_secret").GetString()!;
+        var expiresAt = rotated.GetProperty("previous_secret_expires_at").GetDateTimeOffset();
+        Assert.Equal(server.Time.GetUtcNow().AddHours(1), expiresAt);
 
+        // Old and new both sign, for the whole of a call (the nonce's call is signed with the other secret).
+        Assert.Equal(0, (await partner.GetNonceAnswerAsync()).Status);
+        Assert.Equal(0, (await partner.EnableAsync("feature_pwv")).Status);
+        var renewed = new TestPartner(server, partner.ClientId, secret, partner.UserId);
+        Assert.Equal(0, (await renewed.EnableAsync("feature_pacemaker")).Status);
+        var status = await admin.GetFromJsonAsync<JsonElement>($"/admin/api/partners/{partner.ClientId}", Ct);
+        Assert.Equal(expiresAt, status.GetProperty("previous_secret_expires_at").GetDateTimeOffset());
+
+        server.Time.Advance(TimeSpan.FromHours(1));
         Assert.Equal(101, (await partner.GetNonceAnswerAsync()).Status);
-        Assert.Equal(0, (await partner.GetNonceAnswerAsync(secret: secret)).Status);
+        Assert.Equal(0, (await renewed.GetNonceAnswerAsync()).Status);
+    }
+
+    [Fact]
+    public async Task ClientSecrets_AreEncryptedAtRest_AndNeverReturnedAfterCreation()
+    {
+        var partner = await server.CreatePartnerAsync();
+        var stored = Sql.Text(server, $"SELECT client_secret FROM partners WHERE client_id = '{partner.ClientId}'");
+        Assert.StartsWith("v1:", stored);
+        Assert.DoesNotContain(partner.ClientSecret, stored);
+        Assert.DoesNotContain(partner.ClientSecret, Sql.Snapshot(server));
+
+        using var admin = server.CreateAdminClient();
+        Assert.DoesNotContain(partner.ClientSecret, await admin.GetStringAsync("/admin/api/partners", Ct));
+        Assert.DoesNotContain(partner.ClientSecret, await admin.GetStringAsync($"/admin/api/partners/{partner.ClientId}", Ct));
+        Assert.DoesNotContain(partner.ClientSecret, await admin.GetStringAsync($"/admin/api/audit/export?client_id={partner.ClientId}", Ct));
+    }
+
+    [Fact]
+    public async Task RotateSecret_WithAnOverlapOutOfRange_IsInvalid()
+    {
+        var partner = await server.CreatePartnerAsync();
+        using var admin = server.CreateAdminClient();
+        await ProblemAsync(await admin.PostAsJsonAsync($"/admin/api/partners/{partner.ClientId}/rotate-secret", new { overlap_seconds = -1 }, Ct),
+            HttpStatusCode.BadRequest, "invalid_request");
     }
 
     [Fact]

@@ -33,6 +33,9 @@ public class ServerFactory(TestDatabase database, FakeTimeProvider time, bool ow
         builder.UseSetting("Storage:Provider", Database.Provider);
         builder.UseSetting("Storage:ConnectionString", Database.ConnectionString);
         builder.UseSetting("Admin:ApiKey", AdminKey);
+
+        // Suites send far more than a partner's quota; the rate-limit tests switch it back on.
+        builder.UseSetting("RateLimit:Enabled", "false");
         foreach (var (key, value) in Settings)
         {
             builder.UseSetting(key, value);

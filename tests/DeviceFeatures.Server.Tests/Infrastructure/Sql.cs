@@ -15,6 +15,14 @@ internal static class Sql
         return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
     }
 
+    public static string Text(ServerFactory server, string sql)
+    {
+        using var connection = server.Database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToString(command.ExecuteScalar(), CultureInfo.InvariantCulture) ?? "";
+    }
+
     /// <summary>The rows of a query, each as its values joined with '|', booleans as 0/1 on both providers.</summary>
     public static List<string> Rows(TestDatabase database, string sql)
     {

@@ -5,6 +5,9 @@ namespace DeviceFeatures.Server.Tests.Storage;
 /// <summary>What the database keeps across restarts of the server, on each provider.</summary>
 public abstract class PersistenceTests : OwnServerTests
 {
+    private static long MigrationCount(TestDatabase database) =>
+        DeviceFeatures.Server.Storage.Migrations.Load(database.Provider == "postgres" ? "Postgres" : "Sqlite").Count;
+
     [Fact]
     public async Task State_SurvivesARestartOnTheSameDatabase()
     {
@@ -104,7 +107,7 @@ public abstract class PersistenceTests : OwnServerTests
 
         using var second = new ServerFactory(database, time);
         _ = second.Server;
-        Assert.Equal(1, Sql.Scalar(second, "SELECT COUNT(*) FROM schema_migrations"));
+        Assert.Equal(MigrationCount(database), Sql.Scalar(second, "SELECT COUNT(*) FROM schema_migrations"));
         Assert.Equal(1, Sql.Scalar(second, "SELECT COUNT(*) FROM partners"));
     }
 
@@ -119,7 +122,7 @@ public abstract class PersistenceTests : OwnServerTests
             // Each start migrates and loads the nonce key; run them on separate threads at once.
             await Task.WhenAll(servers.Select(s => Task.Run(() => s.Server, TestContext.Current.CancellationToken)));
 
-            Assert.Equal(1, Sql.Scalar(database, "SELECT COUNT(*) FROM schema_migrations"));
+            Assert.Equal(MigrationCount(database), Sql.Scalar(database, "SELECT COUNT(*) FROM schema_migrations"));
             Assert.Equal(1, Sql.Scalar(database, "SELECT COUNT(*) FROM server_keys"));
 
             // A nonce from one instance is accepted by each other one (once).

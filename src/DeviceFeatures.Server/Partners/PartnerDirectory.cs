@@ -1,0 +1,77 @@
+using System.Collections.Concurrent;
+using DeviceFeatures.Protocol.Signing;
+using DeviceFeatures.Server.Secrets;
+using DeviceFeatures.Server.Storage;
+
+namespace DeviceFeatures.Server.Partners;
+
+/// <summary>What a signed request needs to know of its partner, with the secrets decrypted.</summary>
+public sealed record PartnerCredentials(
+    string ClientId,
+    string Secret,
+    string? PreviousSecret,
+    DateTimeOffset? PreviousSecretExpiresAt,
+    bool Suspended,
+    int? RequestsPerMinute)
+{
+    /// <summary>
+    /// Checks a signature against the current secret and, during a rotation's overlap window, the previous one.
+    /// Both comparisons are constant-time.
+    /// </summary>
+    public bool Verify(string first, string second, string third, string signature, DateTimeOffset now) =>
+        WithingsSignature.Verify(Secret, first, second, third, signature)
+        || (PreviousSecret is not null && now < PreviousSecretExpiresAt
+            && WithingsSignature.Verify(PreviousSecret, first, second, third, signature));
+}
+
+/// <summary>
+/// Partners as signed requests see them, decrypted and kept for a few seconds: every request needs its partner,
+/// and a change made on another instance (suspension, rotation, rate limit) reaches this one within that time.
+/// Changes made through this instance are seen at once.
+/// </summary>
+public sealed class PartnerDirectory(IFeatureStore store, SecretProtector secrets, TimeProvider time)
+{
+    internal static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
+    private readonly ConcurrentDictionary<string, (PartnerCredentials Partner, DateTimeOffset Until)> _cache = new(StringComparer.Ordinal);
+
+    public async ValueTask<PartnerCredentials?> FindAsync(string clientId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (_cache.TryGetValue(clientId, out var cached) && cached.Until > now)
+        {
+            return cached.Partner;
+        }
+
+        // Unknown client ids are not kept: a partner created on another instance must work at once.
+        var row = await store.ReadAsync(s => s.FindPartnerAsync(clientId), cancellationToken);
+        if (row is null)
+        {
+            _cache.TryRemove(clientId, out _);
+            return null;
+        }
+
+        var partner = new PartnerCredentials(
+            row.ClientId,
+            secrets.Unprotect(row.ClientId, row.ClientSecret),
+            row.PreviousSecret is null ? null : secrets.Unprotect(row.ClientId, row.PreviousSecret),
+            row.PreviousSecretExpiresAt is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null,
+            row.Suspended,
+            row.RateLimitPerMinute);
+        _cache[clientId] = (partner, now + CacheFor);
+        return partner;
+    }
+
+    public void Forget(string clientId) => _cache.TryRemove(clientId, out _);
+}
+
+public static class PartnerServiceCollectionExtensions
+{
+    public static IServiceCollection AddPartners(this IServiceCollection services)
+    {
+        services.AddOptions<RateLimiting.RateLimitOptions>().BindConfiguration(RateLimiting.RateLimitOptions.SectionName)
+            .ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<PartnerDirectory>();
+        services.AddSingleton<RateLimiting.PartnerRateLimiter>();
+        return services;
+    }
+}

@@ -1,0 +1,183 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using DeviceFeatures.Server.Tests.Infrastructure;
+
+namespace DeviceFeatures.Server.Tests.RateLimiting;
+
+/// <summary>Partners' quotas: 601 in the Withings dialect, per partner, exact under concurrency and across instances.</summary>
+public abstract class RateLimitTests : OwnServerTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private ServerFactory LimitedServer(TestDatabase? database = null)
+    {
+        var server = database is null ? NewServer() : new ServerFactory(database, ServerFactory.NewClock());
+        server.Settings["RateLimit:Enabled"] = "true";
+        return server;
+    }
+
+    private static async Task SetQuotaAsync(ServerFactory server, string clientId, int perMinute)
+    {
+        using var admin = server.CreateAdminClient();
+        using var response = await admin.PutAsJsonAsync($"/admin/api/partners/{clientId}/rate-limit", new { requests_per_minute = perMinute }, Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(perMinute, (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("requests_per_minute").GetInt32());
+    }
+
+    [Fact]
+    public async Task OverTheQuota_Is601WithWaitSeconds_UntilTheNextMinute()
+    {
+        using var server = LimitedServer();
+        server.Time.SetUtcNow(new DateTimeOffset(2026, 11, 24, 9, 0, 15, TimeSpan.Zero));
+        var partner = await server.CreatePartnerAsync();
+        await SetQuotaAsync(server, partner.ClientId, 5);
+
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(0, (await partner.GetNonceAnswerAsync()).Status);
+        }
+
+        var limited = await partner.GetNonceAnswerAsync();
+        Assert.Equal(601, limited.Status);
+        Assert.Equal(45, limited.Body.GetProperty("wait_seconds").GetInt32());
+        Assert.StartsWith("Too many request", limited.Error);
+
+        server.Time.Advance(TimeSpan.FromSeconds(45));
+        Assert.Equal(0, (await partner.GetNonceAnswerAsync()).Status);
+    }
+
+    [Fact]
+    public async Task DeviceCallsCount_AndA601LeavesTheNonceUnspent()
+    {
+        using var server = LimitedServer();
+        var partner = await server.CreatePartnerAsync();
+        await SetQuotaAsync(server, partner.ClientId, 2);
+
+        var signed = await partner.SignedAsync("enablefeature", TestPartner.Feature(partner.UserId, 17, "feature_pwv"));
+        Assert.Equal(0, (await partner.PostFormAsync("/v2/device", await partner.SignedAsync("disablefeature",
+            TestPartner.Feature(partner.UserId, 17, "feature_pacemaker"), await NonceOutsideTheQuotaAsync(server, partner)))).Status);
+        var refused = await partner.PostFormAsync("/v2/device", signed);
+        Assert.Equal(601, refused.Status);
+
+        // The same signed request, sent again once the window has passed, is accepted: the 601 spent nothing.
+        server.Time.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(0, (await partner.PostFormAsync("/v2/device", signed)).Status);
+    }
+
+    [Fact]
+    public async Task ConcurrentRequests_NeverExceedTheQuota()
+    {
+        using var server = LimitedServer();
+        var partner = await server.CreatePartnerAsync();
+        await SetQuotaAsync(server, partner.ClientId, 20);
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 60).Select(_ => Task.Run(() => partner.GetNonceAnswerAsync(), Ct)));
+        Assert.Equal(20, answers.Count(a => a.Status == 0));
+        Assert.Equal(40, answers.Count(a => a.Status == 601));
+    }
+
+    [Fact]
+    public async Task Quotas_ArePerPartner_ZeroIsUnlimited_AndDeleteRestoresTheDefault()
+    {
+        using var server = LimitedServer();
+        server.Settings["RateLimit:DefaultRequestsPerMinute"] = "3";
+        var limited = await server.CreatePartnerAsync();
+        var unlimited = await server.CreatePartnerAsync();
+        await SetQuotaAsync(server, unlimited.ClientId, 0);
+
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(0, (await limited.GetNonceAnswerAsync()).Status);
+        }
+
+        Assert.Equal(601, (await limited.GetNonceAnswerAsync()).Status);
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.Equal(0, (await unlimited.GetNonceAnswerAsync()).Status);
+        }
+
+        using var admin = server.CreateAdminClient();
+        using var reset = await admin.DeleteAsync($"/admin/api/partners/{unlimited.ClientId}/rate-limit", Ct);
+        var partner = await reset.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        Assert.Equal(3, partner.GetProperty("requests_per_minute").GetInt32());
+        Assert.True(partner.GetProperty("default_rate_limit").GetBoolean());
+
+        // Requests made while unlimited were not counted: the default quota starts from there.
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(0, (await unlimited.GetNonceAnswerAsync()).Status);
+        }
+
+        Assert.Equal(601, (await unlimited.GetNonceAnswerAsync()).Status);
+    }
+
+    [Theory]
+    [InlineData("{}")]
+    [InlineData("""{"requests_per_minute":-1}""")]
+    public async Task SettingAQuota_NeedsANumberFromZero(string body)
+    {
+        using var server = LimitedServer();
+        var partner = await server.CreatePartnerAsync();
+        using var admin = server.CreateAdminClient();
+        using var response = await admin.PutAsync($"/admin/api/partners/{partner.ClientId}/rate-limit",
+            new StringContent(body, System.Text.Encoding.UTF8, "application/json"), Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task SwitchedOff_NothingIsCounted()
+    {
+        using var server = NewServer();
+        server.Settings["RateLimit:DefaultRequestsPerMinute"] = "1";
+        var partner = await server.CreatePartnerAsync();
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(0, (await partner.GetNonceAnswerAsync()).Status);
+        }
+    }
+
+    // A nonce for the setup of a test, taken before the quota is lowered below what the test counts.
+    private static async Task<string> NonceOutsideTheQuotaAsync(ServerFactory server, TestPartner partner)
+    {
+        await SetQuotaAsync(server, partner.ClientId, 0);
+        var nonce = await partner.GetNonceAsync();
+        await SetQuotaAsync(server, partner.ClientId, 2);
+        return nonce;
+    }
+}
+
+public sealed class RateLimitTestsOnSqlite : RateLimitTests
+{
+    protected override TestDatabase NewDatabase() => new SqliteTestDatabase();
+}
+
+public sealed class RateLimitTestsOnPostgres : RateLimitTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public RateLimitTestsOnPostgres() => PostgresTestDatabase.SkipUnlessConfigured();
+
+    protected override TestDatabase NewDatabase() => new PostgresTestDatabase();
+
+    [Fact]
+    public async Task TwoInstances_ShareOneQuota()
+    {
+        using var database = NewDatabase();
+        var time = ServerFactory.NewClock();
+        using var a = new ServerFactory(database, time);
+        using var b = new ServerFactory(database, time);
+        a.Settings["RateLimit:Enabled"] = "true";
+        b.Settings["RateLimit:Enabled"] = "true";
+        var partner = await a.CreatePartnerAsync();
+        using (var admin = a.CreateAdminClient())
+        {
+            (await admin.PutAsJsonAsync($"/admin/api/partners/{partner.ClientId}/rate-limit", new { requests_per_minute = 10 }, Ct)).EnsureSuccessStatusCode();
+        }
+
+        var atB = new TestPartner(b, partner.ClientId, partner.ClientSecret, partner.UserId);
+        var answers = await Task.WhenAll(Enumerable.Range(0, 40).Select(i =>
+            Task.Run(() => (i % 2 == 0 ? partner : atB).GetNonceAnswerAsync(), Ct)));
+        Assert.Equal(10, answers.Count(x => x.Status == 0));
+    }
+}
