@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 
@@ -5,14 +6,23 @@ namespace DeviceFeatures.Server.Storage;
 
 /// <summary>
 /// SQLite in WAL mode with <c>synchronous=FULL</c>: a committed transaction survives a process crash and a power
-/// loss. SQLite admits one writer at a time, so writers queue on a gate here instead of spinning on SQLITE_BUSY.
+/// loss. SQLite admits one writer at a time, so writes queue for a single writer, which commits them in groups:
+/// the writes waiting when a transaction starts share it, each inside a savepoint of its own, and one commit (one
+/// sync of the log) makes them all durable before any of them is answered. A write that fails is rolled back to
+/// its savepoint alone; a commit that fails fails every write of its group. Reads use pooled connections of their
+/// own, which WAL never makes wait for the writer.
 /// </summary>
-internal sealed partial class SqliteFeatureStore : IFeatureStore, IDisposable
+internal sealed partial class SqliteFeatureStore : IFeatureStore, IAsyncDisposable, IDisposable
 {
+    // Large enough to share one sync among every request in flight, small enough to keep a group's latency short.
+    internal const int MaxGroup = 64;
+
     private readonly string _connectionString;
     private readonly TimeProvider _time;
     private readonly ILogger<SqliteFeatureStore> _logger;
-    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private readonly Channel<IQueuedWrite> _queue = Channel.CreateUnbounded<IQueuedWrite>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _writer;
+    private SqliteConnection? _writeConnection;
 
     public SqliteFeatureStore(IOptions<StorageOptions> options, TimeProvider time, ILogger<SqliteFeatureStore> logger, IHostEnvironment? environment = null)
     {
@@ -33,6 +43,7 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IDisposable
         DataSource = builder.DataSource;
         _time = time;
         _logger = logger;
+        _writer = Task.Run(WriteLoopAsync);
     }
 
     public string DataSource { get; }
@@ -64,45 +75,166 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IDisposable
         }
     }
 
-    public async Task<T> WriteAsync<T>(Func<StoreSession, Task<T>> work, CancellationToken cancellationToken)
+    public Task<T> WriteAsync<T>(Func<StoreSession, Task<T>> work, CancellationToken cancellationToken)
     {
-        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        var write = new QueuedWrite<T>(work, cancellationToken);
+        return _queue.Writer.TryWrite(write)
+            ? write.Task
+            : Task.FromException<T>(new ObjectDisposedException(nameof(SqliteFeatureStore)));
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var group = new List<IQueuedWrite>(MaxGroup);
+        while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            group.Clear();
+            while (group.Count < MaxGroup && _queue.Reader.TryRead(out var write))
+            {
+                group.Add(write);
+            }
+
+            await CommitGroupAsync(group).ConfigureAwait(false);
+        }
+    }
+
+    private async Task CommitGroupAsync(List<IQueuedWrite> group)
+    {
+        SqliteTransaction transaction;
         try
         {
-            await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            var result = await work(new StoreSession(connection, transaction, SqlDialect.Sqlite, cancellationToken)).ConfigureAwait(false);
-
-            // The commit must not be abandoned half-way because a client went away.
-            await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
-            return result;
+            _writeConnection ??= await OpenAsync(CancellationToken.None).ConfigureAwait(false);
+            transaction = (SqliteTransaction)await _writeConnection.BeginTransactionAsync(CancellationToken.None).ConfigureAwait(false);
         }
-        finally
+        catch (Exception ex)
         {
-            _writeGate.Release();
+            await DropWriteConnectionAsync().ConfigureAwait(false);
+            group.ForEach(w => w.Fail(ex));
+            return;
+        }
+
+        // A lone write needs no savepoint: if it fails, the whole transaction is rolled back.
+        var savepoints = group.Count > 1;
+        var done = new List<IQueuedWrite>(group.Count);
+        await using (transaction.ConfigureAwait(false))
+        {
+            foreach (var write in group)
+            {
+                if (write.CancellationToken.IsCancellationRequested)
+                {
+                    write.Fail(new OperationCanceledException(write.CancellationToken));
+                    continue;
+                }
+
+                if (savepoints)
+                {
+                    await transaction.SaveAsync("w").ConfigureAwait(false);
+                }
+
+                try
+                {
+                    await write.RunAsync(new StoreSession(_writeConnection, transaction, SqlDialect.Sqlite, write.CancellationToken)).ConfigureAwait(false);
+                    if (savepoints)
+                    {
+                        await transaction.ReleaseAsync("w").ConfigureAwait(false);
+                    }
+
+                    done.Add(write);
+                }
+                catch (Exception ex)
+                {
+                    if (savepoints && !await TryUndoAsync(transaction).ConfigureAwait(false))
+                    {
+                        // The connection is in no state to go on: nothing of this group is kept.
+                        await DropWriteConnectionAsync().ConfigureAwait(false);
+                        write.Fail(ex);
+                        done.ForEach(w => w.Fail(ex));
+                        group.SkipWhile(w => w != write).Skip(1).ToList().ForEach(w => w.Fail(ex));
+                        return;
+                    }
+
+                    write.Fail(ex);
+                }
+            }
+
+            try
+            {
+                if (done.Count == 0 && !savepoints)
+                {
+                    await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
+                    return;
+                }
+
+                await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                await DropWriteConnectionAsync().ConfigureAwait(false);
+                done.ForEach(w => w.Fail(ex));
+                return;
+            }
+        }
+
+        // Answers leave only now, with every change of the group on disk.
+        done.ForEach(w => w.Complete());
+    }
+
+    private static async Task<bool> TryUndoAsync(SqliteTransaction transaction)
+    {
+        try
+        {
+            await transaction.RollbackAsync("w").ConfigureAwait(false);
+            await transaction.ReleaseAsync("w").ConfigureAwait(false);
+            return true;
+        }
+        catch (SqliteException)
+        {
+            return false;
+        }
+    }
+
+    private async Task DropWriteConnectionAsync()
+    {
+        if (_writeConnection is not null)
+        {
+            await _writeConnection.DisposeAsync().ConfigureAwait(false);
+            _writeConnection = null;
         }
     }
 
     public async Task<T> ReadAsync<T>(Func<StoreSession, Task<T>> work, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await OpenAsync(cancellationToken, forWrites: false).ConfigureAwait(false);
         return await work(new StoreSession(connection, null, SqlDialect.Sqlite, cancellationToken)).ConfigureAwait(false);
     }
 
     public bool IsUnavailable(Exception exception) =>
         exception is SqliteException { SqliteErrorCode: 5 or 6 or 10 or 13 or 14 } or TimeoutException;
 
-    public void Dispose() => _writeGate.Dispose();
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _writer.ConfigureAwait(false);
+        await DropWriteConnectionAsync().ConfigureAwait(false);
+    }
+
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Applied {Count} schema migration(s) to the SQLite database {DataSource}")]
     private partial void LogMigrated(int count, string dataSource);
 
-    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken, bool forWrites = true)
     {
         var connection = new SqliteConnection(_connectionString);
         try
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            if (!forWrites)
+            {
+                return connection;
+            }
+
             await using var pragmas = connection.CreateCommand();
             pragmas.CommandText = "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;";
             await pragmas.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -112,6 +244,43 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IDisposable
         {
             await connection.DisposeAsync().ConfigureAwait(false);
             throw;
+        }
+    }
+}
+
+internal interface IQueuedWrite
+{
+    CancellationToken CancellationToken { get; }
+
+    Task RunAsync(StoreSession session);
+
+    void Complete();
+
+    void Fail(Exception exception);
+}
+
+internal sealed class QueuedWrite<T>(Func<StoreSession, Task<T>> work, CancellationToken cancellationToken) : IQueuedWrite
+{
+    private readonly TaskCompletionSource<T> _answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private T? _result;
+
+    public Task<T> Task => _answer.Task;
+
+    public CancellationToken CancellationToken => cancellationToken;
+
+    public async Task RunAsync(StoreSession session) => _result = await work(session).ConfigureAwait(false);
+
+    public void Complete() => _answer.TrySetResult(_result!);
+
+    public void Fail(Exception exception)
+    {
+        if (exception is OperationCanceledException && cancellationToken.IsCancellationRequested)
+        {
+            _answer.TrySetCanceled(cancellationToken);
+        }
+        else
+        {
+            _answer.TrySetException(exception);
         }
     }
 }
