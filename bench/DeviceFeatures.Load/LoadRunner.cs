@@ -16,7 +16,9 @@ internal sealed record PhaseResult(
     long Errors,
     IReadOnlyList<KeyValuePair<string, int>> ErrorKinds,
     long WarmupErrors,
-    long PeakRssKb)
+    long PeakRssKb,
+    double ServerCpuPercent,
+    double GeneratorCpuPercent)
 {
     public double OperationsPerSecond => Operations / Seconds;
 
@@ -31,7 +33,8 @@ internal sealed record PhaseResult(
 internal static class LoadRunner
 {
     public static async Task<PhaseResult> RunAsync(
-        Workload workload, LoadTarget target, int connections, int round, TimeSpan warmup, TimeSpan duration, MemorySampler? memory, CancellationToken cancellationToken)
+        Workload workload, LoadTarget target, int connections, int round, TimeSpan warmup, TimeSpan duration, MemorySampler? memory, int? serverPid,
+        CancellationToken cancellationToken)
     {
         using var handler = new SocketsHttpHandler
         {
@@ -54,8 +57,10 @@ internal static class LoadRunner
         var start = Stopwatch.GetTimestamp();
         var measureFrom = start + (long)(warmup.TotalSeconds * Stopwatch.Frequency);
         var measureTo = measureFrom + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        var cpu = new CpuMeter(serverPid).MeasureAsync(warmup, duration, cancellationToken);
         await Task.WhenAll(workers.Select(w => Task.Run(() => w.RunAsync(workload, measureFrom, measureTo, cancellationToken), CancellationToken.None)))
             .ConfigureAwait(false);
+        var (serverCpu, generatorCpu) = await cpu.ConfigureAwait(false);
         var peak = memory?.EndWindow() ?? 0;
         cancellationToken.ThrowIfCancellationRequested();
 
@@ -71,6 +76,8 @@ internal static class LoadRunner
             errors.Total,
             errors.Kinds,
             warmupErrors.Total,
-            peak);
+            peak,
+            serverCpu,
+            generatorCpu);
     }
 }

@@ -92,7 +92,7 @@ internal static class LoadSession
                 foreach (var workload in settings.Workloads)
                 {
                     var target = workload.Kind == WorkloadKind.PeerFlow ? peerTarget! : serverTarget;
-                    await LoadRunner.RunAsync(workload, target, 8, 0, TimeSpan.Zero, settings.Warmup, null, cancellationToken).ConfigureAwait(false);
+                    await LoadRunner.RunAsync(workload, target, 8, 0, TimeSpan.Zero, settings.Warmup, null, null, cancellationToken).ConfigureAwait(false);
                 }
             }
 
@@ -111,7 +111,8 @@ internal static class LoadSession
 
                         var target = workload.Kind == WorkloadKind.PeerFlow ? peerTarget! : serverTarget;
                         var result = await LoadRunner.RunAsync(workload, target, connections, round, settings.Warmup, settings.Duration,
-                            workload.Kind == WorkloadKind.PeerFlow ? null : memory, cancellationToken).ConfigureAwait(false);
+                            workload.Kind == WorkloadKind.PeerFlow ? null : memory, workload.Kind == WorkloadKind.PeerFlow ? null : server.Pid,
+                            cancellationToken).ConfigureAwait(false);
                         results.Add(result);
                         Progress(Describe(result));
                     }
@@ -176,8 +177,9 @@ internal static class LoadSession
     private static string Describe(PhaseResult r)
     {
         var rss = r.PeakRssKb > 0 ? FormattableString.Invariant($"  rss {r.PeakRssKb / 1024.0:0} MiB") : "";
+        var cpu = FormattableString.Invariant($"  cpu server {(double.IsNaN(r.ServerCpuPercent) ? "-" : r.ServerCpuPercent.ToString("0", CultureInfo.InvariantCulture))} % tool {r.GeneratorCpuPercent:0} %");
         return FormattableString.Invariant(
-            $"({r.Workload.Letter}) {r.Workload.Name,-20} {r.Connections,4} conns round {r.Round}: {r.OperationsPerSecond,9:N0} ops/s {r.RequestsPerSecond,9:N0} req/s  p50 {r.Measured.P50,7:0.00} ms  p99 {r.Measured.P99,7:0.00} ms  p99.9 {r.Measured.P999,7:0.00} ms  errors {r.Errors:N0}{rss}");
+            $"({r.Workload.Letter}) {r.Workload.Name,-20} {r.Connections,4} conns round {r.Round}: {r.OperationsPerSecond,9:N0} ops/s {r.RequestsPerSecond,9:N0} req/s  p50 {r.Measured.P50,7:0.00} ms  p99 {r.Measured.P99,7:0.00} ms  p99.9 {r.Measured.P999,7:0.00} ms  errors {r.Errors:N0}{rss}{cpu}");
     }
 
     private static string SqliteConnectionString(string path) =>

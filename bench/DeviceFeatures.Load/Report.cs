@@ -48,12 +48,14 @@ internal static class Report
         md.AppendLine();
         md.AppendLine("### Throughput and latency").AppendLine();
         md.AppendLine("Latencies are those of the request named in the second column (for a flow: the device call, not its getnonce); " +
-            "a flow's operation is one getnonce plus one device call. Errors: any HTTP status other than 200, any in-body status other than 0, any transport error.");
+            "a flow's operation is one getnonce plus one device call. Errors: any HTTP status other than 200, any in-body status other than 0, any transport error. " +
+            "CPU is the share of one core used over the measured window (the machine has " + env.Cores.ToString(Invariant) + "): a server well below the cores left to it is waiting, not computing. " +
+            "For (e) the mock runs inside the load tool, so its CPU is in the tool's column.");
         md.AppendLine();
         var rounds = s.Rounds > 1;
         md.AppendLine("| workload | measured request | conns | operations/s | HTTP requests/s |" + (rounds ? " operations/s, min-max of rounds |" : "") +
-            " p50 ms | p99 ms | p99.9 ms | flow p99 ms | errors | server RSS peak MiB |");
-        md.AppendLine("|---|---|--:|--:|--:|" + (rounds ? "--:|" : "") + "--:|--:|--:|--:|--:|--:|");
+            " p50 ms | p99 ms | p99.9 ms | flow p99 ms | errors | server RSS peak MiB | server CPU % | load tool CPU % |");
+        md.AppendLine("|---|---|--:|--:|--:|" + (rounds ? "--:|" : "") + "--:|--:|--:|--:|--:|--:|--:|--:|");
         foreach (var group in results.GroupBy(r => (r.Workload.Letter, r.Connections)).OrderBy(g => g.Key.Letter).ThenBy(g => g.Key.Connections))
         {
             // With several rounds, the row is the round with the median rate; errors and memory cover every round.
@@ -63,7 +65,7 @@ internal static class Report
             md.AppendLine(Invariant,
                 $"| ({r.Workload.Letter}) {r.Workload.Name} | {r.Workload.MeasuredRequest} | {r.Connections} | {Rate(r.OperationsPerSecond)} | {Rate(r.RequestsPerSecond)} |{spread} " +
                 $"{Ms(r.Measured.P50)} | {Ms(r.Measured.P99)} | {Ms(r.Measured.P999)} | {(r.Workload.IsFlow ? Ms(r.Flow.P99) : "")} | " +
-                $"{group.Sum(p => p.Errors).ToString("N0", Invariant)} | {(peak > 0 ? MiB(peak) : "")} |");
+                $"{group.Sum(p => p.Errors).ToString("N0", Invariant)} | {(peak > 0 ? MiB(peak) : "")} | {Percent(r.ServerCpuPercent)} | {Percent(r.GeneratorCpuPercent)} |");
         }
 
         md.AppendLine();
@@ -118,9 +120,15 @@ internal static class Report
             var existing = await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false);
             var begin = existing.IndexOf("<!-- load-report:begin", StringComparison.Ordinal);
             var end = existing.IndexOf(EndMarker, StringComparison.Ordinal);
-            content = begin >= 0 && end > begin
-                ? string.Concat(existing.AsSpan(0, begin), section, existing.AsSpan(end + EndMarker.Length).TrimStart('\n'))
-                : $"{existing.TrimEnd()}\n\n{section}";
+            if (begin >= 0 && end > begin)
+            {
+                var after = existing[(end + EndMarker.Length)..].TrimStart('\n');
+                content = string.Concat(existing.AsSpan(0, begin), section, after.Length > 0 ? "\n" + after : "");
+            }
+            else
+            {
+                content = $"{existing.TrimEnd()}\n\n{section}";
+            }
         }
 
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
@@ -198,6 +206,8 @@ internal static class Report
     private static string Rate(double value) => value.ToString("N0", Invariant);
 
     private static string Ms(double value) => double.IsNaN(value) ? "" : value < 10 ? value.ToString("0.00", Invariant) : value.ToString("0.0", Invariant);
+
+    private static string Percent(double value) => double.IsNaN(value) ? "" : value.ToString("0", Invariant);
 
     private static string MiB(long kb) => (kb / 1024.0).ToString("0", Invariant);
 
