@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using BenchmarkDotNet.Attributes;
 using DeviceFeatures.Protocol.Signing;
 
@@ -14,6 +16,9 @@ public class SignatureBenchmarks
     private string _wrongSignature = "";
     private string _timestamp = "";
     private string _nonceRequestSignature = "";
+    private byte[] _key = [];
+    private byte[] _message = [];
+    private IncrementalHash _keyedHmac = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -22,7 +27,13 @@ public class SignatureBenchmarks
         _wrongSignature = Inputs.Hex(4, 32);
         _timestamp = Inputs.Timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture);
         _nonceRequestSignature = WithingsSignature.SignNonceRequest(Inputs.ClientSecret, Inputs.ClientId, Inputs.Timestamp);
+        _key = Encoding.UTF8.GetBytes(Inputs.ClientSecret);
+        _message = Encoding.UTF8.GetBytes($"enablefeature,{Inputs.ClientId},{Inputs.Nonce}");
+        _keyedHmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, _key);
     }
+
+    [GlobalCleanup]
+    public void Cleanup() => _keyedHmac.Dispose();
 
     [Benchmark]
     public string SignCall() => WithingsSignature.SignCall(Inputs.ClientSecret, "enablefeature", Inputs.ClientId, Inputs.Nonce);
@@ -38,4 +49,21 @@ public class SignatureBenchmarks
 
     [Benchmark]
     public bool VerifyGetNonce() => WithingsSignature.Verify(Inputs.ClientSecret, "getnonce", Inputs.ClientId, _timestamp, _nonceRequestSignature);
+
+    /// <summary>Reference point: the bare one-shot HMAC that Sign and Verify are built on (a new key schedule per call).</summary>
+    [Benchmark]
+    public int HmacOneShot()
+    {
+        Span<byte> hash = stackalloc byte[32];
+        return HMACSHA256.HashData(_key, _message, hash);
+    }
+
+    /// <summary>Reference point: the same HMAC from an instance keyed once and reused, as a cache of keyed hashers would do.</summary>
+    [Benchmark]
+    public int HmacKeyedReused()
+    {
+        Span<byte> hash = stackalloc byte[32];
+        _keyedHmac.AppendData(_message);
+        return _keyedHmac.GetHashAndReset(hash);
+    }
 }
