@@ -1,0 +1,192 @@
+using System.Globalization;
+using System.Security.Cryptography;
+
+namespace DeviceFeatures.Load;
+
+/// <summary>One run: build, start, provision, measure every workload at every connection count, report, clean up.</summary>
+internal static class LoadSession
+{
+    public static async Task<int> RunAsync(LoadSettings settings, CancellationToken cancellationToken)
+    {
+        var startedAt = TimeProvider.System.GetUtcNow();
+        var environment = await RunEnvironment.DetectAsync(cancellationToken).ConfigureAwait(false);
+        if (!settings.NoBuild)
+        {
+            Progress($"building the server in Release ({Path.GetRelativePath(environment.RepositoryRoot, environment.ServerProject)})");
+            var build = await RunEnvironment.RunAsync("dotnet", ["build", environment.ServerProject, "-c", "Release", "--nologo", "-v", "quiet"], cancellationToken)
+                .ConfigureAwait(false);
+            if (!File.Exists(environment.ServerDll) || build.Length == 0 && !File.Exists(environment.ServerDll))
+            {
+                throw new LoadException($"the Release build of the server failed; run: dotnet build {environment.ServerProject} -c Release");
+            }
+        }
+
+        if (!File.Exists(environment.ServerDll))
+        {
+            throw new LoadException($"no Release build at {environment.ServerDll}; run without --no-build");
+        }
+
+        // Throwaway credentials of this run only: a fresh admin key for the server it starts.
+        var adminKey = "load-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+        string? throwawayDirectory = null;
+        PostgresDatabase? postgres = null;
+        string connectionString;
+        string databaseDescription;
+        if (settings.Database == DatabaseKind.Postgres)
+        {
+            postgres = settings.Seeded is { } name
+                ? PostgresDatabase.Existing(settings.Postgres!, name)
+                : await PostgresDatabase.CreateAsync(settings.Postgres!, cancellationToken).ConfigureAwait(false);
+            postgres.Keep = settings.KeepDatabase;
+            connectionString = postgres.ConnectionString;
+            databaseDescription = settings.Seeded is null ? $"PostgreSQL, throwaway database `{postgres.Name}`" : $"PostgreSQL, pre-seeded database `{postgres.Name}`";
+            Progress($"PostgreSQL database {postgres.Name}");
+        }
+        else if (settings.Seeded is { } file)
+        {
+            connectionString = SqliteConnectionString(Path.GetFullPath(file));
+            databaseDescription = $"SQLite, pre-seeded file `{Path.GetFileName(file)}` (WAL, synchronous=FULL)";
+        }
+        else
+        {
+            throwawayDirectory = Directory.CreateTempSubdirectory("devicefeatures-load-").FullName;
+            connectionString = SqliteConnectionString(Path.Combine(throwawayDirectory, "load.db"));
+            databaseDescription = "SQLite, throwaway file on the local disk (ext4), WAL, synchronous=FULL";
+            Progress($"SQLite database {Path.Combine(throwawayDirectory, "load.db")}");
+        }
+
+        var serverSettings = new List<string>
+        {
+            $"--Storage:Provider={(settings.Database == DatabaseKind.Postgres ? "postgres" : "sqlite")}",
+            $"--Storage:ConnectionString={connectionString}",
+            $"--Admin:ApiKey={adminKey}",
+            "--Logging:LogLevel:Default=Warning",
+            "--Demo:Enabled=false",
+
+            // One partner sends tens of thousands of requests a second here: its quota would turn them into 601s.
+            "--RateLimit:Enabled=false",
+        };
+
+        var results = new List<PhaseResult>();
+        try
+        {
+            var port = ServerProcess.FreePort();
+            Progress($"starting the server on 127.0.0.1:{port}");
+            await using var server = await ServerProcess.StartAsync(environment.ServerDll, port, serverSettings, cancellationToken).ConfigureAwait(false);
+            Progress($"server pid {server.Pid} is live");
+            await using var memory = new MemorySampler(server.Pid);
+
+            var (partner, users) = await ProvisionAsync(settings, server, adminKey, cancellationToken).ConfigureAwait(false);
+            if (settings.Seeded is null)
+            {
+                databaseDescription += $"; {users.Description}";
+            }
+
+            var serverTarget = new LoadTarget(server.BaseAddress, partner, users.Cursor);
+            using var peer = settings.Workloads.Any(w => w.Kind == WorkloadKind.PeerFlow) ? WireMockPeer.Start(ServerProcess.FreePort()) : null;
+            var peerTarget = peer is null ? null
+                : new LoadTarget(peer.BaseAddress, new PartnerCredentials("wiremock-client", "wiremock-secret"), new UserCursor(settings.Users, i => i + 1));
+
+            // One unmeasured pass over every workload first, so that the first measured phase does not pay for the
+            // server's (and the generator's) JIT tiering and connection setup.
+            if (settings.Warmup > TimeSpan.Zero)
+            {
+                Progress($"priming: every workload for {settings.Warmup.TotalSeconds:0.#} s at 8 connections, not measured");
+                foreach (var workload in settings.Workloads)
+                {
+                    var target = workload.Kind == WorkloadKind.PeerFlow ? peerTarget! : serverTarget;
+                    await LoadRunner.RunAsync(workload, target, 8, 0, TimeSpan.Zero, settings.Warmup, null, null, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            // The workloads of one connection count run back to back (and, with --rounds, again in the same order), so
+            // that the phases a ratio compares are close in time on a machine whose load changes.
+            foreach (var connections in settings.Connections)
+            {
+                for (var round = 1; round <= settings.Rounds; round++)
+                {
+                    foreach (var workload in settings.Workloads)
+                    {
+                        if (server.HasExited)
+                        {
+                            throw new LoadException($"the server exited during the run:{Environment.NewLine}{server.Tail}");
+                        }
+
+                        var target = workload.Kind == WorkloadKind.PeerFlow ? peerTarget! : serverTarget;
+                        var result = await LoadRunner.RunAsync(workload, target, connections, round, settings.Warmup, settings.Duration,
+                            workload.Kind == WorkloadKind.PeerFlow ? null : memory, workload.Kind == WorkloadKind.PeerFlow ? null : server.Pid,
+                            cancellationToken).ConfigureAwait(false);
+                        results.Add(result);
+                        Progress(Describe(result));
+                    }
+                }
+            }
+
+            var facts = new RunFacts(startedAt, environment, settings, databaseDescription, memory.OverallPeakKb, memory.HighWaterMarkKb());
+            var report = Report.Render(facts, results);
+            await Console.Out.WriteLineAsync(report).ConfigureAwait(false);
+            if (settings.Output is { } output)
+            {
+                var path = Path.IsPathRooted(output) ? output : Path.Combine(environment.RepositoryRoot, output);
+                await Report.WriteAsync(path, report, CancellationToken.None).ConfigureAwait(false);
+                Progress($"report written to {path}");
+            }
+        }
+        finally
+        {
+            if (postgres is not null)
+            {
+                await postgres.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (throwawayDirectory is not null)
+            {
+                if (settings.KeepDatabase)
+                {
+                    Progress($"kept {throwawayDirectory}");
+                }
+                else
+                {
+                    Directory.Delete(throwawayDirectory, recursive: true);
+                }
+            }
+        }
+
+        return results.Any(r => r.Errors > 0) ? LoadCommand.RequestErrors : LoadCommand.Ok;
+    }
+
+    private static async Task<(PartnerCredentials Partner, (UserCursor Cursor, string Description) Users)> ProvisionAsync(
+        LoadSettings settings, ServerProcess server, string adminKey, CancellationToken cancellationToken)
+    {
+        if (settings.Seeded is not null)
+        {
+            var range = settings.SeededUsers!.Value;
+            Progress($"pre-seeded database: users {range.First}-{range.Last} of {settings.ClientId}");
+            return (new PartnerCredentials(settings.ClientId!, settings.ClientSecret!),
+                (new UserCursor(range.Count, i => range.First + i), $"{range.Count:N0} pre-seeded users"));
+        }
+
+        using var provisioner = new Provisioner(server.BaseAddress, adminKey);
+        var partner = await provisioner.CreatePartnerAsync(cancellationToken).ConfigureAwait(false);
+        Progress($"partner {partner.ClientId} created; creating {settings.Users:N0} users through the admin API");
+        var (ids, elapsed) = await Timed.RunAsync(() => provisioner.CreateUsersAsync(partner.ClientId, settings.Users,
+            n => Progress($"  {n:N0} users"), cancellationToken)).ConfigureAwait(false);
+        var rate = ids.Length / elapsed.TotalSeconds;
+        Progress($"{ids.Length:N0} users in {elapsed.TotalSeconds:0.0} s ({rate:N0}/s)");
+        return (partner, (new UserCursor(ids.Length, i => ids[i]),
+            string.Create(CultureInfo.InvariantCulture, $"{ids.Length:N0} users (each with an EU Body Pro 2) created through the admin API in {elapsed.TotalSeconds:0.0} s ({rate:N0} users/s, 32 in flight)")));
+    }
+
+    private static string Describe(PhaseResult r)
+    {
+        var rss = r.PeakRssKb > 0 ? FormattableString.Invariant($"  rss {r.PeakRssKb / 1024.0:0} MiB") : "";
+        var cpu = FormattableString.Invariant($"  cpu server {(double.IsNaN(r.ServerCpuPercent) ? "-" : r.ServerCpuPercent.ToString("0", CultureInfo.InvariantCulture))} % tool {r.GeneratorCpuPercent:0} %");
+        return FormattableString.Invariant(
+            $"({r.Workload.Letter}) {r.Workload.Name,-20} {r.Connections,4} conns round {r.Round}: {r.OperationsPerSecond,9:N0} ops/s {r.RequestsPerSecond,9:N0} req/s  p50 {r.Measured.P50,7:0.00} ms  p99 {r.Measured.P99,7:0.00} ms  p99.9 {r.Measured.P999,7:0.00} ms  errors {r.Errors:N0}{rss}{cpu}");
+    }
+
+    private static string SqliteConnectionString(string path) =>
+        path.Contains(';', StringComparison.Ordinal) ? $"Data Source=\"{path}\"" : $"Data Source={path}";
+
+    private static void Progress(string line) => Console.Error.WriteLine(line);
+}

@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace DeviceFeatures.Load;
+
+/// <summary>Where the tool runs: the repository it measures and the machine it measures on.</summary>
+internal sealed record RunEnvironment(string RepositoryRoot, string Commit, bool Dirty, int Cores, string CpuModel, double MemoryGiB)
+{
+    public const string SolutionFile = "DeviceFeatures.slnx";
+
+    public string ServerProject => Path.Combine(RepositoryRoot, "src", "DeviceFeatures.Server", "DeviceFeatures.Server.csproj");
+
+    public string ServerDll => Path.Combine(RepositoryRoot, "src", "DeviceFeatures.Server", "bin", "Release", "net10.0", "DeviceFeatures.Server.dll");
+
+    public static async Task<RunEnvironment> DetectAsync(CancellationToken cancellationToken)
+    {
+        var root = FindRoot(Directory.GetCurrentDirectory()) ?? FindRoot(AppContext.BaseDirectory)
+            ?? throw new LoadException($"run the tool from inside the repository: no {SolutionFile} above {Directory.GetCurrentDirectory()}");
+        var commit = (await RunAsync("git", ["-C", root, "rev-parse", "--short=12", "HEAD"], cancellationToken).ConfigureAwait(false)).Trim();
+        var status = await RunAsync("git", ["-C", root, "status", "--porcelain", "--untracked-files=no"], cancellationToken).ConfigureAwait(false);
+        return new RunEnvironment(root, commit.Length > 0 ? commit : "unknown", status.Trim().Length > 0, Environment.ProcessorCount, ReadCpuModel(), ReadMemoryGiB());
+    }
+
+    public static async Task<string> RunAsync(string file, IEnumerable<string> arguments, CancellationToken cancellationToken)
+    {
+        var info = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        try
+        {
+            using var process = Process.Start(info)!;
+            var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
+            var error = process.StandardError.ReadToEndAsync(cancellationToken);
+            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+            return process.ExitCode == 0 ? await output.ConfigureAwait(false) : "";
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return "";
+        }
+    }
+
+    private static string? FindRoot(string start)
+    {
+        for (var directory = new DirectoryInfo(start); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, SolutionFile)))
+            {
+                return directory.FullName;
+            }
+        }
+
+        return null;
+    }
+
+    private static string ReadCpuModel()
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
+            return line is null ? "unknown" : line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim();
+        }
+        catch (IOException)
+        {
+            return "unknown";
+        }
+    }
+
+    private static double ReadMemoryGiB()
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/meminfo").FirstOrDefault(l => l.StartsWith("MemTotal:", StringComparison.Ordinal));
+            var digits = line?["MemTotal:".Length..].Trim().Split(' ')[0];
+            return digits is not null && long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var kb) ? kb / 1024.0 / 1024.0 : 0;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+}
