@@ -22,6 +22,8 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IAsyncDisposab
     private readonly ILogger<SqliteFeatureStore> _logger;
     private readonly Channel<IQueuedWrite> _queue = Channel.CreateUnbounded<IQueuedWrite>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _writer;
+    private readonly Task _checkpointer;
+    private readonly CancellationTokenSource _stopping = new();
     private SqliteConnection? _writeConnection;
 
     public SqliteFeatureStore(IOptions<StorageOptions> options, TimeProvider time, ILogger<SqliteFeatureStore> logger, IHostEnvironment? environment = null)
@@ -44,6 +46,7 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IAsyncDisposab
         _time = time;
         _logger = logger;
         _writer = Task.Run(WriteLoopAsync);
+        _checkpointer = Task.Run(CheckpointLoopAsync);
     }
 
     public string DataSource { get; }
@@ -99,12 +102,50 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IAsyncDisposab
         }
     }
 
+    /// <summary>
+    /// Copies the log into the database file in the background. Left to the writer, a checkpoint would run inside
+    /// a commit now and then and hold every request of that group for as long as it takes.
+    /// </summary>
+    private async Task CheckpointLoopAsync()
+    {
+        try
+        {
+            using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+            while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
+            {
+                try
+                {
+                    await using var connection = await OpenAsync(_stopping.Token, forWrites: false).ConfigureAwait(false);
+                    await using var checkpoint = connection.CreateCommand();
+
+                    // PASSIVE never waits for the writer or the readers: what it cannot copy now, it copies next time.
+                    checkpoint.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
+                    await checkpoint.ExecuteNonQueryAsync(_stopping.Token).ConfigureAwait(false);
+                }
+                catch (SqliteException ex)
+                {
+                    LogCheckpointFailed(ex);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
     private async Task CommitGroupAsync(List<IQueuedWrite> group)
     {
         SqliteTransaction transaction;
         try
         {
-            _writeConnection ??= await OpenAsync(CancellationToken.None).ConfigureAwait(false);
+            if (_writeConnection is null)
+            {
+                _writeConnection = await OpenAsync(CancellationToken.None).ConfigureAwait(false);
+                await using var manual = _writeConnection.CreateCommand();
+                manual.CommandText = "PRAGMA wal_autocheckpoint=0;";
+                await manual.ExecuteNonQueryAsync().ConfigureAwait(false);
+            }
+
             transaction = (SqliteTransaction)await _writeConnection.BeginTransactionAsync(CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex)
@@ -216,10 +257,16 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IAsyncDisposab
     {
         _queue.Writer.TryComplete();
         await _writer.ConfigureAwait(false);
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _checkpointer.ConfigureAwait(false);
+        _stopping.Dispose();
         await DropWriteConnectionAsync().ConfigureAwait(false);
     }
 
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A background checkpoint of the SQLite log failed; the next one will try again")]
+    private partial void LogCheckpointFailed(Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Applied {Count} schema migration(s) to the SQLite database {DataSource}")]
     private partial void LogMigrated(int count, string dataSource);
