@@ -127,6 +127,13 @@ public sealed class DeviceFeaturesTestServer : IAsyncDisposable
             ["Demo:Enabled"] = "false",
             ["RateLimit:Enabled"] = options.EnableRateLimiting ? "true" : "false",
         };
+
+        // A throwaway key for a throwaway database (and no warning about a key kept in the database); a database
+        // the test keeps keeps its key inside.
+        if (ownedDirectory is not null)
+        {
+            settings["Secrets:Key"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        }
         foreach (var (key, value) in options.Settings)
         {
             settings[key] = value;

@@ -139,13 +139,12 @@ public sealed partial class AdminService(
         var now = Now();
         var partner = await store.WriteAsync(async s =>
         {
-            if (await s.SetPartnerRateLimitAsync(clientId, requestsPerMinute, now) == 0)
+            if (await s.SetPartnerRateLimitAsync(clientId, requestsPerMinute, now) == 1)
             {
-                return null;
+                await s.AppendAuditAsync(Event(AuditKinds.PartnerRateLimitChanged, clientId, requestId, now,
+                    detail: requestsPerMinute switch { null => "back to the default quota", 0 => "unlimited", { } n => $"{n} requests per minute" }));
             }
 
-            await s.AppendAuditAsync(Event(AuditKinds.PartnerRateLimitChanged, clientId, requestId, now,
-                detail: requestsPerMinute switch { null => "back to the default quota", 0 => "unlimited", { } n => $"{n} requests per minute" }));
             return await s.FindPartnerAsync(clientId);
         }, cancellationToken);
         partners.Forget(clientId);

@@ -11,9 +11,16 @@ public static class ObservabilityExtensions
     public static WebApplicationBuilder AddObservability(this WebApplicationBuilder builder)
     {
         // The hosting layer logs full URLs, query strings with signatures included: never below Warning, whatever
-        // the configuration says.
-        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.AspNetCore.HttpLogging", LogLevel.None);
+        // the configuration says. A rule that names a logging provider outranks one that does not, so the rule is
+        // repeated for every provider the configuration names.
+        builder.Services.PostConfigure<LoggerFilterOptions>(options =>
+        {
+            foreach (var provider in options.Rules.Select(r => r.ProviderName).Append(null).Distinct().ToArray())
+            {
+                options.Rules.Add(new LoggerFilterRule(provider, "Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning, null));
+                options.Rules.Add(new LoggerFilterRule(provider, "Microsoft.AspNetCore.HttpLogging", LogLevel.None, null));
+            }
+        });
 
         builder.Services.AddSingleton<ServerMetrics>();
         builder.Services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage", tags: ["ready"]);

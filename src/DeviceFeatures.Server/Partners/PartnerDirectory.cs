@@ -42,6 +42,29 @@ public sealed class PartnerDirectory(IFeatureStore store, SecretProtector secret
             return cached.Partner;
         }
 
+        return await ReadAsync(clientId, now, cancellationToken);
+    }
+
+    /// <summary>
+    /// Checks a signature against the partner; when the kept copy refuses it, reads the partner again once before
+    /// saying no, so that a secret rotated through another instance works here at once.
+    /// </summary>
+    public async ValueTask<bool> VerifyAsync(
+        PartnerCredentials partner, string first, string second, string third, string signature, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (partner.Verify(first, second, third, signature, now))
+        {
+            return true;
+        }
+
+        var fresh = await ReadAsync(partner.ClientId, now, cancellationToken);
+        return fresh is not null && !ReferenceEquals(fresh, partner) && fresh.Secret != partner.Secret
+            && fresh.Verify(first, second, third, signature, now);
+    }
+
+    private async ValueTask<PartnerCredentials?> ReadAsync(string clientId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
         // Unknown client ids are not kept: a partner created on another instance must work at once.
         var row = await store.ReadAsync(s => s.FindPartnerAsync(clientId), cancellationToken);
         if (row is null)

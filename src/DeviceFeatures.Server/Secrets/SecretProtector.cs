@@ -50,9 +50,23 @@ public sealed partial class SecretProtector(IOptions<SecretOptions> options, ILo
             LogKeyInDatabase();
         }
 
+        // A key that does not open the stored secrets would turn every partner's request into an error: stop here.
+        var partners = await store.ReadAsync(s => s.ListPartnersAsync(), cancellationToken);
+        if (partners.FirstOrDefault(p => p.ClientSecret.StartsWith(Prefix, StringComparison.Ordinal)) is { } sample)
+        {
+            try
+            {
+                Unprotect(sample.ClientId, sample.ClientSecret);
+            }
+            catch (CryptographicException)
+            {
+                throw new InvalidOperationException(
+                    "The secrets key does not decrypt the partners' stored secrets: start with the Secrets:Key they were encrypted with.");
+            }
+        }
+
         // Secrets written before encryption existed are encrypted now, once.
-        var plain = await store.ReadAsync(s => s.ListPartnersAsync(), cancellationToken);
-        foreach (var partner in plain.Where(p => !p.ClientSecret.StartsWith(Prefix, StringComparison.Ordinal)))
+        foreach (var partner in partners.Where(p => !p.ClientSecret.StartsWith(Prefix, StringComparison.Ordinal)))
         {
             var encrypted = Protect(partner.ClientId, partner.ClientSecret);
             await store.WriteAsync(s => s.ReplacePlainSecretAsync(partner.ClientId, partner.ClientSecret, encrypted), cancellationToken);

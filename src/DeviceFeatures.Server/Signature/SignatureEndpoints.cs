@@ -92,7 +92,7 @@ public static class SignatureEndpoints
         }
 
         // The signature covers the timestamp exactly as sent.
-        if (!partner.Verify(WireActions.GetNonce, clientId, timestampText, signature, time.GetUtcNow()))
+        if (!await partners.VerifyAsync(partner, WireActions.GetNonce, clientId, timestampText, signature, cancellationToken))
         {
             return Refusals.InvalidSignature($"getnonce,{WireParameterNames.ClientId},{WireParameterNames.Timestamp}");
         }

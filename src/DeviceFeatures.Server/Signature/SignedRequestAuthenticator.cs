@@ -13,7 +13,7 @@ public sealed record SignedCall(PartnerCredentials Partner, byte[] Nonce, DateTi
 /// Checks the signed part of a call: client, signature, then nonce. The signature is checked before the nonce is
 /// looked at, so that a request with a bad signature can never spend somebody's nonce.
 /// </summary>
-public sealed class SignedRequestAuthenticator(PartnerDirectory partners, PartnerRateLimiter rateLimiter, NonceService nonces, ServerMetrics metrics, TimeProvider time)
+public sealed class SignedRequestAuthenticator(PartnerDirectory partners, PartnerRateLimiter rateLimiter, NonceService nonces, ServerMetrics metrics)
 {
     public async Task<(SignedCall? Call, WireResult? Refusal)> AuthenticateAsync(WireParameters parameters, string action, CancellationToken cancellationToken)
     {
@@ -30,13 +30,14 @@ public sealed class SignedRequestAuthenticator(PartnerDirectory partners, Partne
             return (null, Refusals.UnknownClient());
         }
 
-        if (!partner.Verify(action, clientId, nonce, signature, time.GetUtcNow()))
+        if (!await partners.VerifyAsync(partner, action, clientId, nonce, signature, cancellationToken).ConfigureAwait(false))
         {
             return (null, Refusals.InvalidSignature($"{WireParameterNames.Action},{WireParameterNames.ClientId},{WireParameterNames.Nonce}"));
         }
 
-        // Over the quota nothing is done, the nonce included: the same signed request may be sent again later.
-        if (await rateLimiter.TryAcquireAsync(partner, cancellationToken).ConfigureAwait(false) is { } wait)
+        // Over the quota nothing is done, the nonce included: the same signed request may be sent again later. A
+        // suspended partner is refused further on (214) and uses none of its quota.
+        if (!partner.Suspended && await rateLimiter.TryAcquireAsync(partner, cancellationToken).ConfigureAwait(false) is { } wait)
         {
             return (null, Refusals.TooManyRequests(wait));
         }

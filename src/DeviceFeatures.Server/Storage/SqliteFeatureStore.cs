@@ -122,7 +122,7 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IAsyncDisposab
                     checkpoint.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
                     await checkpoint.ExecuteNonQueryAsync(_stopping.Token).ConfigureAwait(false);
                 }
-                catch (SqliteException ex)
+                catch (Exception ex) when (ex is not OperationCanceledException)
                 {
                     LogCheckpointFailed(ex);
                 }

@@ -89,19 +89,26 @@ public sealed class StoreSession(DbConnection connection, DbTransaction? transac
             "UPDATE partners SET client_secret = @encrypted WHERE client_id = @clientId AND client_secret = @plain",
             new { clientId, plain, encrypted }));
 
+    /// <summary>Sets the partner's quota; the count of changed rows is 0 when it already had that quota (or no such partner).</summary>
     public Task<int> SetPartnerRateLimitAsync(string clientId, int? requestsPerMinute, long now) =>
         connection.ExecuteAsync(Command(
-            "UPDATE partners SET rate_limit_per_minute = @requestsPerMinute, updated_at = @now WHERE client_id = @clientId",
+            """
+            UPDATE partners SET rate_limit_per_minute = @requestsPerMinute, updated_at = @now
+            WHERE client_id = @clientId AND rate_limit_per_minute IS DISTINCT FROM @requestsPerMinute
+            """,
             new { clientId, requestsPerMinute, now }));
 
-    /// <summary>Counts one request of the partner in the window starting at <paramref name="windowStart"/>; returns the count.</summary>
+    /// <summary>
+    /// Counts one request of the partner in the window starting at <paramref name="windowStart"/>; returns the count.
+    /// The window only moves forward: an instance whose clock lags counts into the window already open.
+    /// </summary>
     public Task<int> CountRequestAsync(string clientId, long windowStart) =>
         connection.QuerySingleAsync<int>(Command(
             """
             INSERT INTO rate_windows (client_id, window_start, count) VALUES (@clientId, @windowStart, 1)
             ON CONFLICT (client_id) DO UPDATE SET
-                count = CASE WHEN rate_windows.window_start = excluded.window_start THEN rate_windows.count + 1 ELSE 1 END,
-                window_start = excluded.window_start
+                count = CASE WHEN excluded.window_start > rate_windows.window_start THEN 1 ELSE rate_windows.count + 1 END,
+                window_start = CASE WHEN excluded.window_start > rate_windows.window_start THEN excluded.window_start ELSE rate_windows.window_start END
             RETURNING count
             """,
             new { clientId, windowStart }));

@@ -143,6 +143,9 @@ public sealed class ObservabilityTests
             base.ConfigureWebHost(builder);
             builder.UseSetting("Logging:LogLevel:Default", "Trace");
             builder.UseSetting("Logging:LogLevel:Microsoft.AspNetCore", "Trace");
+
+            // A rule naming the provider outranks the server's own rules unless they name it too.
+            builder.UseSetting("Logging:Capture:LogLevel:Default", "Trace");
             builder.ConfigureTestServices(services => services.AddSingleton<ILoggerProvider>(logs));
         }
     }

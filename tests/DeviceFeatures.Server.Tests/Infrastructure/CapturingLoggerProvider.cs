@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 namespace DeviceFeatures.Server.Tests.Infrastructure;
 
 /// <summary>Keeps every log line, with its scopes and structured values, to check what the server writes.</summary>
+[ProviderAlias("Capture")]
 public sealed class CapturingLoggerProvider : ILoggerProvider, ISupportExternalScope
 {
     private IExternalScopeProvider _scopes = new LoggerExternalScopeProvider();

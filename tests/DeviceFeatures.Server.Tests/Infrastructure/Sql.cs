@@ -15,6 +15,14 @@ internal static class Sql
         return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
     }
 
+    public static void Execute(TestDatabase database, string sql)
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
     public static string Text(ServerFactory server, string sql)
     {
         using var connection = server.Database.Open();

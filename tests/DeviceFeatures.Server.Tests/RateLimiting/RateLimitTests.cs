@@ -112,6 +112,33 @@ public abstract class RateLimitTests : OwnServerTests
         Assert.Equal(601, (await unlimited.GetNonceAnswerAsync()).Status);
     }
 
+    [Fact]
+    public async Task SettingTheSameQuotaTwice_IsAuditedOnce()
+    {
+        using var server = LimitedServer();
+        var partner = await server.CreatePartnerAsync();
+        await SetQuotaAsync(server, partner.ClientId, 7);
+        await SetQuotaAsync(server, partner.ClientId, 7);
+        Assert.Equal(1, Sql.Scalar(server, $"SELECT COUNT(*) FROM audit_events WHERE kind = 'partner.rate_limit_changed' AND client_id = '{partner.ClientId}'"));
+    }
+
+    [Fact]
+    public async Task ASuspendedPartner_Gets214_AndUsesNoQuota()
+    {
+        using var server = LimitedServer();
+        var partner = await server.CreatePartnerAsync();
+        var first = await partner.SignedAsync("enablefeature", TestPartner.Feature(partner.UserId, 17, "feature_pwv"), await NonceOutsideTheQuotaAsync(server, partner, 1));
+        var second = await partner.SignedAsync("enablefeature", TestPartner.Feature(partner.UserId, 17, "feature_pwv"), await NonceOutsideTheQuotaAsync(server, partner, 1));
+        using (var admin = server.CreateAdminClient())
+        {
+            (await admin.PostAsync($"/admin/api/partners/{partner.ClientId}/suspend", null, Ct)).EnsureSuccessStatusCode();
+        }
+
+        // With a quota of one, the second would be 601 had the first been counted.
+        Assert.Equal(214, (await partner.PostFormAsync("/v2/device", first)).Status);
+        Assert.Equal(214, (await partner.PostFormAsync("/v2/device", second)).Status);
+    }
+
     [Theory]
     [InlineData("{}")]
     [InlineData("""{"requests_per_minute":-1}""")]
@@ -138,11 +165,11 @@ public abstract class RateLimitTests : OwnServerTests
     }
 
     // A nonce for the setup of a test, taken before the quota is lowered below what the test counts.
-    private static async Task<string> NonceOutsideTheQuotaAsync(ServerFactory server, TestPartner partner)
+    private static async Task<string> NonceOutsideTheQuotaAsync(ServerFactory server, TestPartner partner, int quota = 2)
     {
         await SetQuotaAsync(server, partner.ClientId, 0);
         var nonce = await partner.GetNonceAsync();
-        await SetQuotaAsync(server, partner.ClientId, 2);
+        await SetQuotaAsync(server, partner.ClientId, quota);
         return nonce;
     }
 }

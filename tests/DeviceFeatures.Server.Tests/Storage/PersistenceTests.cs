@@ -1,10 +1,15 @@
+using System.Net.Http.Json;
+using System.Text.Json;
 using DeviceFeatures.Server.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace DeviceFeatures.Server.Tests.Storage;
 
 /// <summary>What the database keeps across restarts of the server, on each provider.</summary>
 public abstract class PersistenceTests : OwnServerTests
 {
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
     private static long MigrationCount(TestDatabase database) =>
         DeviceFeatures.Server.Storage.Migrations.Load(database.Provider == "postgres" ? "Postgres" : "Sqlite").Count;
 
@@ -85,6 +90,77 @@ public abstract class PersistenceTests : OwnServerTests
         var fresh = await again.PostFormAsync("/v2/device",
             await again.SignedAsync("enablefeature", TestPartner.Feature(partner.UserId, 17, "feature_pwv")));
         Assert.Equal(0, fresh.Status);
+    }
+
+    [Fact]
+    public async Task SecretRotatedThroughAnotherInstance_WorksHereAtOnce()
+    {
+        using var database = NewDatabase();
+        var time = ServerFactory.NewClock();
+        using var a = new ServerFactory(database, time);
+        using var b = new ServerFactory(database, time);
+        var partner = await a.CreatePartnerAsync();
+        var atB = new TestPartner(b, partner.ClientId, partner.ClientSecret, partner.UserId);
+        Assert.Equal(0, (await atB.GetNonceAnswerAsync()).Status);
+
+        using var admin = a.CreateAdminClient();
+        using var rotated = await admin.PostAsJsonAsync($"/admin/api/partners/{partner.ClientId}/rotate-secret", new { overlap_seconds = 0 }, Ct);
+        var secret = (await rotated.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("client_secret").GetString()!;
+
+        // B still holds the partner as it was; a signature by the new secret makes it read the partner again.
+        var renewedAtB = new TestPartner(b, partner.ClientId, secret, partner.UserId);
+        Assert.Equal(0, (await renewedAtB.GetNonceAnswerAsync()).Status);
+        Assert.Equal(0, (await renewedAtB.EnableAsync("feature_pwv")).Status);
+        Assert.Equal(101, (await atB.GetNonceAnswerAsync()).Status);
+    }
+
+    [Fact]
+    public async Task SecretsStoredInClearByAnEarlierVersion_AreEncryptedAtStart_AndStillWork()
+    {
+        using var database = NewDatabase();
+        var time = ServerFactory.NewClock();
+        TestPartner partner;
+        using (var first = new ServerFactory(database, time))
+        {
+            partner = await first.CreatePartnerAsync();
+        }
+
+        Sql.Execute(database, $"UPDATE partners SET client_secret = 'a-secret-in-clear' WHERE client_id = '{partner.ClientId}'");
+        using var second = new ServerFactory(database, time);
+        var again = new TestPartner(second, partner.ClientId, "a-secret-in-clear", partner.UserId);
+        Assert.Equal(0, (await again.EnableAsync("feature_pwv")).Status);
+        Assert.StartsWith("v1:", Sql.Text(second, $"SELECT client_secret FROM partners WHERE client_id = '{partner.ClientId}'"));
+    }
+
+    [Fact]
+    public async Task AKeyThatDoesNotOpenTheStoredSecrets_StopsTheStart()
+    {
+        using var database = NewDatabase();
+        var time = ServerFactory.NewClock();
+        using (var first = new ServerFactory(database, time))
+        {
+            first.Settings["Secrets:Key"] = Convert.ToBase64String(new byte[32]);
+            await first.CreatePartnerAsync();
+        }
+
+        using var second = new ServerFactory(database, time);
+        second.Settings["Secrets:Key"] = Convert.ToBase64String(Enumerable.Repeat((byte)7, 32).ToArray());
+        var ex = Assert.ThrowsAny<Exception>(() => second.Server);
+        Assert.Contains("does not decrypt the partners' stored secrets", ex.ToString());
+    }
+
+    [Fact]
+    public async Task SharedRateWindow_OnlyMovesForward()
+    {
+        using var server = NewServer();
+        _ = server.Server;
+        var store = server.Services.GetRequiredService<DeviceFeatures.Server.Storage.IFeatureStore>();
+        async Task<int> CountAsync(long window) => await store.WriteAsync(s => s.CountRequestAsync("p", window), Ct);
+
+        Assert.Equal(1, await CountAsync(120_000));
+        Assert.Equal(2, await CountAsync(60_000));
+        Assert.Equal(3, await CountAsync(120_000));
+        Assert.Equal(1, await CountAsync(180_000));
     }
 
     [Fact]
