@@ -45,7 +45,9 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IAsyncDisposab
         DataSource = builder.DataSource;
         _time = time;
         _logger = logger;
-        _writer = Task.Run(WriteLoopAsync);
+        // SQLite's "async" calls run synchronously: the writer gets a thread of its own, so that its syncs block
+        // neither the thread pool nor the requests it serves.
+        _writer = Task.Factory.StartNew(WriteLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         _checkpointer = Task.Run(CheckpointLoopAsync);
     }
 
@@ -87,10 +89,10 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IAsyncDisposab
             : Task.FromException<T>(new ObjectDisposedException(nameof(SqliteFeatureStore)));
     }
 
-    private async Task WriteLoopAsync()
+    private void WriteLoop()
     {
         var group = new List<IQueuedWrite>(MaxGroup);
-        while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+        while (_queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
             group.Clear();
             while (group.Count < MaxGroup && _queue.Reader.TryRead(out var write))
@@ -98,7 +100,8 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IAsyncDisposab
                 group.Add(write);
             }
 
-            await CommitGroupAsync(group).ConfigureAwait(false);
+            // The work completes on this thread: every statement it awaits is a synchronous SQLite call.
+            CommitGroupAsync(group).GetAwaiter().GetResult();
         }
     }
 
