@@ -13,11 +13,12 @@ internal static class LoadSession
         if (!settings.NoBuild)
         {
             Progress($"building the server in Release ({Path.GetRelativePath(environment.RepositoryRoot, environment.ServerProject)})");
-            var build = await RunEnvironment.RunAsync("dotnet", ["build", environment.ServerProject, "-c", "Release", "--nologo", "-v", "quiet"], cancellationToken)
-                .ConfigureAwait(false);
-            if (!File.Exists(environment.ServerDll) || build.Length == 0 && !File.Exists(environment.ServerDll))
+            var (exitCode, output, error) = await RunEnvironment.RunProcessAsync(
+                "dotnet", ["build", environment.ServerProject, "-c", "Release", "--nologo", "-v", "quiet"], cancellationToken).ConfigureAwait(false);
+            if (exitCode != 0)
             {
-                throw new LoadException($"the Release build of the server failed; run: dotnet build {environment.ServerProject} -c Release");
+                // Never measure a stale build by accident.
+                throw new LoadException($"the Release build of the server failed (exit code {exitCode}):{Environment.NewLine}{output}{error}".TrimEnd());
             }
         }
 

@@ -23,23 +23,44 @@ internal sealed record RunEnvironment(string RepositoryRoot, string Commit, bool
 
     public static async Task<string> RunAsync(string file, IEnumerable<string> arguments, CancellationToken cancellationToken)
     {
+        var (exitCode, output, _) = await RunProcessAsync(file, arguments, cancellationToken).ConfigureAwait(false);
+        return exitCode == 0 ? output : "";
+    }
+
+    /// <summary>Runs a program to its end (killing it if the run is cancelled) and answers its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Output, string Error)> RunProcessAsync(string file, IEnumerable<string> arguments, CancellationToken cancellationToken)
+    {
         var info = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in arguments)
         {
             info.ArgumentList.Add(argument);
         }
 
+        Process process;
         try
         {
-            using var process = Process.Start(info)!;
-            var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
-            var error = process.StandardError.ReadToEndAsync(cancellationToken);
-            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-            return process.ExitCode == 0 ? await output.ConfigureAwait(false) : "";
+            process = Process.Start(info)!;
         }
-        catch (System.ComponentModel.Win32Exception)
+        catch (System.ComponentModel.Win32Exception ex)
         {
-            return "";
+            return (-1, "", ex.Message);
+        }
+
+        using (process)
+        {
+            var output = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+            var error = process.StandardError.ReadToEndAsync(CancellationToken.None);
+            try
+            {
+                await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                throw;
+            }
+
+            return (process.ExitCode, await output.ConfigureAwait(false), await error.ConfigureAwait(false));
         }
     }
 
