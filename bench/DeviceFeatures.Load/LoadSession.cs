@@ -144,7 +144,7 @@ internal static class LoadSession
             {
                 if (settings.KeepDatabase)
                 {
-                    Progress($"kept {throwawayDirectory}");
+                    Progress($"kept {Path.Combine(throwawayDirectory, "load.db")}");
                 }
                 else
                 {
@@ -174,6 +174,11 @@ internal static class LoadSession
             n => Progress($"  {n:N0} users"), cancellationToken)).ConfigureAwait(false);
         var rate = ids.Length / elapsed.TotalSeconds;
         Progress($"{ids.Length:N0} users in {elapsed.TotalSeconds:0.0} s ({rate:N0}/s)");
+        if (settings.KeepDatabase && settings.Database == DatabaseKind.Sqlite && ids.Max() - ids.Min() + 1 == ids.Length)
+        {
+            // The kept database can be measured again as a pre-seeded one; these credentials exist only in it.
+            Progress($"to measure the kept database again: --seeded <its path> --client-id {partner.ClientId} --client-secret {partner.ClientSecret} --user-ids {ids.Min()}-{ids.Max()}");
+        }
         return (partner, (new UserCursor(ids.Length, i => ids[i]),
             string.Create(CultureInfo.InvariantCulture, $"{ids.Length:N0} users (each with an EU Body Pro 2) created through the admin API in {elapsed.TotalSeconds:0.0} s ({rate:N0} users/s, 32 in flight)")));
     }
