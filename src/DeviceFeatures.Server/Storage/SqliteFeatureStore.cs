@@ -25,6 +25,7 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IAsyncDisposab
     private readonly Task _checkpointer;
     private readonly CancellationTokenSource _stopping = new();
     private SqliteConnection? _writeConnection;
+    private PreparedCommands? _prepared;
 
     public SqliteFeatureStore(IOptions<StorageOptions> options, TimeProvider time, ILogger<SqliteFeatureStore> logger, IHostEnvironment? environment = null)
     {
@@ -147,6 +148,7 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IAsyncDisposab
                 await using var manual = _writeConnection.CreateCommand();
                 manual.CommandText = "PRAGMA wal_autocheckpoint=0;";
                 await manual.ExecuteNonQueryAsync().ConfigureAwait(false);
+                _prepared = new PreparedCommands(_writeConnection);
             }
 
             transaction = (SqliteTransaction)await _writeConnection.BeginTransactionAsync(CancellationToken.None).ConfigureAwait(false);
@@ -178,7 +180,7 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IAsyncDisposab
 
                 try
                 {
-                    await write.RunAsync(new StoreSession(_writeConnection, transaction, SqlDialect.Sqlite, write.CancellationToken)).ConfigureAwait(false);
+                    await write.RunAsync(new StoreSession(_writeConnection, transaction, SqlDialect.Sqlite, write.CancellationToken, _prepared)).ConfigureAwait(false);
                     if (savepoints)
                     {
                         await transaction.ReleaseAsync("w").ConfigureAwait(false);
@@ -240,6 +242,8 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IAsyncDisposab
 
     private async Task DropWriteConnectionAsync()
     {
+        _prepared?.Dispose();
+        _prepared = null;
         if (_writeConnection is not null)
         {
             await _writeConnection.DisposeAsync().ConfigureAwait(false);

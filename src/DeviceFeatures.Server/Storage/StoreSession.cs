@@ -8,7 +8,8 @@ namespace DeviceFeatures.Server.Storage;
 /// SQLite and PostgreSQL both accept; the few clauses that differ come from the <see cref="SqlDialect"/>, and the rest
 /// of what differs between providers lives in the store classes.
 /// </summary>
-public sealed class StoreSession(DbConnection connection, DbTransaction? transaction, SqlDialect dialect, CancellationToken cancellationToken)
+public sealed class StoreSession(
+    DbConnection connection, DbTransaction? transaction, SqlDialect dialect, CancellationToken cancellationToken, PreparedCommands? prepared = null)
 {
     static StoreSession() => DefaultTypeMap.MatchNamesWithUnderscores = true;
 
@@ -38,9 +39,11 @@ public sealed class StoreSession(DbConnection connection, DbTransaction? transac
     /// <summary>Records the use of a nonce; <see langword="false"/> when it was already used.</summary>
     public async Task<bool> TryUseNonceAsync(byte[] nonce, string clientId, long expiresAt)
     {
-        var inserted = await connection.ExecuteAsync(Command(
-            "INSERT INTO used_nonces (nonce, client_id, expires_at) VALUES (@nonce, @clientId, @expiresAt) ON CONFLICT (nonce) DO NOTHING",
-            new { nonce, clientId, expiresAt })).ConfigureAwait(false);
+        const string Sql = "INSERT INTO used_nonces (nonce, client_id, expires_at) VALUES (@nonce, @clientId, @expiresAt) ON CONFLICT (nonce) DO NOTHING";
+        var inserted = prepared is not null
+            ? await prepared.Get(Sql, transaction, ("nonce", nonce), ("clientId", clientId), ("expiresAt", expiresAt))
+                .ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false)
+            : await connection.ExecuteAsync(Command(Sql, new { nonce, clientId, expiresAt })).ConfigureAwait(false);
         return inserted == 1;
     }
 
@@ -151,9 +154,19 @@ public sealed class StoreSession(DbConnection connection, DbTransaction? transac
     /// to the user's choices takes this lock first, so each one reads the previous choice only after the change
     /// before it has committed, and its audit event continues from that choice.
     /// </summary>
-    public Task<UserRow?> FindUserForUpdateAsync(int userId) =>
-        connection.QuerySingleOrDefaultAsync<UserRow>(Command(
-            "SELECT userid AS user_id, client_id, created_at FROM users WHERE userid = @userId" + dialect.LockForUpdate, new { userId }));
+    public async Task<UserRow?> FindUserForUpdateAsync(int userId)
+    {
+        var sql = "SELECT userid AS user_id, client_id, created_at FROM users WHERE userid = @userId" + dialect.LockForUpdate;
+        if (prepared is null)
+        {
+            return await connection.QuerySingleOrDefaultAsync<UserRow>(Command(sql, new { userId })).ConfigureAwait(false);
+        }
+
+        await using var reader = await prepared.Get(sql, transaction, ("userId", userId)).ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+            ? new UserRow { UserId = (int)reader.GetInt64(0), ClientId = reader.GetString(1), CreatedAt = reader.GetInt64(2) }
+            : null;
+    }
 
     public Task<int> InsertUserAsync(string clientId, long now) =>
         connection.QuerySingleAsync<int>(Command(
@@ -184,18 +197,30 @@ public sealed class StoreSession(DbConnection connection, DbTransaction? transac
 
     // --- choices
 
-    public Task<bool?> FindChoiceAsync(int userId, int model, string featureName) =>
-        connection.QuerySingleOrDefaultAsync<bool?>(Command(
-            "SELECT active FROM choices WHERE userid = @userId AND model = @model AND feature_name = @featureName",
-            new { userId, model, featureName }));
+    public async Task<bool?> FindChoiceAsync(int userId, int model, string featureName)
+    {
+        const string Sql = "SELECT active FROM choices WHERE userid = @userId AND model = @model AND feature_name = @featureName";
+        if (prepared is null)
+        {
+            return await connection.QuerySingleOrDefaultAsync<bool?>(Command(Sql, new { userId, model, featureName })).ConfigureAwait(false);
+        }
 
-    public Task SetChoiceAsync(int userId, int model, string featureName, bool active, long now) =>
-        connection.ExecuteAsync(Command(
-            """
+        var value = await prepared.Get(Sql, transaction, ("userId", userId), ("model", model), ("featureName", featureName))
+            .ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        return value is null or DBNull ? null : Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture) != 0;
+    }
+
+    public Task SetChoiceAsync(int userId, int model, string featureName, bool active, long now)
+    {
+        const string Sql = """
             INSERT INTO choices (userid, model, feature_name, active, updated_at) VALUES (@userId, @model, @featureName, @active, @now)
             ON CONFLICT (userid, model, feature_name) DO UPDATE SET active = excluded.active, updated_at = excluded.updated_at
-            """,
-            new { userId, model, featureName, active, now }));
+            """;
+        return prepared is not null
+            ? prepared.Get(Sql, transaction, ("userId", userId), ("model", model), ("featureName", featureName), ("active", active), ("now", now))
+                .ExecuteNonQueryAsync(cancellationToken)
+            : connection.ExecuteAsync(Command(Sql, new { userId, model, featureName, active, now }));
+    }
 
     public async Task<IReadOnlyList<ChoiceRow>> ListChoicesAsync(int userId, int? model) =>
         (await connection.QueryAsync<ChoiceRow>(Command(
@@ -204,13 +229,19 @@ public sealed class StoreSession(DbConnection connection, DbTransaction? transac
 
     // --- audit
 
-    public Task AppendAuditAsync(AuditRow e) =>
-        connection.ExecuteAsync(Command(
-            """
+    public Task AppendAuditAsync(AuditRow e)
+    {
+        const string Sql = """
             INSERT INTO audit_events (occurred_at, kind, actor, client_id, userid, model, feature_name, old_value, new_value, request_id, detail)
             VALUES (@OccurredAt, @Kind, @Actor, @ClientId, @UserId, @Model, @FeatureName, @OldValue, @NewValue, @RequestId, @Detail)
-            """,
-            e));
+            """;
+        return prepared is not null
+            ? prepared.Get(Sql, transaction,
+                ("OccurredAt", e.OccurredAt), ("Kind", e.Kind), ("Actor", e.Actor), ("ClientId", e.ClientId), ("UserId", e.UserId),
+                ("Model", e.Model), ("FeatureName", e.FeatureName), ("OldValue", e.OldValue), ("NewValue", e.NewValue),
+                ("RequestId", e.RequestId), ("Detail", e.Detail)).ExecuteNonQueryAsync(cancellationToken)
+            : connection.ExecuteAsync(Command(Sql, e));
+    }
 
     public async Task<IReadOnlyList<AuditRow>> QueryAuditAsync(AuditQuery query) =>
         (await connection.QueryAsync<AuditRow>(Command(
