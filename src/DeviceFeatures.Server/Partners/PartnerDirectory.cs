@@ -12,7 +12,8 @@ public sealed record PartnerCredentials(
     string? PreviousSecret,
     DateTimeOffset? PreviousSecretExpiresAt,
     bool Suspended,
-    int? RequestsPerMinute)
+    int? RequestsPerMinute,
+    DateTimeOffset ReadAt)
 {
     /// <summary>
     /// Checks a signature against the current secret and, during a rotation's overlap window, the previous one.
@@ -32,6 +33,10 @@ public sealed record PartnerCredentials(
 public sealed class PartnerDirectory(IFeatureStore store, SecretProtector secrets, TimeProvider time)
 {
     internal static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
+
+    // A refused signature reads the partner again only if the copy is older than this: a caller without the secret
+    // must not be able to turn every request into a database read.
+    internal static readonly TimeSpan RereadAfter = TimeSpan.FromSeconds(1);
     private readonly ConcurrentDictionary<string, (PartnerCredentials Partner, DateTimeOffset Until)> _cache = new(StringComparer.Ordinal);
 
     public async ValueTask<PartnerCredentials?> FindAsync(string clientId, CancellationToken cancellationToken)
@@ -58,9 +63,13 @@ public sealed class PartnerDirectory(IFeatureStore store, SecretProtector secret
             return true;
         }
 
+        if (now - partner.ReadAt < RereadAfter)
+        {
+            return false;
+        }
+
         var fresh = await ReadAsync(partner.ClientId, now, cancellationToken);
-        return fresh is not null && !ReferenceEquals(fresh, partner) && fresh.Secret != partner.Secret
-            && fresh.Verify(first, second, third, signature, now);
+        return fresh is not null && fresh.Secret != partner.Secret && fresh.Verify(first, second, third, signature, now);
     }
 
     private async ValueTask<PartnerCredentials?> ReadAsync(string clientId, DateTimeOffset now, CancellationToken cancellationToken)
@@ -79,7 +88,8 @@ public sealed class PartnerDirectory(IFeatureStore store, SecretProtector secret
             row.PreviousSecret is null ? null : secrets.Unprotect(row.ClientId, row.PreviousSecret),
             row.PreviousSecretExpiresAt is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null,
             row.Suspended,
-            row.RateLimitPerMinute);
+            row.RateLimitPerMinute,
+            now);
         _cache[clientId] = (partner, now + CacheFor);
         return partner;
     }

@@ -15,6 +15,7 @@ public static class SignatureEndpoints
         services.AddOptions<SignatureOptions>().BindConfiguration(SignatureOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<NonceService>();
         services.AddSingleton<SignedRequestAuthenticator>();
+        services.AddSingleton<GetNonceHandler>();
         services.AddHostedService<NonceJanitor>();
         return services;
     }
@@ -27,17 +28,9 @@ public static class SignatureEndpoints
     }
 
     internal static async Task<IResult> GetNonceAsync(
-        HttpContext context,
-        WireRequestReader reader,
-        PartnerDirectory partners,
-        PartnerRateLimiter rateLimiter,
-        NonceService nonces,
-        IOptions<SignatureOptions> options,
-        TimeProvider time,
-        ServerMetrics metrics,
-        CancellationToken cancellationToken)
+        HttpContext context, GetNonceHandler handler, ServerMetrics metrics, CancellationToken cancellationToken)
     {
-        var result = await AnswerAsync(context, reader, partners, rateLimiter, nonces, options, time, cancellationToken);
+        var result = await handler.AnswerAsync(context, cancellationToken);
         metrics.Answered("signature", WireActions.GetNonce, result.Status);
         if (result.Status == 0)
         {
@@ -46,16 +39,18 @@ public static class SignatureEndpoints
 
         return result;
     }
+}
 
-    private static async Task<WireResult> AnswerAsync(
-        HttpContext context,
-        WireRequestReader reader,
-        PartnerDirectory partners,
-        PartnerRateLimiter rateLimiter,
-        NonceService nonces,
-        IOptions<SignatureOptions> options,
-        TimeProvider time,
-        CancellationToken cancellationToken)
+/// <summary>The rules of <c>getnonce</c>, with what they need taken once rather than bound on every request.</summary>
+public sealed class GetNonceHandler(
+    WireRequestReader reader,
+    PartnerDirectory partners,
+    PartnerRateLimiter rateLimiter,
+    NonceService nonces,
+    IOptions<SignatureOptions> options,
+    TimeProvider time)
+{
+    public async Task<WireResult> AnswerAsync(HttpContext context, CancellationToken cancellationToken)
     {
         var parameters = await reader.ReadAsync(context.Request, cancellationToken);
         if (parameters.Problem is { } problem)

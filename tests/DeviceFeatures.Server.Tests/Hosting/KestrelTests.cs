@@ -18,7 +18,6 @@ public sealed class KestrelTests
 
         var partner = await server.CreatePartnerAsync();
         Assert.NotNull(partner.Http.BaseAddress);
-        Assert.Equal("127.0.0.1", partner.Http.BaseAddress!.Host == "localhost" ? "127.0.0.1" : partner.Http.BaseAddress.Host);
         Assert.Equal(0, (await partner.EnableAsync("feature_eyes_closed_mode")).Status);
         Assert.True((await partner.GetFeaturesAsync())["feature_eyes_closed_mode"]);
     }
