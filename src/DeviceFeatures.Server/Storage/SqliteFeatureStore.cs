@@ -17,6 +17,8 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IAsyncDisposab
     // Large enough to share one sync among every request in flight, small enough to keep a group's latency short.
     internal const int MaxGroup = 64;
 
+    private static readonly TimeSpan CheckpointInterval = TimeSpan.FromMilliseconds(100);
+
     private readonly string _connectionString;
     private readonly TimeProvider _time;
     private readonly ILogger<SqliteFeatureStore> _logger;
@@ -24,6 +26,8 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IAsyncDisposab
     private readonly Task _writer;
     private readonly Task _checkpointer;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly int _restartPages;
+    private volatile bool _restartWanted;
     private SqliteConnection? _writeConnection;
     private PreparedCommands? _prepared;
 
@@ -44,12 +48,13 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IAsyncDisposab
 
         _connectionString = builder.ToString();
         DataSource = builder.DataSource;
+        _restartPages = options.Value.SqliteLogRestartPages;
         _time = time;
         _logger = logger;
         // SQLite's "async" calls run synchronously: the writer gets a thread of its own, so that its syncs block
         // neither the thread pool nor the requests it serves.
         _writer = Task.Factory.StartNew(WriteLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        _checkpointer = Task.Run(CheckpointLoopAsync);
+        _checkpointer = Task.Factory.StartNew(CheckpointLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
     public string DataSource { get; }
@@ -103,37 +108,92 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IAsyncDisposab
 
             // The work completes on this thread: every statement it awaits is a synchronous SQLite call.
             CommitGroupAsync(group).GetAwaiter().GetResult();
+            if (_restartWanted)
+            {
+                RestartLog();
+            }
         }
     }
+
+    /// <summary>
+    /// The background checkpoints copy the log while the writer goes on appending to it, so under steady writes
+    /// they never catch up with its end, and SQLite starts the log again from its beginning only once every page
+    /// of it is in the database. When the log has grown past <see cref="StorageOptions.SqliteLogRestartPages"/>,
+    /// the writer therefore stops between two groups to copy what the last background pass left (a short tail)
+    /// and waits for the readers of older pages to finish; its next commit then writes from the start of the log,
+    /// into blocks the file already has.
+    /// </summary>
+    private void RestartLog()
+    {
+        _restartWanted = false;
+        if (_writeConnection is null)
+        {
+            return;
+        }
+
+        try
+        {
+            using var command = _writeConnection.CreateCommand();
+
+            // Readers hold older pages for well under a millisecond; the writer waits for them a little, not the
+            // connection's full busy timeout. If they are not done, the next background pass asks again.
+            command.CommandText = "PRAGMA busy_timeout=100;";
+            command.ExecuteNonQuery();
+            try
+            {
+                // Its row is (busy, pages in the log, pages copied); busy 0 means the next commit starts the log again.
+                command.CommandText = "PRAGMA wal_checkpoint(RESTART);";
+                using var reader = command.ExecuteReader();
+                if (reader.Read() && reader.GetInt64(0) == 0)
+                {
+                    LogRestarts++;
+                }
+            }
+            finally
+            {
+                command.CommandText = "PRAGMA busy_timeout=5000;";
+                command.ExecuteNonQuery();
+            }
+        }
+        catch (SqliteException ex)
+        {
+            LogCheckpointFailed(ex);
+            DropWriteConnectionAsync().GetAwaiter().GetResult();
+        }
+    }
+
+    /// <summary>How many times the writer has had the log started again (for tests and diagnostics).</summary>
+    internal int LogRestarts { get; private set; }
 
     /// <summary>
     /// Copies the log into the database file in the background. Left to the writer, a checkpoint would run inside
     /// a commit now and then and hold every request of that group for as long as it takes.
     /// </summary>
-    private async Task CheckpointLoopAsync()
+    private void CheckpointLoop()
     {
-        try
+        // A thread of its own, like the writer's: on a busy thread pool a timer could fall seconds behind, and the
+        // log would grow meanwhile. Often enough that the tail the writer copies itself before a restart stays short.
+        while (!_stopping.Token.WaitHandle.WaitOne(CheckpointInterval))
         {
-            using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
-            while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
+            try
             {
-                try
-                {
-                    await using var connection = await OpenAsync(_stopping.Token, forWrites: false).ConfigureAwait(false);
-                    await using var checkpoint = connection.CreateCommand();
+                using var connection = new SqliteConnection(_connectionString);
+                connection.Open();
+                using var checkpoint = connection.CreateCommand();
 
-                    // PASSIVE never waits for the writer or the readers: what it cannot copy now, it copies next time.
-                    checkpoint.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
-                    await checkpoint.ExecuteNonQueryAsync(_stopping.Token).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
+                // PASSIVE never waits for the writer or the readers: what it cannot copy now, it copies next time.
+                // Its row is (busy, pages in the log, pages copied).
+                checkpoint.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
+                using var reader = checkpoint.ExecuteReader();
+                if (reader.Read() && reader.GetInt64(1) >= _restartPages)
                 {
-                    LogCheckpointFailed(ex);
+                    _restartWanted = true;
                 }
             }
-        }
-        catch (OperationCanceledException)
-        {
+            catch (Exception ex)
+            {
+                LogCheckpointFailed(ex);
+            }
         }
     }
 
@@ -146,7 +206,10 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IAsyncDisposab
             {
                 _writeConnection = await OpenAsync(CancellationToken.None).ConfigureAwait(false);
                 await using var manual = _writeConnection.CreateCommand();
-                manual.CommandText = "PRAGMA wal_autocheckpoint=0;";
+
+                // A log that was once long (a burst, a slow reader) is cut back when it starts again, so that the
+                // disk it takes stays bounded; in steady use it stays under this size and is reused as it is.
+                manual.CommandText = $"PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit={(long)_restartPages * 4 * 4096};";
                 await manual.ExecuteNonQueryAsync().ConfigureAwait(false);
                 _prepared = new PreparedCommands(_writeConnection);
             }

@@ -22,5 +22,14 @@ public sealed class StorageOptions
     [Required]
     public string ConnectionString { get; set; } = "Data Source=./data/devicefeatures.db";
 
+    /// <summary>
+    /// SQLite only: once the write-ahead log holds this many pages (4 KiB each), the writer pauses between two
+    /// commits to copy the rest of it into the database and start the log again from its beginning. Without
+    /// that pause a log that is written to without a break would never be copied in full, and would grow as long
+    /// as the writes go on.
+    /// </summary>
+    [Range(16, 1_000_000)]
+    public int SqliteLogRestartPages { get; set; } = 4096;
+
     public bool IsPostgres => string.Equals(Provider, "postgres", StringComparison.OrdinalIgnoreCase);
 }
