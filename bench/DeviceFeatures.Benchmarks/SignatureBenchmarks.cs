@@ -19,6 +19,7 @@ public class SignatureBenchmarks
     private byte[] _key = [];
     private byte[] _message = [];
     private IncrementalHash _keyedHmac = null!;
+    private WithingsSigner _signer = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -30,6 +31,7 @@ public class SignatureBenchmarks
         _key = Encoding.UTF8.GetBytes(Inputs.ClientSecret);
         _message = Encoding.UTF8.GetBytes($"enablefeature,{Inputs.ClientId},{Inputs.Nonce}");
         _keyedHmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, _key);
+        _signer = new WithingsSigner(Inputs.ClientSecret);
     }
 
     [GlobalCleanup]
@@ -49,6 +51,17 @@ public class SignatureBenchmarks
 
     [Benchmark]
     public bool VerifyGetNonce() => WithingsSignature.Verify(Inputs.ClientSecret, "getnonce", Inputs.ClientId, _timestamp, _nonceRequestSignature);
+
+    /// <summary>What the server does: a partner's secret keyed once (<see cref="WithingsSigner"/>), then checked per request.</summary>
+    [Benchmark]
+    public bool SignerVerifyValid() => _signer.Verify("enablefeature", Inputs.ClientId, Inputs.Nonce, _validSignature);
+
+    [Benchmark]
+    public bool SignerVerifyWrong() => _signer.Verify("enablefeature", Inputs.ClientId, Inputs.Nonce, _wrongSignature);
+
+    /// <summary>What the SDK and the load tool do per call.</summary>
+    [Benchmark]
+    public string SignerSignCall() => _signer.SignCall("enablefeature", Inputs.ClientId, Inputs.Nonce);
 
     /// <summary>Reference point: the bare one-shot HMAC that Sign and Verify are built on (a new key schedule per call).</summary>
     [Benchmark]

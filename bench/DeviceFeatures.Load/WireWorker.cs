@@ -8,7 +8,11 @@ using DeviceFeatures.Protocol.Signing;
 namespace DeviceFeatures.Load;
 
 /// <summary>A partner's credentials, as the admin API answered them (or as given for a pre-seeded database).</summary>
-internal sealed record PartnerCredentials(string ClientId, string ClientSecret);
+internal sealed record PartnerCredentials(string ClientId, string ClientSecret)
+{
+    /// <summary>The secret keyed once, as a client that signs many calls would keep it (the SDK does).</summary>
+    public WithingsSigner Signer { get; } = new(ClientSecret);
+}
 
 /// <summary>
 /// Hands out users in turn. The n-th call over a user is an enable when n is even and a disable when it is odd, so
@@ -130,7 +134,7 @@ internal sealed class WireWorker
 
         var (userId, enable) = _target.Users.Next();
         var action = workload.Kind == WorkloadKind.GetFeaturesFlow ? "getfeatures" : enable ? "enablefeature" : "disablefeature";
-        var signature = WithingsSignature.SignCall(_target.Partner.ClientSecret, action, _target.Partner.ClientId, nonce);
+        var signature = _target.Partner.Signer.SignCall(action, _target.Partner.ClientId, nonce);
         var userText = userId.ToString(CultureInfo.InvariantCulture);
         var body = workload.Kind == WorkloadKind.GetFeaturesFlow
             ? $"action={action}&client_id={_target.Partner.ClientId}&nonce={nonce}&signature={signature}&userid={userText}&model={Model}"
@@ -146,7 +150,7 @@ internal sealed class WireWorker
     {
         var partner = _target.Partner;
         var timestamp = TimeProvider.System.GetUtcNow().ToUnixTimeSeconds();
-        var signature = WithingsSignature.SignNonceRequest(partner.ClientSecret, partner.ClientId, timestamp);
+        var signature = partner.Signer.SignNonceRequest(partner.ClientId, timestamp);
         var body = Encoding.ASCII.GetBytes(
             $"action=getnonce&client_id={partner.ClientId}&timestamp={timestamp.ToString(CultureInfo.InvariantCulture)}&signature={signature}");
         var answer = await SendAsync(HttpMethod.Post, _signature, body, cancellationToken).ConfigureAwait(false);

@@ -32,6 +32,9 @@ public sealed class DeviceFeaturesClient : IDeviceFeaturesClient
     private readonly Uri _signatureUri;
     private readonly Uri _deviceUri;
 
+    // The secret keyed once; keyed again if the options' secret is changed (a rotation applied in place).
+    private KeyedSecret? _keyed;
+
     /// <summary>Creates a client.</summary>
     /// <param name="httpClient">The HTTP client to send with; its own base address is not used.</param>
     /// <param name="options">Endpoint, credentials and retry settings.</param>
@@ -153,7 +156,7 @@ public sealed class DeviceFeaturesClient : IDeviceFeaturesClient
             new(WireParameterNames.Action, call.Action),
             new(WireParameterNames.ClientId, _options.ClientId),
             new(WireParameterNames.Nonce, nonce),
-            new(WireParameterNames.Signature, WithingsSignature.SignCall(_options.ClientSecret, call.Action, _options.ClientId, nonce)),
+            new(WireParameterNames.Signature, Signer.SignCall(call.Action, _options.ClientId, nonce)),
         };
         parameters.AddRange(call.Business);
         return await PostAsync(_deviceUri, parameters, cancellationToken).ConfigureAwait(false);
@@ -167,7 +170,7 @@ public sealed class DeviceFeaturesClient : IDeviceFeaturesClient
             new(WireParameterNames.Action, WireActions.GetNonce),
             new(WireParameterNames.ClientId, _options.ClientId),
             new(WireParameterNames.Timestamp, timestamp.ToString(CultureInfo.InvariantCulture)),
-            new(WireParameterNames.Signature, WithingsSignature.SignNonceRequest(_options.ClientSecret, _options.ClientId, timestamp)),
+            new(WireParameterNames.Signature, Signer.SignNonceRequest(_options.ClientId, timestamp)),
         ], cancellationToken);
     }
 
@@ -273,4 +276,22 @@ public sealed class DeviceFeaturesClient : IDeviceFeaturesClient
         OperationCanceledException => !callerToken.IsCancellationRequested,
         _ => false,
     };
+
+    private WithingsSigner Signer
+    {
+        get
+        {
+            var secret = _options.ClientSecret;
+            if (_keyed is { } keyed && ReferenceEquals(keyed.Secret, secret))
+            {
+                return keyed.Signer;
+            }
+
+            var signer = new WithingsSigner(secret);
+            _keyed = new KeyedSecret(secret, signer);
+            return signer;
+        }
+    }
+
+    private sealed record KeyedSecret(string Secret, WithingsSigner Signer);
 }

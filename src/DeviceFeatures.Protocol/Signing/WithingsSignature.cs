@@ -79,15 +79,7 @@ public static class WithingsSignature
     {
         Span<byte> expected = stackalloc byte[HashLength];
         ComputeHash(clientSecret, first, second, third, expected);
-
-        Span<byte> given = stackalloc byte[HashLength];
-        var wellFormed = signature.Length == HexLength
-            && Convert.FromHexString(signature, given, out _, out var written) == OperationStatus.Done
-            && written == HashLength;
-
-        // Compare even when malformed, so that the time taken says nothing about the input.
-        var equal = CryptographicOperations.FixedTimeEquals(expected, given);
-        return wellFormed && equal;
+        return Matches(expected, signature);
     }
 
     private static void ComputeHash(
@@ -98,28 +90,21 @@ public static class WithingsSignature
         Span<byte> destination)
     {
         var keyLength = Encoding.UTF8.GetMaxByteCount(clientSecret.Length);
-        var messageLength = Encoding.UTF8.GetMaxByteCount(first.Length + second.Length + third.Length + 2);
-
         byte[]? rentedKey = null;
-        byte[]? rentedMessage = null;
         try
         {
             var keyBuffer = keyLength <= StackLimit
                 ? stackalloc byte[StackLimit]
                 : (rentedKey = ArrayPool<byte>.Shared.Rent(keyLength));
-            var messageBuffer = messageLength <= StackLimit
-                ? stackalloc byte[StackLimit]
-                : (rentedMessage = ArrayPool<byte>.Shared.Rent(messageLength));
-
             var key = keyBuffer[..Encoding.UTF8.GetBytes(clientSecret, keyBuffer)];
-            var written = Encoding.UTF8.GetBytes(first, messageBuffer);
-            messageBuffer[written++] = (byte)',';
-            written += Encoding.UTF8.GetBytes(second, messageBuffer[written..]);
-            messageBuffer[written++] = (byte)',';
-            written += Encoding.UTF8.GetBytes(third, messageBuffer[written..]);
-
-            HMACSHA256.HashData(key, messageBuffer[..written], destination);
-            CryptographicOperations.ZeroMemory(key);
+            try
+            {
+                ComputeHash(key, null, first, second, third, destination);
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(key);
+            }
         }
         finally
         {
@@ -127,11 +112,60 @@ public static class WithingsSignature
             {
                 ArrayPool<byte>.Shared.Return(rentedKey, clearArray: true);
             }
+        }
+    }
 
+    /// <summary>The HMAC of <c>{first},{second},{third}</c>, under <paramref name="keyed"/> when given, else under <paramref name="key"/>.</summary>
+    internal static void ComputeHash(
+        ReadOnlySpan<byte> key,
+        KeyedHmacSha256? keyed,
+        ReadOnlySpan<char> first,
+        ReadOnlySpan<char> second,
+        ReadOnlySpan<char> third,
+        Span<byte> destination)
+    {
+        var messageLength = Encoding.UTF8.GetMaxByteCount(first.Length + second.Length + third.Length + 2);
+        byte[]? rentedMessage = null;
+        try
+        {
+            var messageBuffer = messageLength <= StackLimit
+                ? stackalloc byte[StackLimit]
+                : (rentedMessage = ArrayPool<byte>.Shared.Rent(messageLength));
+
+            var written = Encoding.UTF8.GetBytes(first, messageBuffer);
+            messageBuffer[written++] = (byte)',';
+            written += Encoding.UTF8.GetBytes(second, messageBuffer[written..]);
+            messageBuffer[written++] = (byte)',';
+            written += Encoding.UTF8.GetBytes(third, messageBuffer[written..]);
+
+            if (keyed is not null)
+            {
+                keyed.Compute(messageBuffer[..written], destination);
+            }
+            else
+            {
+                HMACSHA256.HashData(key, messageBuffer[..written], destination);
+            }
+        }
+        finally
+        {
             if (rentedMessage is not null)
             {
                 ArrayPool<byte>.Shared.Return(rentedMessage);
             }
         }
+    }
+
+    /// <summary>Compares <paramref name="expected"/> with the hexadecimal <paramref name="signature"/> in constant time.</summary>
+    internal static bool Matches(ReadOnlySpan<byte> expected, ReadOnlySpan<char> signature)
+    {
+        Span<byte> given = stackalloc byte[HashLength];
+        var wellFormed = signature.Length == HexLength
+            && Convert.FromHexString(signature, given, out _, out var written) == OperationStatus.Done
+            && written == HashLength;
+
+        // Compare even when malformed, so that the time taken says nothing about the input.
+        var equal = CryptographicOperations.FixedTimeEquals(expected, given);
+        return wellFormed && equal;
     }
 }

@@ -20,9 +20,28 @@ public sealed record PartnerCredentials(
     /// Both comparisons are constant-time.
     /// </summary>
     public bool Verify(string first, string second, string third, string signature, DateTimeOffset now) =>
-        WithingsSignature.Verify(Secret, first, second, third, signature)
+        Signer.Verify(first, second, third, signature)
         || (PreviousSecret is not null && now < PreviousSecretExpiresAt
-            && WithingsSignature.Verify(PreviousSecret, first, second, third, signature));
+            && PreviousSigner!.Verify(first, second, third, signature));
+
+    // Keyed once per secret, and carried over when the partner is read again with the same secrets.
+    private WithingsSigner? _signer;
+    private WithingsSigner? _previousSigner;
+
+    private WithingsSigner Signer => _signer ??= new WithingsSigner(Secret);
+
+    private WithingsSigner? PreviousSigner => PreviousSecret is null ? null : _previousSigner ??= new WithingsSigner(PreviousSecret);
+
+    internal PartnerCredentials KeepSignersOf(PartnerCredentials? earlier)
+    {
+        if (earlier is not null)
+        {
+            _signer = earlier.Secret == Secret ? earlier._signer : null;
+            _previousSigner = earlier.PreviousSecret == PreviousSecret ? earlier._previousSigner : null;
+        }
+
+        return this;
+    }
 }
 
 /// <summary>
@@ -89,7 +108,7 @@ public sealed class PartnerDirectory(IFeatureStore store, SecretProtector secret
             row.PreviousSecretExpiresAt is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null,
             row.Suspended,
             row.RateLimitPerMinute,
-            now);
+            now).KeepSignersOf(_cache.TryGetValue(clientId, out var earlier) ? earlier.Partner : null);
         _cache[clientId] = (partner, now + CacheFor);
         return partner;
     }

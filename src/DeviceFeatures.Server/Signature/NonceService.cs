@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
+using DeviceFeatures.Protocol.Signing;
 using Microsoft.Extensions.Options;
 
 namespace DeviceFeatures.Server.Signature;
@@ -21,12 +22,12 @@ public sealed class NonceService(IOptions<SignatureOptions> options, TimeProvide
     private const int TagLength = 5;
 
     private readonly int _lifetimeSeconds = options.Value.NonceLifetimeSeconds;
-    private byte[]? _key;
+    private KeyedHmacSha256? _key;
 
     public TimeSpan Lifetime => TimeSpan.FromSeconds(_lifetimeSeconds);
 
     /// <summary>Set once at start from the shared database, so that every instance issues and accepts the same nonces.</summary>
-    public void UseKey(byte[] key) => _key = key;
+    public void UseKey(byte[] key) => _key = new KeyedHmacSha256(key);
 
     public string Issue(string clientId)
     {
@@ -82,7 +83,7 @@ public sealed class NonceService(IOptions<SignatureOptions> options, TimeProvide
         serverInput[0] = (byte)'S';
         BinaryPrimitives.WriteInt32BigEndian(serverInput[1..], _lifetimeSeconds);
         nonce[..BodyLength].CopyTo(serverInput[5..]);
-        HMACSHA256.HashData(key, serverInput, mac);
+        key.Compute(serverInput, mac);
         mac[..TagLength].CopyTo(nonce[BodyLength..]);
 
         var clientBytes = Encoding.UTF8.GetByteCount(clientId);
@@ -90,7 +91,7 @@ public sealed class NonceService(IOptions<SignatureOptions> options, TimeProvide
         clientInput[0] = (byte)'C';
         nonce[..BodyLength].CopyTo(clientInput[1..]);
         var length = 1 + BodyLength + Encoding.UTF8.GetBytes(clientId, clientInput[(1 + BodyLength)..]);
-        HMACSHA256.HashData(key, clientInput[..length], mac);
+        key.Compute(clientInput[..length], mac);
         mac[..TagLength].CopyTo(nonce[(BodyLength + TagLength)..]);
     }
 }
