@@ -12,23 +12,28 @@ public static class DeviceEndpoints
 
     public static IEndpointRouteBuilder MapDeviceEndpoints(this IEndpointRouteBuilder app)
     {
-        app.Map("/v2/device", HandleAsync).WithName("device").WithTags("wire");
+        // A plain request delegate over services taken once: nothing is bound or resolved per request.
+        var services = app.ServiceProvider;
+        var reader = services.GetRequiredService<WireRequestReader>();
+        var authenticator = services.GetRequiredService<SignedRequestAuthenticator>();
+        var features = services.GetRequiredService<FeatureService>();
+        var metrics = services.GetRequiredService<ServerMetrics>();
+        app.Map("/v2/device", (RequestDelegate)(context => HandleAsync(context, reader, authenticator, features, metrics))).WithName("device").WithTags("wire");
         return app;
     }
 
-    internal static async Task<IResult> HandleAsync(
+    private static async Task HandleAsync(
         HttpContext context,
         WireRequestReader reader,
         SignedRequestAuthenticator authenticator,
         FeatureService features,
-        ServerMetrics metrics,
-        CancellationToken cancellationToken)
+        ServerMetrics metrics)
     {
-        var (action, result) = await AnswerAsync(context, reader, authenticator, features, cancellationToken);
+        var (action, result) = await AnswerAsync(context, reader, authenticator, features, context.RequestAborted);
 
         // Only known actions become a label: a caller must not be able to grow the metric's series at will.
         metrics.Answered("device", action is WireActions.EnableFeature or WireActions.DisableFeature or WireActions.GetFeatures ? action : "other", result.Status);
-        return result;
+        await result.ExecuteAsync(context);
     }
 
     private static async Task<(string? Action, WireResult Result)> AnswerAsync(

@@ -22,22 +22,25 @@ public static class SignatureEndpoints
 
     public static IEndpointRouteBuilder MapSignatureEndpoints(this IEndpointRouteBuilder app)
     {
+        // A plain request delegate over services taken once: nothing is bound or resolved per request.
+        var handler = app.ServiceProvider.GetRequiredService<GetNonceHandler>();
+        var metrics = app.ServiceProvider.GetRequiredService<ServerMetrics>();
+
         // Any method: Withings clients use POST, and some send getnonce as a GET with query parameters.
-        app.Map("/v2/signature", GetNonceAsync).WithName("signature").WithTags("wire");
+        app.Map("/v2/signature", (RequestDelegate)(context => GetNonceAsync(context, handler, metrics))).WithName("signature").WithTags("wire");
         return app;
     }
 
-    internal static async Task<IResult> GetNonceAsync(
-        HttpContext context, GetNonceHandler handler, ServerMetrics metrics, CancellationToken cancellationToken)
+    private static async Task GetNonceAsync(HttpContext context, GetNonceHandler handler, ServerMetrics metrics)
     {
-        var result = await handler.AnswerAsync(context, cancellationToken);
+        var result = await handler.AnswerAsync(context, context.RequestAborted);
         metrics.Answered("signature", WireActions.GetNonce, result.Status);
         if (result.Status == 0)
         {
             metrics.NonceIssued();
         }
 
-        return result;
+        await result.ExecuteAsync(context);
     }
 }
 

@@ -146,8 +146,7 @@ public sealed class StoreSession(
     // --- users and devices
 
     public Task<UserRow?> FindUserAsync(int userId) =>
-        connection.QuerySingleOrDefaultAsync<UserRow>(Command(
-            "SELECT userid AS user_id, client_id, created_at FROM users WHERE userid = @userId", new { userId }));
+        FindUserAsync("SELECT userid AS user_id, client_id, created_at FROM users WHERE userid = @userId", userId);
 
     /// <summary>
     /// Reads the user and, where writers run side by side, locks the row until the transaction ends: every change
@@ -156,7 +155,12 @@ public sealed class StoreSession(
     /// </summary>
     public async Task<UserRow?> FindUserForUpdateAsync(int userId)
     {
-        var sql = "SELECT userid AS user_id, client_id, created_at FROM users WHERE userid = @userId" + dialect.LockForUpdate;
+        return await FindUserAsync("SELECT userid AS user_id, client_id, created_at FROM users WHERE userid = @userId" + dialect.LockForUpdate, userId)
+            .ConfigureAwait(false);
+    }
+
+    private async Task<UserRow?> FindUserAsync(string sql, int userId)
+    {
         if (prepared is null)
         {
             return await connection.QuerySingleOrDefaultAsync<UserRow>(Command(sql, new { userId })).ConfigureAwait(false);
@@ -222,10 +226,23 @@ public sealed class StoreSession(
             : connection.ExecuteAsync(Command(Sql, new { userId, model, featureName, active, now }));
     }
 
-    public async Task<IReadOnlyList<ChoiceRow>> ListChoicesAsync(int userId, int? model) =>
-        (await connection.QueryAsync<ChoiceRow>(Command(
-            "SELECT model, feature_name, active, updated_at FROM choices WHERE userid = @userId AND (@model IS NULL OR model = @model) ORDER BY model, feature_name",
-            new { userId, model })).ConfigureAwait(false)).AsList();
+    public async Task<IReadOnlyList<ChoiceRow>> ListChoicesAsync(int userId, int? model)
+    {
+        const string Sql = "SELECT model, feature_name, active, updated_at FROM choices WHERE userid = @userId AND (@model IS NULL OR model = @model) ORDER BY model, feature_name";
+        if (prepared is null)
+        {
+            return (await connection.QueryAsync<ChoiceRow>(Command(Sql, new { userId, model })).ConfigureAwait(false)).AsList();
+        }
+
+        var choices = new List<ChoiceRow>();
+        await using var reader = await prepared.Get(Sql, transaction, ("userId", userId), ("model", model)).ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            choices.Add(new ChoiceRow { Model = (int)reader.GetInt64(0), FeatureName = reader.GetString(1), Active = reader.GetInt64(2) != 0, UpdatedAt = reader.GetInt64(3) });
+        }
+
+        return choices;
+    }
 
     // --- audit
 
