@@ -130,10 +130,9 @@ public static class WireParameterParser
             return string.Empty;
         }
 
-        var what = parameter is null ? "a parameter name" : $"parameter '{parameter}'";
         if (raw.Length > WireParameters.MaxValueLength * 3)
         {
-            into.Fail($"{what} is longer than {WireParameters.MaxValueLength} characters");
+            into.Fail($"{What(parameter)} is longer than {WireParameters.MaxValueLength} characters");
             return null;
         }
 
@@ -142,11 +141,11 @@ public static class WireParameterParser
         {
             if (!Utf8.IsValid(raw))
             {
-                into.Fail($"{what} is not valid UTF-8");
+                into.Fail($"{What(parameter)} is not valid UTF-8");
                 return null;
             }
 
-            return Encoding.UTF8.GetString(raw);
+            return Known(raw, parameter) ?? Encoding.UTF8.GetString(raw);
         }
 
         byte[]? rented = null;
@@ -165,7 +164,7 @@ public static class WireParameterParser
                 {
                     if (i + 2 >= raw.Length || !TryHex(raw[i + 1], out var high) || !TryHex(raw[i + 2], out var low))
                     {
-                        into.Fail($"{what} has a malformed percent-encoding");
+                        into.Fail($"{What(parameter)} has a malformed percent-encoding");
                         return null;
                     }
 
@@ -181,11 +180,11 @@ public static class WireParameterParser
             var decoded = buffer[..length];
             if (!Utf8.IsValid(decoded))
             {
-                into.Fail($"{what} is not valid UTF-8");
+                into.Fail($"{What(parameter)} is not valid UTF-8");
                 return null;
             }
 
-            return Encoding.UTF8.GetString(decoded);
+            return Known(decoded, parameter) ?? Encoding.UTF8.GetString(decoded);
         }
         finally
         {
@@ -194,6 +193,43 @@ public static class WireParameterParser
                 ArrayPool<byte>.Shared.Return(rented);
             }
         }
+    }
+
+    // Only built when a problem is reported.
+    private static string What(string? parameter) => parameter is null ? "a parameter name" : $"parameter '{parameter}'";
+
+    /// <summary>The shared string for a parameter name or action every call sends, so that reading it allocates nothing.</summary>
+    private static string? Known(ReadOnlySpan<byte> text, string? parameter)
+    {
+        if (parameter is null)
+        {
+            return text switch
+            {
+                _ when text.SequenceEqual("action"u8) => WireParameterNames.Action,
+                _ when text.SequenceEqual("client_id"u8) => WireParameterNames.ClientId,
+                _ when text.SequenceEqual("signature"u8) => WireParameterNames.Signature,
+                _ when text.SequenceEqual("nonce"u8) => WireParameterNames.Nonce,
+                _ when text.SequenceEqual("timestamp"u8) => WireParameterNames.Timestamp,
+                _ when text.SequenceEqual("feature_name"u8) => WireParameterNames.FeatureName,
+                _ when text.SequenceEqual("userid"u8) => WireParameterNames.UserId,
+                _ when text.SequenceEqual("model"u8) => WireParameterNames.Model,
+                _ => null,
+            };
+        }
+
+        if (ReferenceEquals(parameter, WireParameterNames.Action))
+        {
+            return text switch
+            {
+                _ when text.SequenceEqual("getnonce"u8) => WireActions.GetNonce,
+                _ when text.SequenceEqual("enablefeature"u8) => WireActions.EnableFeature,
+                _ when text.SequenceEqual("disablefeature"u8) => WireActions.DisableFeature,
+                _ when text.SequenceEqual("getfeatures"u8) => WireActions.GetFeatures,
+                _ => null,
+            };
+        }
+
+        return null;
     }
 
     private static bool TryHex(byte c, out int value)
