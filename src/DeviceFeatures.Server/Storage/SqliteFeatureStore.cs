@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
@@ -28,11 +29,22 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IAsyncDisposab
     private readonly CancellationTokenSource _stopping = new();
     private readonly int _restartPages;
     private volatile bool _restartWanted;
+    private readonly Histogram<int>? _groupSize;
+    private readonly Counter<long>? _logRestarts;
     private SqliteConnection? _writeConnection;
     private PreparedCommands? _prepared;
 
-    public SqliteFeatureStore(IOptions<StorageOptions> options, TimeProvider time, ILogger<SqliteFeatureStore> logger, IHostEnvironment? environment = null)
+    public SqliteFeatureStore(
+        IOptions<StorageOptions> options, TimeProvider time, ILogger<SqliteFeatureStore> logger, IHostEnvironment? environment = null, IMeterFactory? meters = null)
     {
+        if (meters?.Create(Observability.ServerMetrics.MeterName) is { } meter)
+        {
+            _groupSize = meter.CreateHistogram<int>("devicefeatures.sqlite.commit.writes", "{write}",
+                "Writes that shared one SQLite commit (one sync of the log)", advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64] });
+            _logRestarts = meter.CreateCounter<long>("devicefeatures.sqlite.log.restarts", "{restart}",
+                "Times the SQLite write-ahead log was copied in full and started again from its beginning");
+        }
+
         var builder = new SqliteConnectionStringBuilder(options.Value.ConnectionString)
         {
             Pooling = true,
@@ -147,6 +159,7 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IAsyncDisposab
                 if (reader.Read() && reader.GetInt64(0) == 0)
                 {
                     LogRestarts++;
+                    _logRestarts?.Add(1);
                 }
             }
             finally
@@ -276,6 +289,7 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IAsyncDisposab
                 }
 
                 await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+                _groupSize?.Record(done.Count);
             }
             catch (Exception ex)
             {

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using DeviceFeatures.Protocol.Signing;
 using DeviceFeatures.Server.Tests.Infrastructure;
 using Microsoft.AspNetCore.TestHost;
@@ -76,6 +77,12 @@ public sealed class ObservabilityTests
         Assert.Matches("devicefeatures_nonces_refused_total\\{[^}]*reason=\"used\"[^}]*\\} 1", text);
         Assert.Contains("devicefeatures_write_duration_milliseconds_bucket", text);
         Assert.Contains("http_server_request_duration", text);
+
+        // Sent one at a time, every write had a commit of its own: the partner, the user and 4 signed calls at least.
+        var commits = long.Parse(Assert.Single(Regex.Matches(text, "devicefeatures_sqlite_commit_writes_count\\{[^}]*\\} ([0-9]+)")).Groups[1].Value, CultureInfo.InvariantCulture);
+        var writes = long.Parse(Assert.Single(Regex.Matches(text, "devicefeatures_sqlite_commit_writes_sum\\{[^}]*\\} ([0-9]+)")).Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.True(commits >= 6, $"{commits} commits");
+        Assert.InRange(writes, commits, commits + 2);
     }
 
     [Fact]
