@@ -124,6 +124,13 @@ public sealed class WireRequestReader(IOptions<WireOptions> options)
                     ArrayPool<byte>.Shared.Return(buffer);
                     return null;
                 }
+
+                // The declared length is all there is: Kestrel ends the body there, so asking again would only
+                // hear that it ended.
+                if (length == request.ContentLength)
+                {
+                    break;
+                }
             }
 
             return (buffer, length);
@@ -172,6 +179,12 @@ public sealed class WireRequestReader(IOptions<WireOptions> options)
         if (string.IsNullOrWhiteSpace(contentType))
         {
             // curl -d and many hand-written clients omit it; a form body is the documented default.
+            return BodyKind.Form;
+        }
+
+        // What nearly every client sends, without parsing it.
+        if (contentType.Equals("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase))
+        {
             return BodyKind.Form;
         }
 
