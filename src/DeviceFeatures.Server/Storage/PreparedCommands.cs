@@ -1,48 +1,171 @@
-using System.Data.Common;
+using System.Text;
+using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace DeviceFeatures.Server.Storage;
 
 /// <summary>
-/// Commands compiled once and kept on one long-lived connection (the SQLite writer's), for the statements every
-/// signed call runs: SQLite otherwise parses and plans each statement again on every call.
+/// The statements every signed call runs, compiled once on the SQLite writer's connection and run through SQLite's
+/// own interface. SQLite would otherwise parse and plan each statement again on every call, and an ADO.NET
+/// command allocates a reader, a record, an enumerator and a binder per parameter on every execution; here a
+/// statement is bound, stepped and reset, allocating nothing but the strings it reads.
 /// </summary>
-public sealed class PreparedCommands(DbConnection connection) : IDisposable
+/// <remarks>Used by one thread at a time (the writer's), inside the writer's transaction.</remarks>
+public sealed class PreparedCommands(SqliteConnection connection) : IDisposable
 {
-    private readonly Dictionary<string, DbCommand> _commands = new(StringComparer.Ordinal);
+    private readonly sqlite3 _db = connection.Handle ?? throw new InvalidOperationException("The connection is not open.");
+    private readonly Dictionary<string, PreparedStatement> _statements = new(StringComparer.Ordinal);
 
-    public DbCommand Get(string sql, DbTransaction? transaction, params (string Name, object? Value)[] arguments)
+    /// <summary>The statement for <paramref name="sql"/>, reset and with no values bound.</summary>
+    public PreparedStatement Get(string sql)
     {
-        if (!_commands.TryGetValue(sql, out var command))
+        if (!_statements.TryGetValue(sql, out var statement))
         {
-            command = connection.CreateCommand();
-            command.CommandText = sql;
-            foreach (var (name, _) in arguments)
-            {
-                var parameter = command.CreateParameter();
-                parameter.ParameterName = "@" + name;
-                command.Parameters.Add(parameter);
-            }
-
-            command.Prepare();
-            _commands[sql] = command;
+            statement = new PreparedStatement(_db, sql);
+            _statements[sql] = statement;
         }
 
-        command.Transaction = transaction;
-        for (var i = 0; i < arguments.Length; i++)
-        {
-            command.Parameters[i].Value = arguments[i].Value ?? DBNull.Value;
-        }
-
-        return command;
+        return statement;
     }
 
     public void Dispose()
     {
-        foreach (var command in _commands.Values)
+        foreach (var statement in _statements.Values)
         {
-            command.Dispose();
+            statement.Dispose();
         }
 
-        _commands.Clear();
+        _statements.Clear();
+    }
+}
+
+/// <summary>One compiled statement: bind by parameter name, then <see cref="Execute"/> or <see cref="Read"/>.</summary>
+public sealed class PreparedStatement : IDisposable
+{
+    private readonly sqlite3 _db;
+    private readonly sqlite3_stmt _statement;
+    private readonly Dictionary<string, int> _indexes = new(StringComparer.Ordinal);
+
+    internal PreparedStatement(sqlite3 db, string sql)
+    {
+        _db = db;
+        var rc = raw.sqlite3_prepare_v2(db, sql, out _statement);
+        if (rc != raw.SQLITE_OK)
+        {
+            SqliteException.ThrowExceptionForRC(rc, db);
+        }
+    }
+
+    public PreparedStatement Bind(string name, long value) => Check(raw.sqlite3_bind_int64(_statement, Index(name), value));
+
+    public PreparedStatement Bind(string name, long? value) =>
+        value is { } v ? Bind(name, v) : Check(raw.sqlite3_bind_null(_statement, Index(name)));
+
+    public PreparedStatement Bind(string name, bool? value) => Bind(name, value is null ? null : value.Value ? 1L : 0L);
+
+    public PreparedStatement Bind(string name, string? value)
+    {
+        var index = Index(name);
+        if (value is null)
+        {
+            return Check(raw.sqlite3_bind_null(_statement, index));
+        }
+
+        // SQLite copies the text (SQLITE_TRANSIENT), so a buffer on the stack will do for short values.
+        var length = Encoding.UTF8.GetMaxByteCount(value.Length);
+        var buffer = length <= 512 ? stackalloc byte[512] : new byte[length];
+        var written = Encoding.UTF8.GetBytes(value, buffer);
+        return Check(raw.sqlite3_bind_text(_statement, index, buffer[..written]));
+    }
+
+    public PreparedStatement Bind(string name, ReadOnlySpan<byte> value) => Check(raw.sqlite3_bind_blob(_statement, Index(name), value));
+
+    /// <summary>Runs a statement that returns no rows; the number of rows it changed.</summary>
+    public int Execute()
+    {
+        try
+        {
+            while (Step())
+            {
+            }
+
+            return raw.sqlite3_changes(_db);
+        }
+        finally
+        {
+            Reset();
+        }
+    }
+
+    /// <summary>Moves to the next row; <see langword="false"/> when there is none. Call <see cref="Reset"/> when done.</summary>
+    public bool Read()
+    {
+        try
+        {
+            return Step();
+        }
+        catch
+        {
+            Reset();
+            throw;
+        }
+    }
+
+    public bool IsNull(int column) => raw.sqlite3_column_type(_statement, column) == raw.SQLITE_NULL;
+
+    public long Number(int column) => raw.sqlite3_column_int64(_statement, column);
+
+    public string Text(int column) => raw.sqlite3_column_text(_statement, column).utf8_to_string();
+
+    /// <summary>Ends a run of the statement and clears its values, so that it holds no lock and no stale value.</summary>
+    public void Reset()
+    {
+        raw.sqlite3_reset(_statement);
+        raw.sqlite3_clear_bindings(_statement);
+    }
+
+    public void Dispose() => _statement.Dispose();
+
+    private bool Step()
+    {
+        var rc = raw.sqlite3_step(_statement);
+        if (rc == raw.SQLITE_ROW)
+        {
+            return true;
+        }
+
+        if (rc == raw.SQLITE_DONE)
+        {
+            return false;
+        }
+
+        SqliteException.ThrowExceptionForRC(rc, _db);
+        return false;
+    }
+
+    private int Index(string name)
+    {
+        if (!_indexes.TryGetValue(name, out var index))
+        {
+            index = raw.sqlite3_bind_parameter_index(_statement, name);
+            if (index == 0)
+            {
+                throw new ArgumentException($"The statement has no parameter {name}.", nameof(name));
+            }
+
+            _indexes[name] = index;
+        }
+
+        return index;
+    }
+
+    private PreparedStatement Check(int rc)
+    {
+        if (rc != raw.SQLITE_OK)
+        {
+            SqliteException.ThrowExceptionForRC(rc, _db);
+        }
+
+        return this;
     }
 }

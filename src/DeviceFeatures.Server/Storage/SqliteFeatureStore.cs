@@ -251,7 +251,7 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IAsyncDisposab
 
                 if (savepoints)
                 {
-                    await transaction.SaveAsync("w").ConfigureAwait(false);
+                    _prepared!.Get("SAVEPOINT w").Execute();
                 }
 
                 try
@@ -259,14 +259,14 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IAsyncDisposab
                     await write.RunAsync(new StoreSession(_writeConnection, transaction, SqlDialect.Sqlite, write.CancellationToken, _prepared)).ConfigureAwait(false);
                     if (savepoints)
                     {
-                        await transaction.ReleaseAsync("w").ConfigureAwait(false);
+                        _prepared!.Get("RELEASE w").Execute();
                     }
 
                     done.Add(write);
                 }
                 catch (Exception ex)
                 {
-                    if (savepoints && !await TryUndoAsync(transaction).ConfigureAwait(false))
+                    if (savepoints && !TryUndo(_prepared!))
                     {
                         // The connection is in no state to go on: nothing of this group is kept.
                         await DropWriteConnectionAsync().ConfigureAwait(false);
@@ -303,12 +303,12 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IAsyncDisposab
         done.ForEach(w => w.Complete());
     }
 
-    private static async Task<bool> TryUndoAsync(SqliteTransaction transaction)
+    private static bool TryUndo(PreparedCommands prepared)
     {
         try
         {
-            await transaction.RollbackAsync("w").ConfigureAwait(false);
-            await transaction.ReleaseAsync("w").ConfigureAwait(false);
+            prepared.Get("ROLLBACK TO w").Execute();
+            prepared.Get("RELEASE w").Execute();
             return true;
         }
         catch (SqliteException)

@@ -41,8 +41,7 @@ public sealed class StoreSession(
     {
         const string Sql = "INSERT INTO used_nonces (nonce, client_id, expires_at) VALUES (@nonce, @clientId, @expiresAt) ON CONFLICT (nonce) DO NOTHING";
         var inserted = prepared is not null
-            ? await prepared.Get(Sql, transaction, ("nonce", nonce), ("clientId", clientId), ("expiresAt", expiresAt))
-                .ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false)
+            ? prepared.Get(Sql).Bind("@nonce", nonce).Bind("@clientId", clientId).Bind("@expiresAt", expiresAt).Execute()
             : await connection.ExecuteAsync(Command(Sql, new { nonce, clientId, expiresAt })).ConfigureAwait(false);
         return inserted == 1;
     }
@@ -166,10 +165,17 @@ public sealed class StoreSession(
             return await connection.QuerySingleOrDefaultAsync<UserRow>(Command(sql, new { userId })).ConfigureAwait(false);
         }
 
-        await using var reader = await prepared.Get(sql, transaction, ("userId", userId)).ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
-            ? new UserRow { UserId = (int)reader.GetInt64(0), ClientId = reader.GetString(1), CreatedAt = reader.GetInt64(2) }
-            : null;
+        var statement = prepared.Get(sql).Bind("@userId", userId);
+        try
+        {
+            return statement.Read()
+                ? new UserRow { UserId = (int)statement.Number(0), ClientId = statement.Text(1), CreatedAt = statement.Number(2) }
+                : null;
+        }
+        finally
+        {
+            statement.Reset();
+        }
     }
 
     public Task<int> InsertUserAsync(string clientId, long now) =>
@@ -209,9 +215,15 @@ public sealed class StoreSession(
             return await connection.QuerySingleOrDefaultAsync<bool?>(Command(Sql, new { userId, model, featureName })).ConfigureAwait(false);
         }
 
-        var value = await prepared.Get(Sql, transaction, ("userId", userId), ("model", model), ("featureName", featureName))
-            .ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-        return value is null or DBNull ? null : Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture) != 0;
+        var statement = prepared.Get(Sql).Bind("@userId", userId).Bind("@model", model).Bind("@featureName", featureName);
+        try
+        {
+            return statement.Read() && !statement.IsNull(0) ? statement.Number(0) != 0 : null;
+        }
+        finally
+        {
+            statement.Reset();
+        }
     }
 
     public Task SetChoiceAsync(int userId, int model, string featureName, bool active, long now)
@@ -220,10 +232,13 @@ public sealed class StoreSession(
             INSERT INTO choices (userid, model, feature_name, active, updated_at) VALUES (@userId, @model, @featureName, @active, @now)
             ON CONFLICT (userid, model, feature_name) DO UPDATE SET active = excluded.active, updated_at = excluded.updated_at
             """;
-        return prepared is not null
-            ? prepared.Get(Sql, transaction, ("userId", userId), ("model", model), ("featureName", featureName), ("active", active), ("now", now))
-                .ExecuteNonQueryAsync(cancellationToken)
-            : connection.ExecuteAsync(Command(Sql, new { userId, model, featureName, active, now }));
+        if (prepared is null)
+        {
+            return connection.ExecuteAsync(Command(Sql, new { userId, model, featureName, active, now }));
+        }
+
+        prepared.Get(Sql).Bind("@userId", userId).Bind("@model", model).Bind("@featureName", featureName).Bind("@active", active).Bind("@now", now).Execute();
+        return Task.CompletedTask;
     }
 
     public async Task<IReadOnlyList<ChoiceRow>> ListChoicesAsync(int userId, int? model)
@@ -235,10 +250,17 @@ public sealed class StoreSession(
         }
 
         var choices = new List<ChoiceRow>();
-        await using var reader = await prepared.Get(Sql, transaction, ("userId", userId), ("model", model)).ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        var statement = prepared.Get(Sql).Bind("@userId", userId).Bind("@model", model);
+        try
         {
-            choices.Add(new ChoiceRow { Model = (int)reader.GetInt64(0), FeatureName = reader.GetString(1), Active = reader.GetInt64(2) != 0, UpdatedAt = reader.GetInt64(3) });
+            while (statement.Read())
+            {
+                choices.Add(new ChoiceRow { Model = (int)statement.Number(0), FeatureName = statement.Text(1), Active = statement.Number(2) != 0, UpdatedAt = statement.Number(3) });
+            }
+        }
+        finally
+        {
+            statement.Reset();
         }
 
         return choices;
@@ -252,12 +274,16 @@ public sealed class StoreSession(
             INSERT INTO audit_events (occurred_at, kind, actor, client_id, userid, model, feature_name, old_value, new_value, request_id, detail)
             VALUES (@OccurredAt, @Kind, @Actor, @ClientId, @UserId, @Model, @FeatureName, @OldValue, @NewValue, @RequestId, @Detail)
             """;
-        return prepared is not null
-            ? prepared.Get(Sql, transaction,
-                ("OccurredAt", e.OccurredAt), ("Kind", e.Kind), ("Actor", e.Actor), ("ClientId", e.ClientId), ("UserId", e.UserId),
-                ("Model", e.Model), ("FeatureName", e.FeatureName), ("OldValue", e.OldValue), ("NewValue", e.NewValue),
-                ("RequestId", e.RequestId), ("Detail", e.Detail)).ExecuteNonQueryAsync(cancellationToken)
-            : connection.ExecuteAsync(Command(Sql, e));
+        if (prepared is null)
+        {
+            return connection.ExecuteAsync(Command(Sql, e));
+        }
+
+        prepared.Get(Sql)
+            .Bind("@OccurredAt", e.OccurredAt).Bind("@Kind", e.Kind).Bind("@Actor", e.Actor).Bind("@ClientId", e.ClientId).Bind("@UserId", e.UserId)
+            .Bind("@Model", e.Model).Bind("@FeatureName", e.FeatureName).Bind("@OldValue", e.OldValue).Bind("@NewValue", e.NewValue)
+            .Bind("@RequestId", e.RequestId).Bind("@Detail", e.Detail).Execute();
+        return Task.CompletedTask;
     }
 
     public async Task<IReadOnlyList<AuditRow>> QueryAuditAsync(AuditQuery query) =>

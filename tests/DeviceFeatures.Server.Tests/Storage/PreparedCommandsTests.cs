@@ -1,0 +1,57 @@
+using DeviceFeatures.Server.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace DeviceFeatures.Server.Tests.Storage;
+
+/// <summary>The writer's compiled statements: values bound by name, rows read, errors raised as SQLite's, reuse after either.</summary>
+public sealed class PreparedCommandsTests
+{
+    [Fact]
+    public void Statements_BindRunReadAndAreReused()
+    {
+        using var connection = new SqliteConnection("Data Source=:memory:");
+        connection.Open();
+        using (var create = connection.CreateCommand())
+        {
+            create.CommandText = "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL, flag INTEGER, data BLOB)";
+            create.ExecuteNonQuery();
+        }
+
+        using var prepared = new PreparedCommands(connection);
+        const string Insert = "INSERT INTO t (id, name, flag, data) VALUES (@id, @name, @flag, @data) ON CONFLICT (id) DO NOTHING";
+        Assert.Equal(1, prepared.Get(Insert).Bind("@id", 1).Bind("@name", "é-first").Bind("@flag", (bool?)true).Bind("@data", [1, 2]).Execute());
+        Assert.Equal(1, prepared.Get(Insert).Bind("@id", 2).Bind("@name", new string('n', 2000)).Bind("@flag", (bool?)null).Bind("@data", [3]).Execute());
+        Assert.Equal(0, prepared.Get(Insert).Bind("@id", 1).Bind("@name", "again").Bind("@flag", (bool?)false).Bind("@data", []).Execute());
+
+        var select = prepared.Get("SELECT id, name, flag FROM t WHERE id >= @from ORDER BY id").Bind("@from", 1);
+        var rows = new List<(long, string, bool)>();
+        while (select.Read())
+        {
+            rows.Add((select.Number(0), select.Text(1), select.IsNull(2)));
+        }
+
+        select.Reset();
+        Assert.Equal([(1L, "é-first", false), (2L, new string('n', 2000), true)], rows);
+    }
+
+    [Fact]
+    public void AFailingStatement_RaisesSqlitesError_AndCanRunAgain()
+    {
+        using var connection = new SqliteConnection("Data Source=:memory:");
+        connection.Open();
+        using (var create = connection.CreateCommand())
+        {
+            create.CommandText = "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL)";
+            create.ExecuteNonQuery();
+        }
+
+        using var prepared = new PreparedCommands(connection);
+        const string Insert = "INSERT INTO t (id, name) VALUES (@id, @name)";
+        var error = Assert.Throws<SqliteException>(() => prepared.Get(Insert).Bind("@id", 1).Bind("@name", (string?)null).Execute());
+        Assert.Equal(19, error.SqliteErrorCode); // SQLITE_CONSTRAINT
+
+        Assert.Equal(1, prepared.Get(Insert).Bind("@id", 1).Bind("@name", "kept").Execute());
+        Assert.Throws<ArgumentException>(() => prepared.Get(Insert).Bind("@nope", 1));
+        Assert.Throws<SqliteException>(() => prepared.Get("SELECT * FROM missing"));
+    }
+}
