@@ -13,6 +13,9 @@ public sealed class WireResult : IResult
 {
     // Answers go to API clients, not into HTML, so apostrophes and accents stay readable in error texts.
     private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
     private readonly int _status;
     private readonly string? _error;
     private readonly Action<Utf8JsonWriter>? _writeBody;
@@ -41,11 +44,21 @@ public sealed class WireResult : IResult
         var response = httpContext.Response;
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "application/json";
-        using (var writer = new Utf8JsonWriter(response.BodyWriter, WriterOptions))
+        // The JSON writer is kept per thread and only used synchronously: the bytes are handed to the response
+        // pipe before anything is awaited.
+        var writer = t_writer ??= new Utf8JsonWriter(Stream.Null, WriterOptions);
+        writer.Reset(response.BodyWriter);
+        try
         {
             WireEnvelope.Write(writer, _status, _error, _writeBody, static (w, body) => body?.Invoke(w));
-            await writer.FlushAsync(httpContext.RequestAborted).ConfigureAwait(false);
+            writer.Flush();
         }
+        finally
+        {
+            writer.Reset(Stream.Null);
+        }
+
+        await response.BodyWriter.FlushAsync(httpContext.RequestAborted).ConfigureAwait(false);
     }
 
     public override string ToString() => _error is null ? $"status {_status}" : $"status {_status}: {_error}";
