@@ -157,15 +157,27 @@ public static class WithingsSignature
     }
 
     /// <summary>Compares <paramref name="expected"/> with the hexadecimal <paramref name="signature"/> in constant time.</summary>
+    /// <remarks>
+    /// The expected hash is written as hexadecimal (which is vectorised) rather than the given text decoded, and
+    /// the two compared character by character with letters folded to lower case; the given text must be 64
+    /// hexadecimal digits, so that folding cannot make anything else match.
+    /// </remarks>
     internal static bool Matches(ReadOnlySpan<byte> expected, ReadOnlySpan<char> signature)
     {
-        Span<byte> given = stackalloc byte[HashLength];
-        var wellFormed = signature.Length == HexLength
-            && Convert.FromHexString(signature, given, out _, out var written) == OperationStatus.Done
-            && written == HashLength;
+        Span<char> expectedHex = stackalloc char[HexLength];
+        Convert.TryToHexStringLower(expected, expectedHex, out _);
+        var wellFormed = signature.Length == HexLength && !signature.ContainsAnyExcept(HexDigits);
 
         // Compare even when malformed, so that the time taken says nothing about the input.
-        var equal = CryptographicOperations.FixedTimeEquals(expected, given);
-        return wellFormed && equal;
+        var given = wellFormed ? signature : expectedHex;
+        var difference = 0;
+        for (var i = 0; i < HexLength; i++)
+        {
+            difference |= (given[i] | 0x20) ^ expectedHex[i];
+        }
+
+        return wellFormed && difference == 0;
     }
+
+    private static readonly SearchValues<char> HexDigits = SearchValues.Create("0123456789abcdefABCDEF");
 }

@@ -40,6 +40,18 @@ public sealed class WithingsSignerTests
         Assert.False(new WithingsSigner("clientsecret").Verify("enablefeature", "client_id", "nonce", signature));
 
     [Fact]
+    public void CharactersThatFoldOntoHexDigits_AreRejected()
+    {
+        // Folding to lower case sets bit 0x20: 0x10 would become '0', 0x41..0x46 ('A'..'F') become 'a'..'f'.
+        const string Valid = "4b8201b2dd9dee56a36dadf96c5888d380315dda45cad99c20514cf62cb3835c";
+        var signer = new WithingsSigner("clientsecret");
+        var folded = Valid.Replace('0', '\u0010');
+        Assert.False(signer.Verify("enablefeature", "client_id", "nonce", folded));
+        Assert.False(WithingsSignature.Verify("clientsecret", "enablefeature", "client_id", "nonce", folded));
+        Assert.True(signer.Verify("enablefeature", "client_id", "nonce", Valid.ToUpperInvariant()));
+    }
+
+    [Fact]
     public void LongAndNonAsciiInputs_MatchTheOneShotFunctions()
     {
         var secret = "sécret-" + new string('k', 700);
