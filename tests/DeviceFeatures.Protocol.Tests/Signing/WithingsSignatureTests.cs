@@ -4,12 +4,17 @@ namespace DeviceFeatures.Protocol.Tests.Signing;
 
 public sealed class WithingsSignatureTests
 {
-    // The vectors of the protocol reference; the first two come from Withings' own tests.
+    /// <summary>The vectors of the protocol reference (secret <c>clientsecret</c>); the first two come from Withings' own tests.</summary>
+    public static TheoryData<string, string, string, string> ReferenceVectors { get; } = new()
+    {
+        { "getnonce", "client_id", "1637090717", "613fa7b29b5c3a14ca7759886e9783750e057caba3e8e601495d5b470a30d1ac" },
+        { "wsname", "client_id", "nonce", "ccb346f0416f06fb4b36d95ca75082098eaf2a8bc885506c689312806afa5b2b" },
+        { "enablefeature", "client_id", "nonce", "4b8201b2dd9dee56a36dadf96c5888d380315dda45cad99c20514cf62cb3835c" },
+        { "disablefeature", "client_id", "nonce", "5061a8687cfcbd3159048d1db6ae8d61859db73dd6210f874b1269f32cf6b47b" },
+    };
+
     [Theory]
-    [InlineData("getnonce", "client_id", "1637090717", "613fa7b29b5c3a14ca7759886e9783750e057caba3e8e601495d5b470a30d1ac")]
-    [InlineData("wsname", "client_id", "nonce", "ccb346f0416f06fb4b36d95ca75082098eaf2a8bc885506c689312806afa5b2b")]
-    [InlineData("enablefeature", "client_id", "nonce", "4b8201b2dd9dee56a36dadf96c5888d380315dda45cad99c20514cf62cb3835c")]
-    [InlineData("disablefeature", "client_id", "nonce", "5061a8687cfcbd3159048d1db6ae8d61859db73dd6210f874b1269f32cf6b47b")]
+    [MemberData(nameof(ReferenceVectors))]
     public void Sign_ReferenceVectors_MatchWithings(string action, string clientId, string nonce, string expected)
     {
         Assert.Equal(expected, WithingsSignature.Sign("clientsecret", action, clientId, nonce));

@@ -8,10 +8,7 @@ namespace DeviceFeatures.Protocol.Tests.Signing;
 public sealed class WithingsSignerTests
 {
     [Theory]
-    [InlineData("getnonce", "client_id", "1637090717", "613fa7b29b5c3a14ca7759886e9783750e057caba3e8e601495d5b470a30d1ac")]
-    [InlineData("wsname", "client_id", "nonce", "ccb346f0416f06fb4b36d95ca75082098eaf2a8bc885506c689312806afa5b2b")]
-    [InlineData("enablefeature", "client_id", "nonce", "4b8201b2dd9dee56a36dadf96c5888d380315dda45cad99c20514cf62cb3835c")]
-    [InlineData("disablefeature", "client_id", "nonce", "5061a8687cfcbd3159048d1db6ae8d61859db73dd6210f874b1269f32cf6b47b")]
+    [MemberData(nameof(WithingsSignatureTests.ReferenceVectors), MemberType = typeof(WithingsSignatureTests))]
     public void ReferenceVectors_SignAndVerify(string action, string clientId, string nonce, string expected)
     {
         var signer = new WithingsSigner("clientsecret");

@@ -9,13 +9,7 @@ public sealed class PreparedCommandsTests
     [Fact]
     public void Statements_BindRunReadAndAreReused()
     {
-        using var connection = new SqliteConnection("Data Source=:memory:");
-        connection.Open();
-        using (var create = connection.CreateCommand())
-        {
-            create.CommandText = "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL, flag INTEGER, data BLOB)";
-            create.ExecuteNonQuery();
-        }
+        using var connection = InMemory("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL, flag INTEGER, data BLOB)");
 
         using var prepared = new PreparedCommands(connection);
         const string Insert = "INSERT INTO t (id, name, flag, data) VALUES (@id, @name, @flag, @data) ON CONFLICT (id) DO NOTHING";
@@ -37,13 +31,7 @@ public sealed class PreparedCommandsTests
     [Fact]
     public void AFailingStatement_RaisesSqlitesError_AndCanRunAgain()
     {
-        using var connection = new SqliteConnection("Data Source=:memory:");
-        connection.Open();
-        using (var create = connection.CreateCommand())
-        {
-            create.CommandText = "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL)";
-            create.ExecuteNonQuery();
-        }
+        using var connection = InMemory("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL)");
 
         using var prepared = new PreparedCommands(connection);
         const string Insert = "INSERT INTO t (id, name) VALUES (@id, @name)";
@@ -53,5 +41,15 @@ public sealed class PreparedCommandsTests
         Assert.Equal(1, prepared.Get(Insert).Bind("@id", 1).Bind("@name", "kept").Execute());
         Assert.Throws<ArgumentException>(() => prepared.Get(Insert).Bind("@nope", 1));
         Assert.Throws<SqliteException>(() => prepared.Get("SELECT * FROM missing"));
+    }
+
+    private static SqliteConnection InMemory(string schema)
+    {
+        var connection = new SqliteConnection("Data Source=:memory:");
+        connection.Open();
+        using var create = connection.CreateCommand();
+        create.CommandText = schema;
+        create.ExecuteNonQuery();
+        return connection;
     }
 }
