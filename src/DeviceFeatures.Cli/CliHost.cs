@@ -8,9 +8,14 @@ namespace DeviceFeatures.Cli;
 /// </summary>
 internal sealed class CliHost
 {
-    public required TextWriter Out { get; init; }
+    private readonly TextWriter _out = TextWriter.Null;
+    private readonly TextWriter _error = TextWriter.Null;
 
-    public required TextWriter Error { get; init; }
+    // Bulk workers report from several threads at once: every write goes through a lock, whatever writer is
+    // given (the console's are already synchronized; a test's string writer is not, and would lose lines).
+    public required TextWriter Out { get => _out; init => _out = TextWriter.Synchronized(value); }
+
+    public required TextWriter Error { get => _error; init => _error = TextWriter.Synchronized(value); }
 
     public TextReader In { get; init; } = TextReader.Null;
 
