@@ -21,7 +21,6 @@ public static class AdminEndpoints
         services.AddSingleton<AdminService>();
         services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, AdminKeyAuthenticationHandler>(AdminKeyAuthenticationHandler.SchemeName, null);
-        services.AddSingleton<IAuthenticationSchemeProvider, NamedSchemesOnly>();
         services.AddAuthorizationBuilder().AddPolicy(AdminKeyAuthenticationHandler.PolicyName, policy => policy
             .AddAuthenticationSchemes(AdminKeyAuthenticationHandler.SchemeName)
             .RequireAuthenticatedUser());
@@ -258,14 +257,4 @@ internal sealed class AdminKeyAuthenticationHandler(
         return AdminEndpoints.Problem(new AdminError(StatusCodes.Status401Unauthorized, "unauthorized",
             "Send the admin API key as 'Authorization: Bearer <key>'.")).ExecuteAsync(Context);
     }
-}
-
-/// <summary>
-/// With one scheme registered, ASP.NET Core makes it the default, and the authentication middleware then runs the
-/// admin key handler on every request, wire calls and health probes included. Only the admin policy needs it, and
-/// it names the scheme itself, so this server has no default scheme and other requests skip authentication.
-/// </summary>
-internal sealed class NamedSchemesOnly(Microsoft.Extensions.Options.IOptions<AuthenticationOptions> options) : AuthenticationSchemeProvider(options)
-{
-    public override Task<AuthenticationScheme?> GetDefaultAuthenticateSchemeAsync() => Task.FromResult<AuthenticationScheme?>(null);
 }

@@ -39,7 +39,10 @@ public sealed class PreparedCommands(SqliteConnection connection) : IDisposable
     }
 }
 
-/// <summary>One compiled statement: bind by parameter name, then <see cref="Execute"/> or <see cref="Read"/>.</summary>
+/// <summary>
+/// One compiled statement: bind by parameter name, then <see cref="Execute"/>, <see cref="ReadFirst{T}"/> or
+/// <see cref="ReadAll{T}"/>, each of which resets it when done.
+/// </summary>
 public sealed class PreparedStatement : IDisposable
 {
     private readonly sqlite3 _db;
@@ -97,17 +100,35 @@ public sealed class PreparedStatement : IDisposable
         }
     }
 
-    /// <summary>Moves to the next row; <see langword="false"/> when there is none. Call <see cref="Reset"/> when done.</summary>
-    public bool Read()
+    /// <summary>Runs a query and maps its first row; <see langword="default"/> when it has none.</summary>
+    public T? ReadFirst<T>(Func<PreparedStatement, T> map)
     {
         try
         {
-            return Step();
+            return Step() ? map(this) : default;
         }
-        catch
+        finally
         {
             Reset();
-            throw;
+        }
+    }
+
+    /// <summary>Runs a query and maps every row.</summary>
+    public List<T> ReadAll<T>(Func<PreparedStatement, T> map)
+    {
+        var rows = new List<T>();
+        try
+        {
+            while (Step())
+            {
+                rows.Add(map(this));
+            }
+
+            return rows;
+        }
+        finally
+        {
+            Reset();
         }
     }
 
@@ -118,7 +139,7 @@ public sealed class PreparedStatement : IDisposable
     public string Text(int column) => raw.sqlite3_column_text(_statement, column).utf8_to_string();
 
     /// <summary>Ends a run of the statement and clears its values, so that it holds no lock and no stale value.</summary>
-    public void Reset()
+    private void Reset()
     {
         raw.sqlite3_reset(_statement);
         raw.sqlite3_clear_bindings(_statement);

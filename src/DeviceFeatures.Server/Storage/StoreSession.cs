@@ -165,17 +165,8 @@ public sealed class StoreSession(
             return await connection.QuerySingleOrDefaultAsync<UserRow>(Command(sql, new { userId })).ConfigureAwait(false);
         }
 
-        var statement = prepared.Get(sql).Bind("@userId", userId);
-        try
-        {
-            return statement.Read()
-                ? new UserRow { UserId = (int)statement.Number(0), ClientId = statement.Text(1), CreatedAt = statement.Number(2) }
-                : null;
-        }
-        finally
-        {
-            statement.Reset();
-        }
+        return prepared.Get(sql).Bind("@userId", userId)
+            .ReadFirst(static row => new UserRow { UserId = (int)row.Number(0), ClientId = row.Text(1), CreatedAt = row.Number(2) });
     }
 
     public Task<int> InsertUserAsync(string clientId, long now) =>
@@ -215,15 +206,8 @@ public sealed class StoreSession(
             return await connection.QuerySingleOrDefaultAsync<bool?>(Command(Sql, new { userId, model, featureName })).ConfigureAwait(false);
         }
 
-        var statement = prepared.Get(Sql).Bind("@userId", userId).Bind("@model", model).Bind("@featureName", featureName);
-        try
-        {
-            return statement.Read() && !statement.IsNull(0) ? statement.Number(0) != 0 : null;
-        }
-        finally
-        {
-            statement.Reset();
-        }
+        return prepared.Get(Sql).Bind("@userId", userId).Bind("@model", model).Bind("@featureName", featureName)
+            .ReadFirst(static row => row.IsNull(0) ? (bool?)null : row.Number(0) != 0);
     }
 
     public Task SetChoiceAsync(int userId, int model, string featureName, bool active, long now)
@@ -249,21 +233,8 @@ public sealed class StoreSession(
             return (await connection.QueryAsync<ChoiceRow>(Command(Sql, new { userId, model })).ConfigureAwait(false)).AsList();
         }
 
-        var choices = new List<ChoiceRow>();
-        var statement = prepared.Get(Sql).Bind("@userId", userId).Bind("@model", model);
-        try
-        {
-            while (statement.Read())
-            {
-                choices.Add(new ChoiceRow { Model = (int)statement.Number(0), FeatureName = statement.Text(1), Active = statement.Number(2) != 0, UpdatedAt = statement.Number(3) });
-            }
-        }
-        finally
-        {
-            statement.Reset();
-        }
-
-        return choices;
+        return prepared.Get(Sql).Bind("@userId", userId).Bind("@model", model)
+            .ReadAll(static row => new ChoiceRow { Model = (int)row.Number(0), FeatureName = row.Text(1), Active = row.Number(2) != 0, UpdatedAt = row.Number(3) });
     }
 
     // --- audit

@@ -77,6 +77,7 @@ public sealed class ObservabilityTests
         Assert.Matches("devicefeatures_nonces_refused_total\\{[^}]*reason=\"used\"[^}]*\\} 1", text);
         Assert.Contains("devicefeatures_write_duration_milliseconds_bucket", text);
         Assert.Contains("http_server_request_duration", text);
+        Assert.Contains("dotnet_gc_heap_total_allocated_bytes_total", text);
 
         // Sent one at a time, every write had a commit of its own: the partner, the user and 4 signed calls at least.
         var commits = long.Parse(Assert.Single(Regex.Matches(text, "devicefeatures_sqlite_commit_writes_count\\{[^}]*\\} ([0-9]+)")).Groups[1].Value, CultureInfo.InvariantCulture);

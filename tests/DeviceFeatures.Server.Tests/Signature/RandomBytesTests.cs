@@ -39,7 +39,7 @@ public sealed class RandomBytesTests
     }
 
     [Fact]
-    public void LargeRequests_AreFilledDirectly()
+    public void LargeRequests_AreFilledToo()
     {
         var large = new byte[5000];
         RandomBytes.Fill(large);

@@ -51,17 +51,8 @@ public abstract class PersistenceTests : OwnServerTests
     public async Task NonceIssuedBeforeARestart_IsAcceptedAfterIt()
     {
         using var database = NewDatabase();
-        var time = ServerFactory.NewClock();
-        TestPartner partner;
-        string nonce;
-        using (var first = new ServerFactory(database, time))
-        {
-            partner = await first.CreatePartnerAsync();
-            nonce = await partner.GetNonceAsync();
-        }
-
-        using var second = new ServerFactory(database, time);
-        var again = new TestPartner(second, partner.ClientId, partner.ClientSecret, partner.UserId);
+        var (second, again, partner, nonce) = await NonceFromTheInstanceBeforeAsync(database);
+        using var _ = second;
         Assert.Equal(0, (await again.PostFormAsync("/v2/device",
             await again.SignedAsync("enablefeature", TestPartner.Feature(partner.UserId, 17, "feature_pwv"), nonce))).Status);
     }
@@ -69,20 +60,10 @@ public abstract class PersistenceTests : OwnServerTests
     [Fact]
     public async Task ChangingTheNonceLifetime_RetiresOutstandingNonces()
     {
-        using var database = NewDatabase();
-        var time = ServerFactory.NewClock();
-        TestPartner partner;
-        string nonce;
-        using (var first = new ServerFactory(database, time))
-        {
-            partner = await first.CreatePartnerAsync();
-            nonce = await partner.GetNonceAsync();
-        }
-
         // A used nonce's record is swept once it expires; were a longer lifetime to revive old nonces, they could be replayed.
-        using var second = new ServerFactory(database, time);
-        second.Settings["Signature:NonceLifetimeSeconds"] = "3600";
-        var again = new TestPartner(second, partner.ClientId, partner.ClientSecret, partner.UserId);
+        using var database = NewDatabase();
+        var (second, again, partner, nonce) = await NonceFromTheInstanceBeforeAsync(database, ("Signature:NonceLifetimeSeconds", "3600"));
+        using var _ = second;
         var answer = await again.PostFormAsync("/v2/device",
             await again.SignedAsync("enablefeature", TestPartner.Feature(partner.UserId, 17, "feature_pwv"), nonce));
         Assert.Equal(200, answer.Status);
@@ -221,6 +202,28 @@ public abstract class PersistenceTests : OwnServerTests
                 server.Dispose();
             }
         }
+    }
+
+    /// <summary>A partner and a nonce from one instance, then the same database served by a second one (returned, with the partner as it sees it).</summary>
+    private static async Task<(ServerFactory Second, TestPartner Again, TestPartner Partner, string Nonce)> NonceFromTheInstanceBeforeAsync(
+        TestDatabase database, params (string Key, string Value)[] secondSettings)
+    {
+        var time = ServerFactory.NewClock();
+        TestPartner partner;
+        string nonce;
+        using (var first = new ServerFactory(database, time))
+        {
+            partner = await first.CreatePartnerAsync();
+            nonce = await partner.GetNonceAsync();
+        }
+
+        var second = new ServerFactory(database, time);
+        foreach (var (key, value) in secondSettings)
+        {
+            second.Settings[key] = value;
+        }
+
+        return (second, new TestPartner(second, partner.ClientId, partner.ClientSecret, partner.UserId), partner, nonce);
     }
 }
 

@@ -17,15 +17,11 @@ public sealed class PreparedCommandsTests
         Assert.Equal(1, prepared.Get(Insert).Bind("@id", 2).Bind("@name", new string('n', 2000)).Bind("@flag", (bool?)null).Bind("@data", [3]).Execute());
         Assert.Equal(0, prepared.Get(Insert).Bind("@id", 1).Bind("@name", "again").Bind("@flag", (bool?)false).Bind("@data", []).Execute());
 
-        var select = prepared.Get("SELECT id, name, flag FROM t WHERE id >= @from ORDER BY id").Bind("@from", 1);
-        var rows = new List<(long, string, bool)>();
-        while (select.Read())
-        {
-            rows.Add((select.Number(0), select.Text(1), select.IsNull(2)));
-        }
-
-        select.Reset();
+        const string Select = "SELECT id, name, flag FROM t WHERE id >= @from ORDER BY id";
+        var rows = prepared.Get(Select).Bind("@from", 1).ReadAll(static row => (row.Number(0), row.Text(1), row.IsNull(2)));
         Assert.Equal([(1L, "é-first", false), (2L, new string('n', 2000), true)], rows);
+        Assert.Equal("é-first", prepared.Get(Select).Bind("@from", 0).ReadFirst(static row => row.Text(1)));
+        Assert.Null(prepared.Get(Select).Bind("@from", 3).ReadFirst(static row => row.Text(1)));
     }
 
     [Fact]
