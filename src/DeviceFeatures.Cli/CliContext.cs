@@ -3,6 +3,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
+using DeviceFeatures.Cli.Commands;
 using DeviceFeatures.Cli.Configuration;
 using DeviceFeatures.Client;
 using DeviceFeatures.Client.Admin;
@@ -44,11 +45,11 @@ internal static class GlobalOptions
         Recursive = true,
     };
 
-    public static readonly Option<bool> Json = new("--json")
+    public static readonly Option<bool> Json = new Option<bool>("--json")
     {
         Description = "Write results as JSON on standard output",
         Recursive = true,
-    };
+    }.Flag();
 
     public static readonly Option<string?> AdminKey = new("--admin-key")
     {

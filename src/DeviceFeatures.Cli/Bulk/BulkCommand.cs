@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DeviceFeatures.Client;
+using DeviceFeatures.Cli.Commands;
 using Spectre.Console;
 
 namespace DeviceFeatures.Cli.Bulk;
@@ -14,17 +15,13 @@ internal static class BulkCommand
 
     public static Command Create(CliHost host)
     {
-        var file = new Option<FileInfo>("--file") { Description = "CSV with columns userid,model,feature_name,action", Required = true };
-        var concurrency = new Option<int>("--concurrency", "-c") { Description = "Requests in flight at once (1-64)", DefaultValueFactory = _ => 4 };
-        concurrency.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() is < 1 or > 64)
-            {
-                r.AddError("--concurrency must be from 1 to 64.");
-            }
-        });
-        var results = new Option<FileInfo?>("--results") { Description = "Where to write one result per row [default: <file>.results.csv]" };
-        var resume = new Option<bool>("--resume") { Description = "Skip the rows that already succeeded according to the results file" };
+        var file = new Option<FileInfo>("--file") { Description = "CSV with columns userid,model,feature_name,action", Required = true }
+            .Reads("a file path", OptionValues.TryFile);
+        var concurrency = new Option<int>("--concurrency", "-c") { Description = "Requests in flight at once (1-64)", DefaultValueFactory = _ => 4 }
+            .Reads("a number of requests in flight from 1 to 64", OptionValues.WholeNumber(1, 64));
+        var results = new Option<FileInfo?>("--results") { Description = "Where to write one result per row [default: <file>.results.csv]" }
+            .Reads("a file path", OptionValues.TryFile);
+        var resume = new Option<bool>("--resume") { Description = "Skip the rows that already succeeded according to the results file" }.Flag();
 
         var command = new Command("bulk", "Enable or disable features from a CSV file") { file, concurrency, results, resume };
         return command.Runs(host, async (context, parse, ct) =>

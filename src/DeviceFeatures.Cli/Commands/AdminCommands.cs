@@ -81,7 +81,8 @@ internal static class AdminCommands
         var overlap = new Option<int?>("--overlap")
         {
             Description = "Seconds the previous secret is still accepted (0: stop it at once) [default: the server's, an hour]",
-        };
+        }.Reads("a number of seconds (a whole number, e.g. 600, or 0 to stop the previous secret at once)",
+            OptionValues.Optional(OptionValues.WholeNumber(0, int.MaxValue)));
         return new Command("rotate-secret", "Give a partner a new client secret; the previous one keeps working for the overlap")
         {
             clientId, overlap,
@@ -297,10 +298,13 @@ internal static class AdminCommands
 
     private static Command Audit(CliHost host)
     {
-        var user = new Option<int?>("--user", "-u") { Description = "Only this user's events" };
-        var since = new Option<DateTimeOffset?>("--since") { Description = "Only events at or after this time (ISO 8601)" };
-        var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing new events until Ctrl+C" };
-        var export = new Option<FileInfo?>("--export") { Description = "Write the events to this file as JSON lines" };
+        var user = new Option<int?>("--user", "-u") { Description = "Only this user's events" }
+            .Reads(OptionValues.UserId, OptionValues.Optional<int>(OptionValues.TryUserId));
+        var since = new Option<DateTimeOffset?>("--since") { Description = "Only events at or after this time (ISO 8601; UTC when no offset is given)" }
+            .Reads("a time (ISO 8601, e.g. 2026-11-24T09:00:00Z or 2026-11-24)", OptionValues.Optional<DateTimeOffset>(OptionValues.TryTime));
+        var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing new events until Ctrl+C" }.Flag();
+        var export = new Option<FileInfo?>("--export") { Description = "Write the events to this file as JSON lines" }
+            .Reads("a file path", OptionValues.TryFile);
         var command = new Command("audit", "Who changed what, and when (filter with --client-id, --user, --since)") { user, since, follow, export };
         return command.Runs(host, async (context, parse, ct) =>
         {

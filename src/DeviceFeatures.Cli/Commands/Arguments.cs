@@ -6,11 +6,11 @@ namespace DeviceFeatures.Cli.Commands;
 /// <summary>The arguments several commands share, and how people may write them.</summary>
 internal static class Arguments
 {
-    public static Option<int> User() => new("--user", "-u")
+    public static Option<int> User() => new Option<int>("--user", "-u")
     {
         Description = "Withings user id",
         Required = true,
-    };
+    }.Reads(OptionValues.UserId, OptionValues.TryUserId);
 
     public static Option<string> Model(bool required = true) => new("--model", "-m")
     {

@@ -13,9 +13,9 @@ internal static class ConfigureCommand
 {
     public static Command Create(CliHost host)
     {
-        var secretFromStdin = new Option<bool>("--client-secret-stdin") { Description = "Read the client secret from standard input" };
-        var admin = new Option<bool>("--admin") { Description = "Also set the admin API address and key" };
-        var adminKeyFromStdin = new Option<bool>("--admin-key-stdin") { Description = "Read the admin key from standard input" };
+        var secretFromStdin = new Option<bool>("--client-secret-stdin") { Description = "Read the client secret from standard input" }.Flag();
+        var admin = new Option<bool>("--admin") { Description = "Also set the admin API address and key" }.Flag();
+        var adminKeyFromStdin = new Option<bool>("--admin-key-stdin") { Description = "Read the admin key from standard input" }.Flag();
         var command = new Command("configure", "Save endpoint and credentials in a profile (~/.config/devfeat/profiles.json)")
         {
             secretFromStdin, admin, adminKeyFromStdin,
