@@ -98,13 +98,12 @@ public sealed class AdminCommandTests : IAsyncLifetime
         Assert.Contains("feature.enabled  by " + _server.DefaultPartner.ClientId, text.Out);
         Assert.Contains("feature_pacemaker default -> on", text.Out);
 
-        var file = Path.Combine(Path.GetTempPath(), $"audit-{Guid.NewGuid():n}.jsonl");
+        var file = TestFiles.NewPath("audit.jsonl");
         var export = await devfeat.RunAsync(["admin", "audit", "--client-id", _server.DefaultPartner.ClientId, "--export", file]);
         Assert.True(export.ExitCode == 0, export.ToString());
         var lines = await File.ReadAllLinesAsync(file, Ct);
         Assert.Equal(["partner.created", "user.created", "feature.enabled"], lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("kind").GetString()));
         Assert.Contains("Exported 3 event(s)", export.Error);
-        File.Delete(file);
     }
 
     [Fact]

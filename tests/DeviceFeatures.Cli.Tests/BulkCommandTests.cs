@@ -10,13 +10,12 @@ namespace DeviceFeatures.Cli.Tests;
 public sealed class BulkCommandTests : IAsyncLifetime
 {
     private DeviceFeaturesTestServer _server = null!;
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "devfeat-bulk", Guid.NewGuid().ToString("n"));
+    private readonly string _folder = TestFiles.NewFolder();
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public async ValueTask InitializeAsync()
     {
-        Directory.CreateDirectory(_folder);
         _server = await DeviceFeaturesTestServer.StartAsync(cancellationToken: Ct);
     }
 

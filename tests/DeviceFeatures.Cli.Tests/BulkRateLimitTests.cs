@@ -46,7 +46,7 @@ public sealed class BulkRateLimitTests
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 9, 0, 0, TimeSpan.Zero));
         var withings = new RateLimitingWithings(time);
-        var folder = Directory.CreateTempSubdirectory("devfeat-601").FullName;
+        var folder = TestFiles.NewFolder();
         var file = Path.Combine(folder, "rows.csv");
         await File.WriteAllLinesAsync(file, Enumerable.Range(1, 40).Select(i => $"{i},17,pacemaker,enable"), Ct);
 
@@ -81,6 +81,5 @@ public sealed class BulkRateLimitTests
         Assert.InRange(calls.Count(c => c.At == limitedAt), 4, 15);
         Assert.InRange(calls.Count(c => c.At >= limitedAt.AddSeconds(5)), 25, 36);
         Assert.Equal(41, withings.DeviceCalls.Count);
-        Directory.Delete(folder, recursive: true);
     }
 }

@@ -7,7 +7,7 @@ internal sealed class Devfeat
 {
     public Dictionary<string, string> Environment { get; } = new();
 
-    public string ProfilePath { get; } = Path.Combine(Path.GetTempPath(), "devfeat-tests", Guid.NewGuid().ToString("n"), "profiles.json");
+    public string ProfilePath { get; } = TestFiles.NewPath("profiles.json");
 
     public Func<HttpClient>? HttpClientFactory { get; set; }
 
