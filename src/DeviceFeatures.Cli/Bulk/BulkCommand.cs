@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.CompilerServices;
 using DeviceFeatures.Client;
 using DeviceFeatures.Cli.Commands;
 using Spectre.Console;
@@ -69,7 +70,7 @@ internal sealed class BulkRun(CliContext context, int concurrency, bool resume)
 
         // The bulk run handles 601 itself, pausing every worker, so the client must not wait on its own.
         var client = context.CreateClient(o => o.MaxRateLimitRetries = 0);
-        await using var output = await BulkResults.OpenAsync(resultsPath, append: resume);
+        await using var output = await BulkResults.OpenAsync(resultsPath, append: resume, todo.Select(r => r.Line).Concat(problems.Select(p => p.Line)));
 
         foreach (var problem in problems)
         {
@@ -80,11 +81,22 @@ internal sealed class BulkRun(CliContext context, int concurrency, bool resume)
 
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var total = todo.Count;
+
+        // Rows start in line order, each once the results file has room for it behind the rows still running.
+        async IAsyncEnumerable<BulkRow> AdmittedAsync([EnumeratorCancellation] CancellationToken ct = default)
+        {
+            foreach (var row in todo)
+            {
+                await output.WaitForRoomAsync(ct);
+                yield return row;
+            }
+        }
+
         async Task RunAllAsync(Action onRow)
         {
             try
             {
-                await Parallel.ForEachAsync(todo, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = abort.Token },
+                await Parallel.ForEachAsync(AdmittedAsync(abort.Token), new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = abort.Token },
                     async (row, ct) =>
                     {
                         await ApplyAsync(client, row, output, abort, ct);

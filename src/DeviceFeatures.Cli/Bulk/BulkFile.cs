@@ -102,18 +102,35 @@ internal static class BulkFile
 }
 
 /// <summary>
-/// The per-row results file: one CSV line per attempted row, appended and flushed as rows finish, so that an
-/// interrupted run leaves a file <c>--resume</c> can use.
+/// The per-row results file: one CSV line per attempted row, in the input file's line order whatever order rows
+/// finish in, and flushed as soon as every line above it is written, so that an interrupted run leaves a file
+/// <c>--resume</c> can use. A row that finishes before one above it waits in memory; <see cref="WaitForRoomAsync"/>
+/// keeps at most <see cref="Window"/> rows started ahead of the first unwritten line.
 /// </summary>
 internal sealed class BulkResults : IAsyncDisposable
 {
     public const string Header = "line,userid,model,feature_name,action,result,status,error";
+
+    /// <summary>Rows that may start ahead of the first unwritten line: bounds what one slow row keeps in memory.</summary>
+    public const int Window = 1024;
+
     private readonly StreamWriter _writer;
     private readonly SemaphoreSlim _lock = new(1, 1);
+    private readonly SemaphoreSlim _room = new(Window, Window);
+    private readonly int[] _lines;
+    private readonly Dictionary<int, (string Text, bool Row)> _finished = [];
+    private int _next;
 
-    private BulkResults(StreamWriter writer) => _writer = writer;
+    private BulkResults(StreamWriter writer, int[] lines)
+    {
+        _writer = writer;
+        _lines = lines;
+    }
 
-    public static async Task<BulkResults> OpenAsync(string path, bool append)
+    /// <param name="path">The results file.</param>
+    /// <param name="append">Whether to add to an existing file (<c>--resume</c>) rather than start a new one.</param>
+    /// <param name="lines">The input lines this run will write a result for, in any order.</param>
+    public static async Task<BulkResults> OpenAsync(string path, bool append, IEnumerable<int> lines)
     {
         var exists = append && File.Exists(path);
         var writer = new StreamWriter(path, append);
@@ -123,7 +140,7 @@ internal sealed class BulkResults : IAsyncDisposable
             await writer.FlushAsync();
         }
 
-        return new BulkResults(writer);
+        return new BulkResults(writer, [.. lines.Order()]);
     }
 
     /// <summary>The keys of the rows a previous run completed successfully.</summary>
@@ -147,8 +164,11 @@ internal sealed class BulkResults : IAsyncDisposable
         return keys;
     }
 
+    /// <summary>Waits until a row may start: fewer than <see cref="Window"/> started rows are waiting to be written.</summary>
+    public Task WaitForRoomAsync(CancellationToken cancellationToken) => _room.WaitAsync(cancellationToken);
+
     public Task WriteAsync(BulkRow row, string result, int? status, string? error) =>
-        WriteLineAsync(string.Join(',',
+        FinishAsync(row.Line, row: true, string.Join(',',
             row.Line.ToString(CultureInfo.InvariantCulture),
             row.UserId.ToString(CultureInfo.InvariantCulture),
             row.Model.Id.ToString(CultureInfo.InvariantCulture),
@@ -159,15 +179,19 @@ internal sealed class BulkResults : IAsyncDisposable
             Csv(error)));
 
     public Task WriteAsync(BulkProblem problem) =>
-        WriteLineAsync(string.Join(',', problem.Line.ToString(CultureInfo.InvariantCulture), "", "", "", "", "invalid", "", Csv(problem.Reason)));
+        FinishAsync(problem.Line, row: false, string.Join(',', problem.Line.ToString(CultureInfo.InvariantCulture), "", "", "", "", "invalid", "", Csv(problem.Reason)));
 
-    private async Task WriteLineAsync(string line)
+    private async Task FinishAsync(int line, bool row, string text)
     {
         await _lock.WaitAsync();
         try
         {
-            await _writer.WriteLineAsync(line);
-            await _writer.FlushAsync();
+            _finished[line] = (text, row);
+            while (_next < _lines.Length && _finished.Remove(_lines[_next], out var next))
+            {
+                _next++;
+                await WriteLineAsync(next);
+            }
         }
         finally
         {
@@ -175,12 +199,32 @@ internal sealed class BulkResults : IAsyncDisposable
         }
     }
 
+    private async Task WriteLineAsync((string Text, bool Row) line)
+    {
+        await _writer.WriteLineAsync(line.Text);
+        await _writer.FlushAsync();
+        if (line.Row)
+        {
+            _room.Release();
+        }
+    }
+
     private static string Csv(string? text) =>
         text is null ? "" : "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal).ReplaceLineEndings(" ") + "\"";
 
+    /// <summary>
+    /// Writes what finished behind a row that never will (an early stop, Ctrl+C), still in line order, and closes the
+    /// file. Those rows are left out, so that <c>--resume</c> runs them.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
+        foreach (var line in _finished.OrderBy(f => f.Key))
+        {
+            await WriteLineAsync(line.Value);
+        }
+
         await _writer.DisposeAsync();
         _lock.Dispose();
+        _room.Dispose();
     }
 }
