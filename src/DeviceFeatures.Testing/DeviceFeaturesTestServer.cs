@@ -105,15 +105,49 @@ public sealed class DeviceFeaturesTestServer : IAsyncDisposable
     public static async Task<DeviceFeaturesTestServer> StartAsync(DeviceFeaturesTestServerOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new DeviceFeaturesTestServerOptions();
-        string? ownedDirectory = null;
-        var databasePath = options.DatabasePath;
-        if (databasePath is null)
+
+        // A folder of its own directly under the temporary directory: deleting it on dispose leaves nothing behind.
+        var ownedDirectory = options.DatabasePath is null ? Directory.CreateTempSubdirectory("devicefeatures-testing-").FullName : null;
+        var databasePath = options.DatabasePath ?? Path.Combine(ownedDirectory!, "devicefeatures.db");
+        var adminKey = "test-" + Guid.NewGuid().ToString("n");
+        WebApplication? app = null;
+        try
         {
-            ownedDirectory = Path.Combine(Path.GetTempPath(), "devicefeatures-testing", Guid.NewGuid().ToString("n"));
-            databasePath = Path.Combine(ownedDirectory, "devicefeatures.db");
+            app = Build(options, databasePath, adminKey, throwawayDatabase: ownedDirectory is not null);
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            if (app is not null)
+            {
+                await app.DisposeAsync().ConfigureAwait(false);
+            }
+
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            DeleteOwnedDirectory(ownedDirectory);
+            throw;
         }
 
-        var adminKey = "test-" + Guid.NewGuid().ToString("n");
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var server = new DeviceFeaturesTestServer(app, new Uri(address.TrimEnd('/') + "/"), adminKey, databasePath, options, ownedDirectory);
+        if (options.CreateDefaultPartner)
+        {
+            try
+            {
+                server._default = await server.CreatePartnerAsync("Test partner", cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                await server.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+
+        return server;
+    }
+
+    private static WebApplication Build(DeviceFeaturesTestServerOptions options, string databasePath, string adminKey, bool throwawayDatabase)
+    {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
             EnvironmentName = "Testing",
@@ -130,10 +164,11 @@ public sealed class DeviceFeaturesTestServer : IAsyncDisposable
 
         // A throwaway key for a throwaway database (and no warning about a key kept in the database); a database
         // the test keeps keeps its key inside.
-        if (ownedDirectory is not null)
+        if (throwawayDatabase)
         {
             settings["Secrets:Key"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
         }
+
         foreach (var (key, value) in options.Settings)
         {
             settings[key] = value;
@@ -149,16 +184,7 @@ public sealed class DeviceFeaturesTestServer : IAsyncDisposable
         builder.AddDeviceFeaturesServer();
         var app = builder.Build();
         app.UseDeviceFeaturesServer();
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
-
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var server = new DeviceFeaturesTestServer(app, new Uri(address.TrimEnd('/') + "/"), adminKey, databasePath, options, ownedDirectory);
-        if (options.CreateDefaultPartner)
-        {
-            server._default = await server.CreatePartnerAsync("Test partner", cancellationToken).ConfigureAwait(false);
-        }
-
-        return server;
+        return app;
     }
 
     /// <summary>Creates another partner, with one user (an EU Body Pro 2 and a BPM Pro 2) and its own client.</summary>
@@ -209,16 +235,23 @@ public sealed class DeviceFeaturesTestServer : IAsyncDisposable
         await _app.DisposeAsync().ConfigureAwait(false);
         _http.Dispose();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        if (_ownedDirectory is not null)
+        DeleteOwnedDirectory(_ownedDirectory);
+    }
+
+    private static void DeleteOwnedDirectory(string? directory)
+    {
+        if (directory is null)
         {
-            try
-            {
-                Directory.Delete(_ownedDirectory, recursive: true);
-            }
-            catch (IOException)
-            {
-                // A leftover temporary file is not worth failing a test run for.
-            }
+            return;
+        }
+
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temporary file is not worth failing a test run for.
         }
     }
 }

@@ -97,18 +97,27 @@ public sealed class TestServerTests
     [Fact]
     public async Task GivenDatabasePath_IsKeptAfterDispose_AndReusable()
     {
-        var path = Path.Combine(Path.GetTempPath(), $"devicefeatures-kept-{Guid.NewGuid():n}.db");
-        int userId;
-        string clientId, secret;
-        await using (var first = await DeviceFeaturesTestServer.StartAsync(new() { DatabasePath = path }, Ct))
+        // The test's own folder, so that the kept file and its -wal and -shm companions go when it ends.
+        var folder = Directory.CreateTempSubdirectory("devicefeatures-kept-").FullName;
+        try
         {
-            await first.Client.EnableFeatureAsync(first.UserId, DeviceModel.BodyPro2, FeatureName.Pacemaker, Ct);
-            (userId, clientId, secret) = (first.UserId, first.DefaultPartner.ClientId, first.DefaultPartner.ClientSecret);
-        }
+            var path = Path.Combine(folder, "kept.db");
+            int userId;
+            string clientId, secret;
+            await using (var first = await DeviceFeaturesTestServer.StartAsync(new() { DatabasePath = path }, Ct))
+            {
+                await first.Client.EnableFeatureAsync(first.UserId, DeviceModel.BodyPro2, FeatureName.Pacemaker, Ct);
+                (userId, clientId, secret) = (first.UserId, first.DefaultPartner.ClientId, first.DefaultPartner.ClientSecret);
+            }
 
-        Assert.True(File.Exists(path));
-        await using var second = await DeviceFeaturesTestServer.StartAsync(new() { DatabasePath = path, CreateDefaultPartner = false }, Ct);
-        var client = second.CreateClient(clientId, secret);
-        Assert.Contains(new FeatureChoice(FeatureName.Pacemaker, true), await client.GetFeaturesAsync(userId, DeviceModel.BodyPro2, Ct));
+            Assert.True(File.Exists(path));
+            await using var second = await DeviceFeaturesTestServer.StartAsync(new() { DatabasePath = path, CreateDefaultPartner = false }, Ct);
+            var client = second.CreateClient(clientId, secret);
+            Assert.Contains(new FeatureChoice(FeatureName.Pacemaker, true), await client.GetFeaturesAsync(userId, DeviceModel.BodyPro2, Ct));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 }

@@ -16,12 +16,19 @@ public abstract class StartupTests : OwnServerTests
             {"models":[{"id":17,"name":"Body Pro 2"}],
              "features":[{"name":"feature_custom","description":"A custom feature.","models":[17],"default_on":false}]}
             """, Ct);
-        using var server = NewServer();
-        server.Settings["Catalog:Path"] = file;
-        var partner = await server.CreatePartnerAsync((17, "EU"));
+        try
+        {
+            using var server = NewServer();
+            server.Settings["Catalog:Path"] = file;
+            var partner = await server.CreatePartnerAsync((17, "EU"));
 
-        Assert.Equal(0, (await partner.EnableAsync("feature_custom")).Status);
-        Assert.Equal(504, (await partner.EnableAsync("feature_pacemaker")).Status);
+            Assert.Equal(0, (await partner.EnableAsync("feature_custom")).Status);
+            Assert.Equal(504, (await partner.EnableAsync("feature_pacemaker")).Status);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     [Fact]

@@ -45,6 +45,10 @@ public sealed class ServerProcess : IAsyncDisposable
         }
 
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+
+        // Without it the runtime creates debugger and diagnostics pipes in the temporary directory, which a killed
+        // process never removes.
+        start.Environment["DOTNET_EnableDiagnostics"] = "0";
         var process = Process.Start(start) ?? throw new InvalidOperationException("The server process did not start.");
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };

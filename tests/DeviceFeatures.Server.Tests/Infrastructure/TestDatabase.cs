@@ -29,11 +29,14 @@ public abstract class TestDatabase : IDisposable
     protected abstract void Drop();
 }
 
-/// <summary>A fresh SQLite file in a directory of its own under the temporary directory.</summary>
+/// <summary>
+/// A fresh SQLite file in a directory of its own directly under the temporary directory (created by the server that
+/// first opens it), so that dropping the directory leaves nothing behind.
+/// </summary>
 public sealed class SqliteTestDatabase : TestDatabase
 {
     public string Path { get; } =
-        System.IO.Path.Combine(System.IO.Path.GetTempPath(), "devicefeatures-tests", Guid.NewGuid().ToString("n"), "test.db");
+        System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"devicefeatures-tests-{Guid.NewGuid():n}", "test.db");
 
     public override string Provider => "sqlite";
 
