@@ -36,6 +36,22 @@ public sealed class DeviceFeaturesTestServerOptions
 
     /// <summary>Lets the test tune each client it creates (retry counts, timeouts).</summary>
     public Action<DeviceFeaturesClientOptions>? ConfigureClient { get; set; }
+
+    /// <summary>
+    /// The lowest level of the server's log entries that reach its logging providers: <see cref="LogLevel.Warning"/>
+    /// by default, so that the server's start-up and request information does not fill the test output. It applies
+    /// to every category, whatever the <c>Logging</c> section of an <c>appsettings.json</c> in the test's output
+    /// folder says. Set <see cref="LogLevel.Information"/> or <see cref="LogLevel.Debug"/> to see more, or
+    /// <see cref="LogLevel.None"/> to see nothing.
+    /// </summary>
+    public LogLevel MinimumLogLevel { get; set; } = LogLevel.Warning;
+
+    /// <summary>
+    /// Changes the server's logging after <see cref="MinimumLogLevel"/> is applied: add a provider that writes to
+    /// your test framework's output, remove the console provider (<c>logging.ClearProviders()</c>), or add finer
+    /// filters (<c>logging.AddFilter("DeviceFeatures", LogLevel.Debug)</c>).
+    /// </summary>
+    public Action<ILoggingBuilder>? ConfigureLogging { get; set; }
 }
 
 /// <summary>A partner created on the test server, with a client signed with its credentials.</summary>
@@ -175,7 +191,15 @@ public sealed class DeviceFeaturesTestServer : IAsyncDisposable
         }
 
         builder.Configuration.AddInMemoryCollection(settings);
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+
+        // The Logging section of an appsettings.json that happens to sit in the test's output folder (the server's
+        // own is copied there) must not turn the server's information on: only the options decide.
+        builder.Services.Configure<LoggerFilterOptions>(filters =>
+        {
+            filters.Rules.Clear();
+            filters.MinLevel = options.MinimumLogLevel;
+        });
+        options.ConfigureLogging?.Invoke(builder.Logging);
         if (options.TimeProvider is { } time)
         {
             builder.Services.AddSingleton(time);

@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using DeviceFeatures.Client.Admin;
 using DeviceFeatures.Testing;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 
 namespace DeviceFeatures.Client.Tests;
@@ -92,6 +94,53 @@ public sealed class TestServerTests
         Assert.True(File.Exists(server.DatabasePath));
         await server.DisposeAsync();
         Assert.False(Directory.Exists(Path.GetDirectoryName(server.DatabasePath)));
+    }
+
+    private sealed class CapturingLoggerProvider : ILoggerProvider
+    {
+        public ConcurrentQueue<(string Category, LogLevel Level)> Entries { get; } = new();
+
+        public ILogger CreateLogger(string categoryName) => new Logger(categoryName, Entries);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(string category, ConcurrentQueue<(string, LogLevel)> entries) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                entries.Enqueue((category, logLevel));
+        }
+    }
+
+    [Fact]
+    public async Task Logs_AreWarningsAndAbove_UnlessMoreIsAskedFor()
+    {
+        // The server's appsettings.json, copied beside this test, asks for Information: the test server does not listen.
+        Assert.True(File.Exists(Path.Combine(AppContext.BaseDirectory, "appsettings.json")));
+        var quiet = new CapturingLoggerProvider();
+        await using (var server = await DeviceFeaturesTestServer.StartAsync(new() { ConfigureLogging = l => l.AddProvider(quiet) }, Ct))
+        {
+            await server.Client.EnableFeatureAsync(server.UserId, DeviceModel.BodyPro2, FeatureName.Pacemaker, Ct);
+        }
+
+        Assert.DoesNotContain(quiet.Entries, e => e.Level < LogLevel.Warning);
+
+        var chatty = new CapturingLoggerProvider();
+        var options = new DeviceFeaturesTestServerOptions { MinimumLogLevel = LogLevel.Information, ConfigureLogging = l => l.AddProvider(chatty) };
+        await using (var server = await DeviceFeaturesTestServer.StartAsync(options, Ct))
+        {
+            await server.Client.EnableFeatureAsync(server.UserId, DeviceModel.BodyPro2, FeatureName.Pacemaker, Ct);
+        }
+
+        Assert.Contains(chatty.Entries, e => e.Level == LogLevel.Information && e.Category == "Microsoft.Hosting.Lifetime");
+        Assert.Contains(chatty.Entries, e => e.Level == LogLevel.Information && e.Category.StartsWith("DeviceFeatures.Server", StringComparison.Ordinal));
+        Assert.DoesNotContain(chatty.Entries, e => e.Level < LogLevel.Information);
     }
 
     [Fact]
