@@ -397,4 +397,5 @@ public abstract class AdminApiTests(ServerFactory server)
 
 public sealed class AdminApiTestsOnSqlite(SqliteServer server) : AdminApiTests(server), IClassFixture<SqliteServer>;
 
+[NeedsPostgres]
 public sealed class AdminApiTestsOnPostgres(PostgresServer server) : AdminApiTests(server.OrSkip()), IClassFixture<PostgresServer>;

@@ -43,6 +43,7 @@ public sealed class SeedTestsOnSqlite : SeedTests
     protected override TestDatabase NewDatabase() => new SqliteTestDatabase();
 }
 
+[NeedsPostgres]
 public sealed class SeedTestsOnPostgres : SeedTests
 {
     public SeedTestsOnPostgres() => PostgresTestDatabase.SkipUnlessConfigured();

@@ -355,4 +355,5 @@ public abstract class EnableFeatureTests(ServerFactory server)
 
 public sealed class EnableFeatureTestsOnSqlite(SqliteServer server) : EnableFeatureTests(server), IClassFixture<SqliteServer>;
 
+[NeedsPostgres]
 public sealed class EnableFeatureTestsOnPostgres(PostgresServer server) : EnableFeatureTests(server.OrSkip()), IClassFixture<PostgresServer>;

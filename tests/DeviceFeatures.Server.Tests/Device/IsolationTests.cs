@@ -86,4 +86,5 @@ public abstract class IsolationTests(ServerFactory server)
 
 public sealed class IsolationTestsOnSqlite(SqliteServer server) : IsolationTests(server), IClassFixture<SqliteServer>;
 
+[NeedsPostgres]
 public sealed class IsolationTestsOnPostgres(PostgresServer server) : IsolationTests(server.OrSkip()), IClassFixture<PostgresServer>;

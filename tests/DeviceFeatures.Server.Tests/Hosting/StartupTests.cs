@@ -140,6 +140,7 @@ public sealed class StartupTestsOnSqlite : StartupTests
     protected override TestDatabase NewDatabase() => new SqliteTestDatabase();
 }
 
+[NeedsPostgres]
 public sealed class StartupTestsOnPostgres : StartupTests
 {
     public StartupTestsOnPostgres() => PostgresTestDatabase.SkipUnlessConfigured();

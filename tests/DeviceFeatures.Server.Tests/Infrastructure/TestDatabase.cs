@@ -73,7 +73,7 @@ public sealed class PostgresTestDatabase : TestDatabase
 
     public static readonly string SkipReason =
         $"PostgreSQL tests need {Variable}: an Npgsql connection string to a server where the tests may create " +
-        "databases (.ci/run starts a throwaway one and sets it). It is not set, so these tests did not run.";
+        "databases (.ci/run starts a throwaway one and sets it). It is not set, so the PostgreSQL tests did not run.";
 
     private readonly string _server;
     private readonly string _name = "df_test_" + Guid.NewGuid().ToString("n");

@@ -179,6 +179,7 @@ public sealed class RateLimitTestsOnSqlite : RateLimitTests
     protected override TestDatabase NewDatabase() => new SqliteTestDatabase();
 }
 
+[NeedsPostgres]
 public sealed class RateLimitTestsOnPostgres : RateLimitTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -43,6 +43,7 @@ public sealed class CrashSafetyTests
     }
 
     [Fact]
+    [NeedsPostgres]
     public async Task KilledAtRandom_LosesNoAcknowledgedChange_OnPostgres()
     {
         PostgresTestDatabase.SkipUnlessConfigured();

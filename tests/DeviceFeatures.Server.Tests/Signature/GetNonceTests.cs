@@ -147,4 +147,5 @@ public abstract class GetNonceTests(ServerFactory server)
 
 public sealed class GetNonceTestsOnSqlite(SqliteServer server) : GetNonceTests(server), IClassFixture<SqliteServer>;
 
+[NeedsPostgres]
 public sealed class GetNonceTestsOnPostgres(PostgresServer server) : GetNonceTests(server.OrSkip()), IClassFixture<PostgresServer>;

@@ -122,6 +122,7 @@ public abstract class NonceTests(ServerFactory server)
 
 public sealed class NonceTestsOnSqlite(SqliteServer server) : NonceTests(server), IClassFixture<SqliteServer>;
 
+[NeedsPostgres]
 public sealed class NonceTestsOnPostgres(PostgresServer server) : NonceTests(server.OrSkip()), IClassFixture<PostgresServer>;
 
 internal static class UsedNonces
@@ -174,6 +175,7 @@ public sealed class NonceExpiryTestsOnSqlite : NonceExpiryTests
     protected override TestDatabase NewDatabase() => new SqliteTestDatabase();
 }
 
+[NeedsPostgres]
 public sealed class NonceExpiryTestsOnPostgres : NonceExpiryTests
 {
     public NonceExpiryTestsOnPostgres() => PostgresTestDatabase.SkipUnlessConfigured();

@@ -243,6 +243,7 @@ public sealed class PersistenceTestsOnSqlite : PersistenceTests
     }
 }
 
+[NeedsPostgres]
 public sealed class PersistenceTestsOnPostgres : PersistenceTests
 {
     public PersistenceTestsOnPostgres() => PostgresTestDatabase.SkipUnlessConfigured();

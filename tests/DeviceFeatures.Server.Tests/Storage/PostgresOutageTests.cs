@@ -9,6 +9,7 @@ namespace DeviceFeatures.Server.Tests.Storage;
 /// When PostgreSQL goes away, the wire API answers 522 (Timeout) at once, keeps nothing of the interrupted change,
 /// and works again as soon as the database is back, without a restart of the server.
 /// </summary>
+[NeedsPostgres]
 public sealed class PostgresOutageTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

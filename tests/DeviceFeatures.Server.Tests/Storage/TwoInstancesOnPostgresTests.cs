@@ -8,6 +8,7 @@ namespace DeviceFeatures.Server.Tests.Storage;
 /// Two server instances on one PostgreSQL database, each on a real loopback socket, as behind a load balancer:
 /// whatever they must agree on comes from the database.
 /// </summary>
+[NeedsPostgres]
 public sealed class TwoInstancesOnPostgresTests : IDisposable
 {
     private const string Feature = "feature_eyes_closed_mode";

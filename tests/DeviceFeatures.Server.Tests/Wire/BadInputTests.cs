@@ -155,4 +155,5 @@ public abstract class BadInputTests(ServerFactory server)
 
 public sealed class BadInputTestsOnSqlite(SqliteServer server) : BadInputTests(server), IClassFixture<SqliteServer>;
 
+[NeedsPostgres]
 public sealed class BadInputTestsOnPostgres(PostgresServer server) : BadInputTests(server.OrSkip()), IClassFixture<PostgresServer>;

@@ -191,4 +191,5 @@ public abstract class HostileInputPropertyTests(ServerFactory server)
 
 public sealed class HostileInputPropertyTestsOnSqlite(SqliteServer server) : HostileInputPropertyTests(server), IClassFixture<SqliteServer>;
 
+[NeedsPostgres]
 public sealed class HostileInputPropertyTestsOnPostgres(PostgresServer server) : HostileInputPropertyTests(server.OrSkip()), IClassFixture<PostgresServer>;
