@@ -90,6 +90,7 @@ public static class DemoServiceCollectionExtensions
     {
         services.AddOptions<DemoOptions>().BindConfiguration(DemoOptions.SectionName);
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<DemoSeeder>(sp, Console.Out));
+        services.AddDevelopmentSigning();
         return services;
     }
 }

@@ -67,6 +67,7 @@ public static class ServerComposition
         app.MapDeviceEndpoints();
         app.MapWireFallback();
         app.MapAdminEndpoints();
+        app.MapDevelopmentSigning();
         app.MapObservabilityEndpoints();
         return app;
     }
