@@ -7,8 +7,8 @@ namespace DeviceFeatures.Cli.Tests;
 public sealed class ParseErrorTests
 {
     /// <summary>
-    /// Every option of every command whose value is not plain text, as "command path|option name|kind" (file, flag or value). Each
-    /// is given a value it cannot read: "abc", or an empty one (any other text is a file path).
+    /// Every option of every command whose value is not plain text, as "command path|option name|kind" (file, flag
+    /// or value). Each is given a value it cannot read: "abc", or an empty one (any other text is a file path).
     /// </summary>
     public static TheoryData<string> OptionsWithValues()
     {
