@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Claims;
 using System.Text.Json;
+using DeviceFeatures.Server.Hosting;
 using DeviceFeatures.Server.Storage;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -9,15 +10,18 @@ using Microsoft.AspNetCore.Mvc;
 namespace DeviceFeatures.Server.Admin;
 
 /// <summary>The operators' API under <c>/admin/api</c>: JSON, bearer key, RFC 9457 problem details on every refusal.</summary>
-public static class AdminEndpoints
+internal static class AdminEndpoints
 {
     public const int MaxAuditPage = 1000;
 
     public static IServiceCollection AddAdmin(this IServiceCollection services)
     {
         services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName);
-        services.AddSingleton(_ => new AdminKeys(
-            _.GetRequiredService<Microsoft.Extensions.Options.IOptions<AdminOptions>>(), Console.Out));
+        services.AddSingleton<StartupValue<AdminKeyHash>>();
+        services.AddSingleton<AdminKeys>();
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<AdminKeyStep>(sp, Console.Out));
+        services.AddSingleton<IStartupStep>(sp => sp.GetRequiredService<AdminKeyStep>());
+        services.AddSingleton<IStartedStep>(sp => sp.GetRequiredService<AdminKeyStep>());
         services.AddSingleton<AdminService>();
         services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, AdminKeyAuthenticationHandler>(AdminKeyAuthenticationHandler.SchemeName, null);

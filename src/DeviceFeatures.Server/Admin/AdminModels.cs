@@ -4,21 +4,21 @@ namespace DeviceFeatures.Server.Admin;
 
 // Request and response shapes of the admin API (snake_case on the wire).
 
-public sealed record CreatePartnerRequest(string? Name);
+internal sealed record CreatePartnerRequest(string? Name);
 
-public sealed record DeviceInput(string? MacAddress, int? Model, string? Market);
+internal sealed record DeviceInput(string? MacAddress, int? Model, string? Market);
 
-public sealed record CreateUserRequest(string? ClientId, IReadOnlyList<DeviceInput>? Devices);
+internal sealed record CreateUserRequest(string? ClientId, IReadOnlyList<DeviceInput>? Devices);
 
-public sealed record CreatedPartnerResponse(string ClientId, string ClientSecret, string Name);
+internal sealed record CreatedPartnerResponse(string ClientId, string ClientSecret, string Name);
 
-public sealed record SecretResponse(string ClientId, string ClientSecret, DateTimeOffset? PreviousSecretExpiresAt);
+internal sealed record SecretResponse(string ClientId, string ClientSecret, DateTimeOffset? PreviousSecretExpiresAt);
 
-public sealed record RotateSecretRequest(int? OverlapSeconds);
+internal sealed record RotateSecretRequest(int? OverlapSeconds);
 
-public sealed record RateLimitRequest(int? RequestsPerMinute);
+internal sealed record RateLimitRequest(int? RequestsPerMinute);
 
-public sealed record PartnerResponse(
+internal sealed record PartnerResponse(
     string ClientId,
     string Name,
     string Status,
@@ -28,31 +28,31 @@ public sealed record PartnerResponse(
     bool DefaultRateLimit,
     DateTimeOffset? PreviousSecretExpiresAt);
 
-public sealed record PartnerListResponse(IReadOnlyList<PartnerResponse> Partners);
+internal sealed record PartnerListResponse(IReadOnlyList<PartnerResponse> Partners);
 
-public sealed record CreatedUserResponse(int Userid);
+internal sealed record CreatedUserResponse(int Userid);
 
-public sealed record DeviceResponse(string MacAddress, int Model, string ModelName, string Market, DateTimeOffset LinkedAt);
+internal sealed record DeviceResponse(string MacAddress, int Model, string ModelName, string Market, DateTimeOffset LinkedAt);
 
-public sealed record UserResponse(int Userid, string ClientId, DateTimeOffset CreatedAt, IReadOnlyList<DeviceResponse> Devices);
+internal sealed record UserResponse(int Userid, string ClientId, DateTimeOffset CreatedAt, IReadOnlyList<DeviceResponse> Devices);
 
-public sealed record EntitlementResponse(string ClientId, string FeatureName, DateTimeOffset GrantedAt);
+internal sealed record EntitlementResponse(string ClientId, string FeatureName, DateTimeOffset GrantedAt);
 
-public sealed record EntitlementListResponse(string ClientId, IReadOnlyList<EntitlementResponse> Entitlements);
+internal sealed record EntitlementListResponse(string ClientId, IReadOnlyList<EntitlementResponse> Entitlements);
 
-public sealed record EffectiveFeature(string FeatureName, bool Active, string Source, bool? Choice, bool DefaultOn, string? Restriction);
+internal sealed record EffectiveFeature(string FeatureName, bool Active, string Source, bool? Choice, bool DefaultOn, string? Restriction);
 
-public sealed record DeviceFeatureState(string MacAddress, int Model, string ModelName, string Market, IReadOnlyList<EffectiveFeature> Features);
+internal sealed record DeviceFeatureState(string MacAddress, int Model, string ModelName, string Market, IReadOnlyList<EffectiveFeature> Features);
 
-public sealed record RecordedChoice(int Model, string FeatureName, bool Active, DateTimeOffset UpdatedAt);
+internal sealed record RecordedChoice(int Model, string FeatureName, bool Active, DateTimeOffset UpdatedAt);
 
-public sealed record UserFeaturesResponse(
+internal sealed record UserFeaturesResponse(
     int Userid,
     string ClientId,
     IReadOnlyList<DeviceFeatureState> Devices,
     IReadOnlyList<RecordedChoice> PendingChoices);
 
-public sealed record AuditEventResponse(
+internal sealed record AuditEventResponse(
     long Id,
     DateTimeOffset OccurredAt,
     string Kind,
@@ -66,7 +66,7 @@ public sealed record AuditEventResponse(
     string? RequestId,
     string? Detail);
 
-public sealed record AuditPageResponse(IReadOnlyList<AuditEventResponse> Events, long? NextAfter);
+internal sealed record AuditPageResponse(IReadOnlyList<AuditEventResponse> Events, long? NextAfter);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(CreatePartnerRequest))]

@@ -10,7 +10,7 @@ using DeviceFeatures.Server.Storage;
 namespace DeviceFeatures.Server.Admin;
 
 /// <summary>A refusal of the admin API: HTTP status, stable machine-readable code, and a sentence for people.</summary>
-public sealed record AdminError(int Status, string Code, string Detail)
+internal sealed record AdminError(int Status, string Code, string Detail)
 {
     public static AdminError Invalid(string detail) => new(StatusCodes.Status400BadRequest, "invalid_request", detail);
 
@@ -25,7 +25,7 @@ public sealed record AdminError(int Status, string Code, string Detail)
 }
 
 /// <summary>What operators do: partners, their users and devices, grants of gated features. Every change is audited.</summary>
-public sealed partial class AdminService(
+internal sealed partial class AdminService(
     IFeatureStore store,
     CatalogProvider catalog,
     SecretProtector secrets,

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Diagnostics;
 
 namespace DeviceFeatures.Server.Wire;
 
-public static partial class WireEndpoints
+internal static partial class WireEndpoints
 {
     public static IServiceCollection AddWire(this IServiceCollection services)
     {
