@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Security.Claims;
 using System.Text.Json;
+using System.Text.Json.Serialization;
+using DeviceFeatures.Protocol.Admin;
 using DeviceFeatures.Server.Storage;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -28,6 +30,7 @@ public static class AdminEndpoints
         {
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, AdminJsonContext.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(1, AdminProblemDetailsJsonContext.Default);
         });
         return services;
     }
@@ -67,8 +70,8 @@ public static class AdminEndpoints
         return error is not null ? Problem(error) : TypedResults.Created($"/admin/api/partners/{created!.ClientId}", created);
     }
 
-    internal static async Task<Ok<PartnerListResponse>> ListPartnersAsync(AdminService admin, CancellationToken ct) =>
-        TypedResults.Ok(new PartnerListResponse(await admin.ListPartnersAsync(ct)));
+    internal static async Task<Ok<PartnerList>> ListPartnersAsync(AdminService admin, CancellationToken ct) =>
+        TypedResults.Ok(new PartnerList(await admin.ListPartnersAsync(ct)));
 
     internal static async Task<IResult> GetPartnerAsync(string clientId, AdminService admin, CancellationToken ct) =>
         Answer(await admin.GetPartnerAsync(clientId, ct));
@@ -130,7 +133,7 @@ public static class AdminEndpoints
 
         var rows = await store.ReadAsync(s => s.QueryAuditAsync(query!), ct);
         long? next = rows.Count == query!.Limit ? rows[^1].Id : null;
-        return TypedResults.Ok(new AuditPageResponse(rows.Select(AdminService.ToResponse).ToArray(), next));
+        return TypedResults.Ok(new AuditPage(rows.Select(AdminService.ToResponse).ToArray(), next));
     }
 
     /// <summary>Every matching event as JSON lines, read and written page by page.</summary>
@@ -150,7 +153,7 @@ public static class AdminEndpoints
             var rows = await store.ReadAsync(s => s.QueryAuditAsync(page), ct);
             foreach (var row in rows)
             {
-                await JsonSerializer.SerializeAsync(context.Response.Body, AdminService.ToResponse(row), AdminJsonContext.Default.AuditEventResponse, ct);
+                await JsonSerializer.SerializeAsync(context.Response.Body, AdminService.ToResponse(row), AdminJsonContext.Default.AuditEvent, ct);
                 await context.Response.Body.WriteAsync("\n"u8.ToArray(), ct);
             }
 
@@ -258,3 +261,9 @@ internal sealed class AdminKeyAuthenticationHandler(
             "Send the admin API key as 'Authorization: Bearer <key>'.")).ExecuteAsync(Context);
     }
 }
+
+// The framework's problem types, beside the shared contracts (DeviceFeatures.Protocol.Admin) that cannot know them.
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(ProblemDetails))]
+[JsonSerializable(typeof(HttpValidationProblemDetails))]
+internal sealed partial class AdminProblemDetailsJsonContext : JsonSerializerContext;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using DeviceFeatures.Protocol.Admin;
 using DeviceFeatures.Server.Admin;
 using DeviceFeatures.Server.Partners;
 using DeviceFeatures.Server.Storage;
@@ -46,8 +47,8 @@ public sealed class DemoSeeder(
             var (user, _) = await admin.CreateUserAsync(
                 new CreateUserRequest(demo.ClientId,
                 [
-                    new DeviceInput("00:24:e4:de:00:17", 17, "EU"),
-                    new DeviceInput("00:24:e4:de:00:47", 47, "EU"),
+                    new DeviceLink("00:24:e4:de:00:17", 17, "EU"),
+                    new DeviceLink("00:24:e4:de:00:47", 47, "EU"),
                 ]),
                 "demo-seed",
                 cancellationToken);
