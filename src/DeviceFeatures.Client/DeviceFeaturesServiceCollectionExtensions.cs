@@ -1,11 +1,12 @@
 using DeviceFeatures.Client;
+using DeviceFeatures.Client.Admin;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 // In the DI namespace, as the framework's own AddXxx methods are, so that it shows up where callers look.
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Registers the DeviceFeatures client.</summary>
+/// <summary>Registers the DeviceFeatures clients.</summary>
 public static class DeviceFeaturesServiceCollectionExtensions
 {
     /// <summary>
@@ -37,5 +38,21 @@ public static class DeviceFeaturesServiceCollectionExtensions
             // Each attempt has its own timeout in the client; the handler must not cut a retry short.
             http.Timeout = Timeout.InfiniteTimeSpan;
         });
+    }
+
+    /// <summary>Registers <see cref="DeviceFeaturesAdminClient"/> as a typed HTTP client.</summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Sets the server's base address and the admin key.</param>
+    /// <returns>The HTTP client builder, to add handlers, configure the primary handler or change the timeout.</returns>
+    public static IHttpClientBuilder AddDeviceFeaturesAdminClient(this IServiceCollection services, Action<DeviceFeaturesAdminClientOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+        services.AddOptions<DeviceFeaturesAdminClientOptions>().Configure(configure).Validate(o =>
+        {
+            o.Validate();
+            return true;
+        });
+        return services.AddHttpClient<DeviceFeaturesAdminClient>();
     }
 }

@@ -5,6 +5,8 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using DeviceFeatures.Protocol.Admin;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace DeviceFeatures.Client.Admin;
 
@@ -31,6 +33,15 @@ public sealed class DeviceFeaturesAdminClient
         _http = httpClient;
         _base = new Uri(baseAddress.AbsoluteUri.TrimEnd('/') + "/admin/api/");
         _authorization = new AuthenticationHeaderValue("Bearer", adminKey);
+    }
+
+    /// <summary>Creates an admin client from dependency injection (see <c>AddDeviceFeaturesAdminClient</c>).</summary>
+    /// <param name="httpClient">The HTTP client configured for this client.</param>
+    /// <param name="options">The server's address and the admin key.</param>
+    [ActivatorUtilitiesConstructor]
+    public DeviceFeaturesAdminClient(HttpClient httpClient, IOptions<DeviceFeaturesAdminClientOptions> options)
+        : this(httpClient, Checked(options).BaseAddress!, options.Value.ApiKey)
+    {
     }
 
     /// <summary>Creates a partner. Its secret is in the answer, and only there.</summary>
@@ -279,4 +290,10 @@ public sealed class DeviceFeaturesAdminClient
 
     private static string Escape(string value) => Uri.EscapeDataString(value);
 
+    private static DeviceFeaturesAdminClientOptions Checked(IOptions<DeviceFeaturesAdminClientOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Value.Validate();
+        return options.Value;
+    }
 }
