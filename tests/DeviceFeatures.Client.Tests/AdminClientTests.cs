@@ -63,6 +63,9 @@ public sealed class AdminClientTests
         using var http = new HttpClient();
         var wrongKey = new DeviceFeaturesAdminClient(http, server.BaseAddress, "wrong");
         var unauthorized = await Assert.ThrowsAsync<DeviceFeaturesAdminException>(() => wrongKey.ListPartnersAsync(Ct));
-        Assert.Equal("unauthorized", unauthorized.Code);
+        Assert.Equal(AdminProblemCodes.AdminKeyInvalid, unauthorized.Code);
+        Assert.Equal(401, unauthorized.HttpStatus);
+        Assert.Contains("Admin:ApiKey", unauthorized.Detail);
     }
+
 }

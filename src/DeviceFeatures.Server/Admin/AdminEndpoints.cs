@@ -237,14 +237,13 @@ internal sealed class AdminKeyAuthenticationHandler(
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        var header = Request.Headers.Authorization.ToString();
-        const string Bearer = "Bearer ";
-        if (!header.StartsWith(Bearer, StringComparison.OrdinalIgnoreCase))
+        var key = PresentedKey();
+        if (key.IsEmpty)
         {
             return Task.FromResult(AuthenticateResult.NoResult());
         }
 
-        if (!keys.IsValid(header.AsSpan(Bearer.Length).Trim()))
+        if (!keys.IsValid(key))
         {
             return Task.FromResult(AuthenticateResult.Fail("The admin key is not valid."));
         }
@@ -253,12 +252,26 @@ internal sealed class AdminKeyAuthenticationHandler(
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
     }
 
+    // Someone who sent no key and someone who sent the wrong one have different things to fix.
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
+        var missing = PresentedKey().IsEmpty;
         Response.StatusCode = StatusCodes.Status401Unauthorized;
-        Response.Headers.WWWAuthenticate = "Bearer";
-        return AdminEndpoints.Problem(new AdminError(StatusCodes.Status401Unauthorized, "unauthorized",
-            "Send the admin API key as 'Authorization: Bearer <key>'.")).ExecuteAsync(Context);
+        Response.Headers.WWWAuthenticate = missing ? "Bearer" : "Bearer error=\"invalid_token\"";
+        var error = missing
+            ? new AdminError(StatusCodes.Status401Unauthorized, AdminProblemCodes.AdminKeyMissing,
+                "The request has no admin key: send it as 'Authorization: Bearer <key>'.")
+            : new AdminError(StatusCodes.Status401Unauthorized, AdminProblemCodes.AdminKeyInvalid,
+                "The admin key is wrong: send the key set in the server's Admin:ApiKey, or the one it printed on its first start.");
+        return AdminEndpoints.Problem(error).ExecuteAsync(Context);
+    }
+
+    /// <summary>The key after <c>Bearer </c>; empty when there is none (no header, another scheme, or nothing after it).</summary>
+    private ReadOnlySpan<char> PresentedKey()
+    {
+        var header = Request.Headers.Authorization.ToString();
+        const string Bearer = "Bearer ";
+        return header.StartsWith(Bearer, StringComparison.OrdinalIgnoreCase) ? header.AsSpan(Bearer.Length).Trim() : [];
     }
 }
 

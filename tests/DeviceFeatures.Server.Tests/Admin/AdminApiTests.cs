@@ -22,9 +22,10 @@ public abstract class AdminApiTests(ServerFactory server)
 
     [Theory]
     [InlineData(null)]
-    [InlineData("Bearer wrong-key")]
+    [InlineData("Bearer")]
+    [InlineData("Bearer   ")]
     [InlineData("Basic dGVzdDp0ZXN0")]
-    public async Task AdminApi_WithoutTheKey_IsUnauthorized(string? authorization)
+    public async Task AdminApi_WithoutABearerKey_IsUnauthorized_AsAMissingKey(string? authorization)
     {
         using var client = server.CreateClient();
         if (authorization is not null)
@@ -33,8 +34,31 @@ public abstract class AdminApiTests(ServerFactory server)
         }
 
         using var response = await client.GetAsync("/admin/api/partners", Ct);
-        await ProblemAsync(response, HttpStatusCode.Unauthorized, "unauthorized");
-        Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().Scheme);
+        var problem = await ProblemAsync(response, HttpStatusCode.Unauthorized, "admin_key_missing");
+        Assert.Contains("'Authorization: Bearer <key>'", problem.GetProperty("detail").GetString());
+        var challenge = response.Headers.WwwAuthenticate.Single();
+        Assert.Equal("Bearer", challenge.Scheme);
+        Assert.Null(challenge.Parameter);
+    }
+
+    [Theory]
+    [InlineData("Bearer wrong-key")]
+    [InlineData("bearer   wrong-key  ")]
+    public async Task AdminApi_WithAWrongKey_IsUnauthorized_AsAnInvalidKey_WithItsOwnText(string authorization)
+    {
+        using var client = server.CreateClient();
+        client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", authorization);
+        using var response = await client.GetAsync("/admin/api/partners", Ct);
+        var problem = await ProblemAsync(response, HttpStatusCode.Unauthorized, "admin_key_invalid");
+        Assert.Contains("Admin:ApiKey", problem.GetProperty("detail").GetString());
+
+        using var missing = await server.CreateClient().GetAsync("/admin/api/partners", Ct);
+        var missingProblem = await missing.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        Assert.NotEqual(missingProblem.GetProperty("detail").GetString(), problem.GetProperty("detail").GetString());
+
+        var challenge = response.Headers.WwwAuthenticate.Single();
+        Assert.Equal("Bearer", challenge.Scheme);
+        Assert.Equal("error=\"invalid_token\"", challenge.Parameter);
     }
 
     [Fact]
@@ -42,7 +66,7 @@ public abstract class AdminApiTests(ServerFactory server)
     {
         using var client = server.CreateClient();
         using var response = await client.PostAsync("/admin/api/partners", new StringContent("{\"name\":", Encoding.UTF8, "application/json"), Ct);
-        await ProblemAsync(response, HttpStatusCode.Unauthorized, "unauthorized");
+        await ProblemAsync(response, HttpStatusCode.Unauthorized, "admin_key_missing");
     }
 
     [Fact]
