@@ -68,4 +68,12 @@ public sealed class AdminClientTests
         Assert.Contains("Admin:ApiKey", unauthorized.Detail);
     }
 
+    [Fact]
+    public async Task AdminClient_AgainstNothingListening_IsATransportFailure_UnderTheOneRoot()
+    {
+        using var http = new HttpClient();
+        var admin = new DeviceFeaturesAdminClient(http, new Uri("http://127.0.0.1:9/"), "key");
+        DeviceFeaturesException ex = await Assert.ThrowsAsync<DeviceFeaturesTransportException>(() => admin.ListPartnersAsync(Ct));
+        Assert.Contains("could not be reached", ex.Message);
+    }
 }
