@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using DeviceFeatures.Protocol.Admin;
 using DeviceFeatures.Server.Tests.Infrastructure;
 
 namespace DeviceFeatures.Server.Tests.Admin;
@@ -410,6 +412,29 @@ public abstract class AdminApiTests(ServerFactory server)
         using var response = await admin.GetAsync("/admin/api/nothing-here", Ct);
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task Answers_AreTheSharedContracts_ByteForByte()
+    {
+        var partner = await server.CreatePartnerAsync();
+        await partner.EnableAsync("feature_eyes_closed_mode");
+        using var admin = server.CreateAdminClient();
+        (await admin.PutAsync($"/admin/api/partners/{partner.ClientId}/entitlements/feature_esc", null, Ct)).EnsureSuccessStatusCode();
+
+        var contracts = AdminJsonContext.Default;
+        await SameBytesAsync(admin, $"/admin/api/partners/{partner.ClientId}", contracts.Partner);
+        await SameBytesAsync(admin, $"/admin/api/partners/{partner.ClientId}/entitlements", contracts.EntitlementList);
+        await SameBytesAsync(admin, $"/admin/api/users/{partner.UserId}", contracts.User);
+        await SameBytesAsync(admin, $"/admin/api/users/{partner.UserId}/features", contracts.UserFeatureState);
+        await SameBytesAsync(admin, $"/admin/api/audit?client_id={partner.ClientId}", contracts.AuditPage);
+    }
+
+    private static async Task SameBytesAsync<T>(HttpClient admin, string path, JsonTypeInfo<T> contract)
+    {
+        var answer = await admin.GetStringAsync(path, Ct);
+        var value = JsonSerializer.Deserialize(answer, contract)!;
+        Assert.Equal(answer, JsonSerializer.Serialize(value, contract));
     }
 
     private static async Task<List<string>> KindsAsync(HttpClient admin, string clientId)
