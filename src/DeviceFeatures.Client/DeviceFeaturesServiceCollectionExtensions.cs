@@ -23,11 +23,7 @@ public static class DeviceFeaturesServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
-        services.AddOptions<DeviceFeaturesClientOptions>().Configure(configure).Validate(o =>
-        {
-            o.Validate();
-            return true;
-        });
+        AddValidatedOptions(services, configure, static o => o.Validate());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddTransient<IDeviceFeaturesClient>(sp => sp.GetRequiredService<DeviceFeaturesClient>());
         return services.AddHttpClient<DeviceFeaturesClient>((sp, http) =>
@@ -48,11 +44,16 @@ public static class DeviceFeaturesServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
-        services.AddOptions<DeviceFeaturesAdminClientOptions>().Configure(configure).Validate(o =>
-        {
-            o.Validate();
-            return true;
-        });
+        AddValidatedOptions(services, configure, static o => o.Validate());
         return services.AddHttpClient<DeviceFeaturesAdminClient>();
     }
+
+    // Checked when first resolved; the exception names the setting that is wrong.
+    private static void AddValidatedOptions<TOptions>(IServiceCollection services, Action<TOptions> configure, Action<TOptions> validate)
+        where TOptions : class =>
+        services.AddOptions<TOptions>().Configure(configure).Validate(o =>
+        {
+            validate(o);
+            return true;
+        });
 }
