@@ -1,4 +1,5 @@
 using System.Globalization;
+using DeviceFeatures.Protocol.Admin;
 using DeviceFeatures.Server.Admin;
 using DeviceFeatures.Server.Hosting;
 using DeviceFeatures.Server.Partners;
@@ -48,8 +49,8 @@ internal sealed class DemoSeeder(
             var (user, _) = await admin.CreateUserAsync(
                 new CreateUserRequest(demo.ClientId,
                 [
-                    new DeviceInput("00:24:e4:de:00:17", 17, "EU"),
-                    new DeviceInput("00:24:e4:de:00:47", 47, "EU"),
+                    new DeviceLink("00:24:e4:de:00:17", 17, "EU"),
+                    new DeviceLink("00:24:e4:de:00:47", 47, "EU"),
                 ]),
                 "demo-seed",
                 cancellationToken);
