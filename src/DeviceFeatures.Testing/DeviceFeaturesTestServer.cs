@@ -1,5 +1,6 @@
 using DeviceFeatures.Client;
 using DeviceFeatures.Client.Admin;
+using DeviceFeatures.Protocol.Admin;
 using DeviceFeatures.Server.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -40,8 +41,8 @@ public sealed class DeviceFeaturesTestServerOptions
     /// <summary>
     /// The lowest level of the server's log entries that reach its logging providers: <see cref="LogLevel.Warning"/>
     /// by default, so that the server's start-up and request information does not fill the test output. It applies
-    /// to every category, whatever the <c>Logging</c> section of an <c>appsettings.json</c> in the test's output
-    /// folder says. Set <see cref="LogLevel.Information"/> or <see cref="LogLevel.Debug"/> to see more, or
+    /// to every category, whatever the <c>Logging</c> section of configuration says (an <c>appsettings.json</c> in
+    /// the test's output folder, or <see cref="Settings"/>). Set <see cref="LogLevel.Information"/> or <see cref="LogLevel.Debug"/> to see more, or
     /// <see cref="LogLevel.None"/> to see nothing.
     /// </summary>
     public LogLevel MinimumLogLevel { get; set; } = LogLevel.Warning;
@@ -192,8 +193,8 @@ public sealed class DeviceFeaturesTestServer : IAsyncDisposable
 
         builder.Configuration.AddInMemoryCollection(settings);
 
-        // The Logging section of an appsettings.json that happens to sit in the test's output folder (the server's
-        // own is copied there) must not turn the server's information on: only the options decide.
+        // The Logging section of an appsettings.json that happens to sit in the test's output folder (a partner's own
+        // web project copies one there) must not turn the server's information on: only the options decide.
         builder.Services.Configure<LoggerFilterOptions>(filters =>
         {
             filters.Rules.Clear();

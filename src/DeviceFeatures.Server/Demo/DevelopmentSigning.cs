@@ -8,10 +8,10 @@ using DeviceFeatures.Server.Partners;
 namespace DeviceFeatures.Server.Demo;
 
 /// <summary>The body of <c>POST /admin/api/dev/sign</c>: the signed fields of one wire request.</summary>
-public sealed record DevelopmentSignRequest(string? ClientId, string? Action, string? Nonce, long? Timestamp);
+internal sealed record DevelopmentSignRequest(string? ClientId, string? Action, string? Nonce, long? Timestamp);
 
 /// <summary>The fields signed, the text they make, and its signature under the partner's current secret.</summary>
-public sealed record DevelopmentSignResponse(string ClientId, string Action, string? Nonce, long? Timestamp, string SignedText, string Signature);
+internal sealed record DevelopmentSignResponse(string ClientId, string Action, string? Nonce, long? Timestamp, string SignedText, string Signature);
 
 [JsonSerializable(typeof(DevelopmentSignRequest))]
 [JsonSerializable(typeof(DevelopmentSignResponse))]
@@ -23,7 +23,7 @@ internal sealed partial class DevelopmentSigningJsonContext : JsonSerializerCont
 /// that cannot compute an HMAC. An extension of ours under the admin API (admin key required), never part of the
 /// Withings API: a partner signs its own requests.
 /// </summary>
-public static class DevelopmentSigningEndpoints
+internal static class DevelopmentSigningEndpoints
 {
     public const string Path = "/admin/api/dev/sign";
 

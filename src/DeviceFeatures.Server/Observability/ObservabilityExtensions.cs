@@ -6,7 +6,7 @@ using OpenTelemetry.Metrics;
 
 namespace DeviceFeatures.Server.Observability;
 
-public static class ObservabilityExtensions
+internal static class ObservabilityExtensions
 {
     public static WebApplicationBuilder AddObservability(this WebApplicationBuilder builder)
     {
@@ -29,8 +29,7 @@ public static class ObservabilityExtensions
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(ServerMetrics.MeterName)
             .AddMeter("System.Runtime")
-            .AddAspNetCoreInstrumentation()
-            .AddPrometheusExporter());
+            .AddAspNetCoreInstrumentation());
         return builder;
     }
 
@@ -43,7 +42,6 @@ public static class ObservabilityExtensions
             Predicate = check => check.Tags.Contains("ready"),
             ResponseWriter = WriteHealthAsync,
         }).WithTags("health");
-        app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
     }
 

@@ -2,7 +2,7 @@ namespace DeviceFeatures.Server.Storage;
 
 // Rows as the database returns them; Dapper fills them by column name. Times are Unix milliseconds.
 
-public sealed class PartnerRow
+internal sealed class PartnerRow
 {
     public string ClientId { get; set; } = "";
     public string Name { get; set; } = "";
@@ -15,14 +15,14 @@ public sealed class PartnerRow
     public int? RateLimitPerMinute { get; set; }
 }
 
-public sealed class UserRow
+internal sealed class UserRow
 {
     public int UserId { get; set; }
     public string ClientId { get; set; } = "";
     public long CreatedAt { get; set; }
 }
 
-public sealed class DeviceRow
+internal sealed class DeviceRow
 {
     public string MacAddress { get; set; } = "";
     public int UserId { get; set; }
@@ -31,7 +31,7 @@ public sealed class DeviceRow
     public long LinkedAt { get; set; }
 }
 
-public sealed class ChoiceRow
+internal sealed class ChoiceRow
 {
     public int Model { get; set; }
     public string FeatureName { get; set; } = "";
@@ -39,13 +39,13 @@ public sealed class ChoiceRow
     public long UpdatedAt { get; set; }
 }
 
-public sealed class EntitlementRow
+internal sealed class EntitlementRow
 {
     public string FeatureName { get; set; } = "";
     public long GrantedAt { get; set; }
 }
 
-public sealed class AuditRow
+internal sealed class AuditRow
 {
     public long Id { get; set; }
     public long OccurredAt { get; set; }
@@ -62,10 +62,10 @@ public sealed class AuditRow
 }
 
 /// <summary>Which audit events to read: every filter is optional.</summary>
-public sealed record AuditQuery(string? ClientId, int? UserId, long? SinceMs, long AfterId, int Limit);
+internal sealed record AuditQuery(string? ClientId, int? UserId, long? SinceMs, long AfterId, int Limit);
 
 /// <summary>The kinds of audit event.</summary>
-public static class AuditKinds
+internal static class AuditKinds
 {
     public const string FeatureEnabled = "feature.enabled";
     public const string FeatureDisabled = "feature.disabled";

@@ -1,9 +1,10 @@
+using DeviceFeatures.Server.Hosting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace DeviceFeatures.Server.Storage;
 
-public static class StorageServiceCollectionExtensions
+internal static class StorageServiceCollectionExtensions
 {
     public static IServiceCollection AddStorage(this IServiceCollection services)
     {
@@ -12,6 +13,26 @@ public static class StorageServiceCollectionExtensions
         services.AddSingleton<IFeatureStore>(sp => sp.GetRequiredService<IOptions<StorageOptions>>().Value.IsPostgres
             ? ActivatorUtilities.CreateInstance<PostgresFeatureStore>(sp)
             : ActivatorUtilities.CreateInstance<SqliteFeatureStore>(sp));
+        services.AddStartupStep<MigrationStep>();
         return services;
+    }
+}
+
+/// <summary>Brings the database to the current schema before anything reads it.</summary>
+internal sealed class MigrationStep(IFeatureStore store, IOptions<StorageOptions> options) : IStartupStep
+{
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await store.MigrateAsync(cancellationToken);
+        }
+        catch (Exception ex) when (store.IsUnavailable(ex))
+        {
+            throw new StartupFailureException(
+                $"The {options.Value.Provider} database of Storage:ConnectionString does not answer ({ex.Message.TrimEnd('.')}): start it, or correct Storage:ConnectionString.",
+                StartupExitCodes.Unavailable,
+                ex);
+        }
     }
 }

@@ -8,7 +8,7 @@ namespace DeviceFeatures.Server.Storage;
 /// SQLite and PostgreSQL both accept; the few clauses that differ come from the <see cref="SqlDialect"/>, and the rest
 /// of what differs between providers lives in the store classes.
 /// </summary>
-public sealed class StoreSession(
+internal sealed class StoreSession(
     DbConnection connection, DbTransaction? transaction, SqlDialect dialect, CancellationToken cancellationToken, PreparedCommands? prepared = null)
 {
     static StoreSession() => DefaultTypeMap.MatchNamesWithUnderscores = true;
