@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Net.Sockets;
 using System.Text.Json;
 using DeviceFeatures.Protocol.Envelope;
 using DeviceFeatures.Protocol.Signing;
@@ -217,9 +218,10 @@ public sealed class CrashSafetyTests
             }), ct);
             return WireEnvelope.TryParse(await response.Content.ReadAsByteArrayAsync(ct));
         }
-        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException)
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException or SocketException)
         {
-            // No answer: the change may or may not have been committed.
+            // No answer: the change may or may not have been committed. (A server killed while the connection is being
+            // made can surface as a bare SocketException from the connection pool, not wrapped in HttpRequestException.)
             return null;
         }
     }
