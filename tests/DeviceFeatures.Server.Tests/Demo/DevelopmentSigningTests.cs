@@ -11,8 +11,9 @@ public sealed class DevelopmentSigningTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
+    // No demo data: its walkthrough goes to the console, which StartupTests captures while it runs.
     private static ServerFactory NewServer(string environment) =>
-        new(new SqliteTestDatabase(), ServerFactory.NewClock(), ownsDatabase: true) { Environment = environment };
+        new(new SqliteTestDatabase(), ServerFactory.NewClock(), ownsDatabase: true) { Environment = environment, Settings = { ["Demo:Enabled"] = "false" } };
 
     [Fact]
     public async Task InDevelopment_SignsWhatTheWireApiChecks()

@@ -9,11 +9,16 @@ using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace DeviceFeatures.Server.Tests.Hosting;
 
+/// <summary>Runs alone: the demo data the file needs prints its walkthrough to the console, which StartupTests captures.</summary>
+[CollectionDefinition(nameof(HttpFileTests), DisableParallelization = true)]
+public sealed class HttpFileTestsRunAlone;
+
 /// <summary>
 /// The .http file beside the server works from top to bottom, without editing, against the Development server:
 /// every request is sent in order, as Visual Studio or the VS Code REST Client sends it, with the file's variables,
 /// <c>{{$timestamp}}</c>, <c>{{$datetime}}</c>, <c>{{$randomInt}}</c> and the answers of named requests filled in.
 /// </summary>
+[Collection(nameof(HttpFileTests))]
 public sealed partial class HttpFileTests
 {
     /// <summary>The file, from the repository's root.</summary>
