@@ -1,7 +1,9 @@
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
+using DeviceFeatures.Server.Audit;
 using DeviceFeatures.Server.Catalog;
+using DeviceFeatures.Server.Device;
 using DeviceFeatures.Server.Partners;
 using DeviceFeatures.Server.RateLimiting;
 using DeviceFeatures.Server.Secrets;

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Threading.Channels;
+using DeviceFeatures.Server.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 
@@ -256,7 +257,7 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IAsyncDisposab
 
                 try
                 {
-                    await write.RunAsync(new StoreSession(_writeConnection, transaction, SqlDialect.Sqlite, write.CancellationToken, _prepared)).ConfigureAwait(false);
+                    await write.RunAsync(new PreparedSession(_prepared!)).ConfigureAwait(false);
                     if (savepoints)
                     {
                         _prepared!.Get("RELEASE w").Execute();
@@ -331,7 +332,7 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IAsyncDisposab
     public async Task<T> ReadAsync<T>(Func<StoreSession, Task<T>> work, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken, forWrites: false).ConfigureAwait(false);
-        return await work(new StoreSession(connection, null, SqlDialect.Sqlite, cancellationToken)).ConfigureAwait(false);
+        return await work(new CommandSession(connection, null, SqlDialect.Sqlite, cancellationToken)).ConfigureAwait(false);
     }
 
     public bool IsUnavailable(Exception exception) =>
