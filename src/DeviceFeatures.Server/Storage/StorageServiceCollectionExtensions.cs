@@ -1,3 +1,4 @@
+using DeviceFeatures.Server.Storage.Sqlite;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -12,6 +13,9 @@ public static class StorageServiceCollectionExtensions
         services.AddSingleton<IFeatureStore>(sp => sp.GetRequiredService<IOptions<StorageOptions>>().Value.IsPostgres
             ? ActivatorUtilities.CreateInstance<PostgresFeatureStore>(sp)
             : ActivatorUtilities.CreateInstance<SqliteFeatureStore>(sp));
+
+        // Idle on PostgreSQL; on SQLite it waits for the start-up migration before its first pass.
+        services.AddHostedService<SqliteCheckpointer>();
         return services;
     }
 }

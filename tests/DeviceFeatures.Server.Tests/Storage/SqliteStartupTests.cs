@@ -1,0 +1,108 @@
+using DeviceFeatures.Server.Storage;
+using DeviceFeatures.Server.Storage.Sqlite;
+using DeviceFeatures.Server.Tests.Infrastructure;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+
+namespace DeviceFeatures.Server.Tests.Storage;
+
+/// <summary>Starting on SQLite: a new database folder.</summary>
+public sealed class SqliteStartupTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("devicefeatures-startup-").FullName;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Fact]
+    public async Task FirstStart_InAFolderThatDoesNotExistYet_LogsNoWarningFromStorage()
+    {
+        // The background checkpoints once started with the store, before the migration made the folder, and each
+        // pass until then warned that the database could not be opened. A cold first start spends a while between
+        // building its services and migrating; the slow start below stands for it.
+        var logs = new CapturingLoggerProvider();
+        using var server = new SlowFirstStartServer(logs);
+        Assert.False(Directory.Exists(Path.GetDirectoryName(((SqliteTestDatabase)server.Database).Path)));
+        _ = server.Server;
+
+        // The checkpoints run on the server's clock; a few passes on the new database warn of nothing either.
+        var checkpointer = server.Services.GetServices<IHostedService>().OfType<SqliteCheckpointer>().Single();
+        await AdvanceUntilAsync(server.Time, () => checkpointer.Passes >= 3);
+        Assert.DoesNotContain(logs.Lines, IsStorageWarning);
+    }
+
+    [Fact]
+    public async Task Checkpointer_WaitsForTheMigration_ThenCopiesTheLogWithoutWarnings()
+    {
+        var time = ServerFactory.NewClock();
+        var logs = new CapturingLoggerProvider();
+        using var loggers = LoggerFactory.Create(b => b.AddProvider(logs));
+        var database = Path.Combine(_folder, "new", "devicefeatures.db");
+        await using var store = NewStore(database, time);
+        using var checkpointer = new SqliteCheckpointer(store, time, loggers.CreateLogger<SqliteCheckpointer>());
+
+        await checkpointer.StartAsync(Ct);
+        for (var i = 0; i < 5; i++)
+        {
+            time.Advance(SqliteCheckpointer.Interval);
+        }
+
+        await Task.Delay(50, Ct);
+        Assert.Equal(0, checkpointer.Passes);
+        Assert.False(Directory.Exists(Path.GetDirectoryName(database)));
+
+        await store.MigrateAsync(Ct);
+        await store.WriteAsync(s => s.AddSettingAsync("copied", "by the checkpointer"), Ct);
+        await AdvanceUntilAsync(time, () => checkpointer.Passes >= 3);
+        await checkpointer.StopAsync(Ct);
+        Assert.DoesNotContain(logs.Lines, IsStorageWarning);
+    }
+
+    private static SqliteFeatureStore NewStore(string database, TimeProvider? time = null) => new(
+        Options.Create(new StorageOptions { ConnectionString = $"Data Source={database}" }), time ?? TimeProvider.System, NullLogger<SqliteFeatureStore>.Instance);
+
+    private static bool IsStorageWarning(string line) =>
+        line.StartsWith("Warning DeviceFeatures.Server.Storage", StringComparison.Ordinal)
+        || line.StartsWith("Error DeviceFeatures.Server.Storage", StringComparison.Ordinal)
+        || line.StartsWith("Critical DeviceFeatures.Server.Storage", StringComparison.Ordinal);
+
+    /// <summary>Moves the clock on by one checkpoint interval at a time until <paramref name="done"/> (5 s at most).</summary>
+    private static async Task AdvanceUntilAsync(FakeTimeProvider time, Func<bool> done)
+    {
+        for (var i = 0; !done() && i < 500; i++)
+        {
+            time.Advance(SqliteCheckpointer.Interval);
+            await Task.Delay(10, Ct);
+        }
+
+        Assert.True(done(), "the checkpointer did not run");
+    }
+
+    /// <summary>A server whose start pauses half a second before the migration, as a cold first start does.</summary>
+    private sealed class SlowFirstStartServer(CapturingLoggerProvider logs)
+        : ServerFactory(new SqliteTestDatabase(), NewClock(), ownsDatabase: true)
+    {
+        protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.ConfigureTestServices(services =>
+            {
+                services.AddSingleton<ILoggerProvider>(logs);
+                services.Insert(0, ServiceDescriptor.Singleton<IHostedService, SlowStart>());
+            });
+        }
+    }
+
+    private sealed class SlowStart : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => Task.Delay(500, cancellationToken);
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}
