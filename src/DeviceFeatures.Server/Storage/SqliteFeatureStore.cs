@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using DeviceFeatures.Server.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
+using SQLitePCL;
 
 namespace DeviceFeatures.Server.Storage;
 
@@ -9,15 +10,20 @@ namespace DeviceFeatures.Server.Storage;
 /// SQLite in WAL mode with <c>synchronous=FULL</c>: a committed transaction survives a process crash and a power
 /// loss. Writes go through one group-commit writer (<see cref="SqliteGroupCommitWriter"/>); reads use pooled
 /// connections of their own, which WAL never makes wait for the writer; <see cref="SqliteCheckpointer"/> copies the
-/// log into the database in the background.
+/// log into the database in the background. The database file is locked against other server processes from the
+/// migration on (<see cref="SqliteFileLock"/>).
 /// </summary>
 internal sealed partial class SqliteFeatureStore : IFeatureStore, IAsyncDisposable
 {
+    private const int SqliteReadOnly = 8;
+    private const int SqliteCantOpen = 14;
+
     private readonly TimeProvider _time;
     private readonly ILogger<SqliteFeatureStore> _logger;
     private readonly SqliteMetrics _metrics;
     private readonly SqliteGroupCommitWriter _writer;
     private readonly TaskCompletionSource _migrated = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private SqliteFileLock? _lock;
 
     public SqliteFeatureStore(
         IOptions<StorageOptions> options, TimeProvider time, ILogger<SqliteFeatureStore> logger, IHostEnvironment? environment = null, IMeterFactory? meters = null)
@@ -40,30 +46,56 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IAsyncDisposab
     /// <summary>How many times the writer has had the log started again (for tests and diagnostics).</summary>
     internal int LogRestarts => _metrics.LogRestarts;
 
+    /// <summary>
+    /// Creates the folder and the database when missing, takes the lock against other server processes, puts the
+    /// database in WAL mode and applies the migrations it lacks.
+    /// </summary>
+    /// <exception cref="Hosting.StartupFailureException">
+    /// The folder or the database cannot be created or written, or another server process uses the database.
+    /// </exception>
     public async Task MigrateAsync(CancellationToken cancellationToken)
     {
         if (Connections.IsFile)
         {
-            var directory = Path.GetDirectoryName(DataSource);
-            if (!string.IsNullOrEmpty(directory))
+            SqliteStartupChecks.CreateFolder(DataSource);
+            _lock ??= SqliteFileLock.Acquire(DataSource);
+        }
+
+        try
+        {
+            await using var connection = await Connections.OpenWriterAsync(cancellationToken).ConfigureAwait(false);
+
+            // SQLite opens a file it may not write read-only, without a word; the first write would fail much later.
+            if (Connections.IsFile && raw.sqlite3_db_readonly(connection.Handle, "main") == 1)
             {
-                Directory.CreateDirectory(directory);
+                throw SqliteStartupChecks.CannotWriteDatabase(DataSource, null);
+            }
+
+            await using (var wal = connection.CreateCommand())
+            {
+                // WAL persists in the file: readers never wait for the writer.
+                wal.CommandText = "PRAGMA journal_mode=WAL;";
+                await wal.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            var applied = await Migrations.ApplyAsync(connection, SqlDialect.Sqlite, Migrations.Load("Sqlite"), _time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken)
+                .ConfigureAwait(false);
+            if (applied > 0)
+            {
+                LogMigrated(applied, DataSource);
             }
         }
-
-        await using var connection = await Connections.OpenWriterAsync(cancellationToken).ConfigureAwait(false);
-        await using (var wal = connection.CreateCommand())
+        catch (Exception ex)
         {
-            // WAL persists in the file: readers never wait for the writer.
-            wal.CommandText = "PRAGMA journal_mode=WAL;";
-            await wal.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
+            // A store that could not start holds nothing: another attempt, in this process or another, may lock.
+            _lock?.Dispose();
+            _lock = null;
+            if (ex is SqliteException { SqliteErrorCode: SqliteReadOnly or SqliteCantOpen } && Connections.IsFile)
+            {
+                throw SqliteStartupChecks.CannotWriteDatabase(DataSource, ex);
+            }
 
-        var applied = await Migrations.ApplyAsync(connection, SqlDialect.Sqlite, Migrations.Load("Sqlite"), _time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken)
-            .ConfigureAwait(false);
-        if (applied > 0)
-        {
-            LogMigrated(applied, DataSource);
+            throw;
         }
 
         _migrated.TrySetResult();
@@ -81,7 +113,11 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IAsyncDisposab
     public bool IsUnavailable(Exception exception) =>
         exception is SqliteException { SqliteErrorCode: 5 or 6 or 10 or 13 or 14 } or TimeoutException;
 
-    public ValueTask DisposeAsync() => _writer.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _writer.DisposeAsync().ConfigureAwait(false);
+        _lock?.Dispose();
+    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Applied {Count} schema migration(s) to the SQLite database {DataSource}")]
     private partial void LogMigrated(int count, string dataSource);

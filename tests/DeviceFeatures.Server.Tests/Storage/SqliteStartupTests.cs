@@ -1,3 +1,4 @@
+using DeviceFeatures.Server.Hosting;
 using DeviceFeatures.Server.Storage;
 using DeviceFeatures.Server.Storage.Sqlite;
 using DeviceFeatures.Server.Tests.Infrastructure;
@@ -11,7 +12,13 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace DeviceFeatures.Server.Tests.Storage;
 
-/// <summary>Starting on SQLite: a new database folder.</summary>
+/// <summary>
+/// Starting on SQLite: a new database folder, one that cannot be made, and a database file another server uses.
+/// </summary>
+/// <remarks>
+/// The tests run as root, which ignores permission bits, so "cannot be written" is made with paths that fail for
+/// anyone: a folder below a regular file, a database path that is a folder.
+/// </remarks>
 public sealed class SqliteStartupTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("devicefeatures-startup-").FullName;
@@ -64,6 +71,101 @@ public sealed class SqliteStartupTests : IDisposable
         Assert.DoesNotContain(logs.Lines, IsStorageWarning);
     }
 
+    [Fact]
+    public async Task AFolderThatCannotBeCreated_StopsTheStore_NamingTheFolder()
+    {
+        var file = Path.Combine(_folder, "a-file");
+        await File.WriteAllTextAsync(file, "not a folder", Ct);
+        await using var store = NewStore(Path.Combine(file, "data", "devicefeatures.db"));
+
+        var failure = await Assert.ThrowsAsync<StartupFailureException>(() => store.MigrateAsync(Ct));
+        Assert.Equal(StartupExitCodes.CannotCreate, failure.ExitCode);
+        Assert.Contains($"'{Path.Combine(file, "data")}'", failure.Message);
+        Assert.Contains("Storage:ConnectionString", failure.Message);
+    }
+
+    [Fact]
+    public async Task AFolderThatCannotBeCreated_StopsTheServerBeforeItListens()
+    {
+        var file = Path.Combine(_folder, "a-file");
+        await File.WriteAllTextAsync(file, "not a folder", Ct);
+        using var server = new ServerFactory(new SqliteTestDatabase(), ServerFactory.NewClock(), ownsDatabase: true);
+        server.Settings["Storage:ConnectionString"] = $"Data Source={Path.Combine(file, "data", "devicefeatures.db")}";
+
+        var failure = StartupFailureOf(Assert.ThrowsAny<Exception>(() => server.Server));
+        Assert.Equal(StartupExitCodes.CannotCreate, failure.ExitCode);
+        Assert.Contains($"'{Path.Combine(file, "data")}'", failure.Message);
+    }
+
+    [Fact]
+    public async Task ADatabasePathThatCannotBeWritten_StopsTheStore_NamingTheFile()
+    {
+        var database = Path.Combine(_folder, "devicefeatures.db");
+        Directory.CreateDirectory(database);
+        await using var store = NewStore(database);
+
+        var failure = await Assert.ThrowsAsync<StartupFailureException>(() => store.MigrateAsync(Ct));
+        Assert.Equal(StartupExitCodes.CannotCreate, failure.ExitCode);
+        Assert.Contains($"'{database}'", failure.Message);
+    }
+
+    [Fact]
+    public async Task ASecondServerProcess_OnTheSameDatabase_IsRefused_UntilTheFirstEnds()
+    {
+        var database = Path.Combine(_folder, "devicefeatures.db");
+        var first = await ServerProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["Storage:Provider"] = "sqlite",
+            ["Storage:ConnectionString"] = $"Data Source={database}",
+        }, ServerProcess.FreePort(), Ct);
+        try
+        {
+            await using var second = NewStore(database);
+            var refused = await Assert.ThrowsAsync<StartupFailureException>(() => second.MigrateAsync(Ct));
+            Assert.Equal(StartupExitCodes.Unavailable, refused.ExitCode);
+            Assert.Contains($"'{database}'", refused.Message);
+            Assert.Contains($"'{database}.lock'", refused.Message);
+
+            // SIGKILL: the process cannot release anything itself, the kernel drops its lock.
+            await first.KillAsync();
+            await second.MigrateAsync(Ct);
+            Assert.Equal("kept", await second.WriteAsync(async s =>
+            {
+                await s.AddSettingAsync("after", "kept");
+                return await s.GetSettingAsync("after");
+            }, Ct));
+        }
+        finally
+        {
+            await first.DisposeAsync();
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        }
+    }
+
+    [Fact]
+    public async Task StoresOfOneProcess_ShareTheLock_AndTheLastOneToCloseReleasesIt()
+    {
+        var database = Path.Combine(_folder, "devicefeatures.db");
+        var first = NewStore(database);
+        var second = NewStore(database);
+        await first.MigrateAsync(Ct);
+        await second.MigrateAsync(Ct);
+        Assert.False(CanLock(database + ".lock"));
+
+        await first.DisposeAsync();
+        Assert.False(CanLock(database + ".lock"));
+        await second.DisposeAsync();
+        Assert.True(CanLock(database + ".lock"));
+    }
+
+    [Fact]
+    public async Task AStoreInMemory_TakesNoLock_AndMakesNoFolder()
+    {
+        await using var store = NewStore(":memory:");
+        await store.MigrateAsync(Ct);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_folder));
+    }
+
     private static SqliteFeatureStore NewStore(string database, TimeProvider? time = null) => new(
         Options.Create(new StorageOptions { ConnectionString = $"Data Source={database}" }), time ?? TimeProvider.System, NullLogger<SqliteFeatureStore>.Instance);
 
@@ -83,6 +185,27 @@ public sealed class SqliteStartupTests : IDisposable
 
         Assert.True(done(), "the checkpointer did not run");
     }
+
+    private static bool CanLock(string path)
+    {
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+            return true;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    private static StartupFailureException StartupFailureOf(Exception exception) => exception switch
+    {
+        StartupFailureException failure => failure,
+        AggregateException { InnerExceptions: [var inner] } => StartupFailureOf(inner),
+        { InnerException: { } inner } => StartupFailureOf(inner),
+        _ => throw new Xunit.Sdk.XunitException($"No start-up failure in: {exception}"),
+    };
 
     /// <summary>A server whose start pauses half a second before the migration, as a cold first start does.</summary>
     private sealed class SlowFirstStartServer(CapturingLoggerProvider logs)
