@@ -18,20 +18,28 @@ internal sealed partial class SqliteCheckpointer(IFeatureStore store, TimeProvid
     /// <summary>Passes run so far, copied or not (for tests).</summary>
     internal long Passes => Interlocked.Read(ref _passes);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (store is not SqliteFeatureStore { Connections.IsInMemory: false } sqlite)
         {
-            return;
+            return Task.CompletedTask;
         }
 
+        // A pass copies pages and syncs the database file: like the writer, it gets a thread of its own rather than
+        // holding one of the thread pool's, which the requests need.
+        return SqliteThread.Run("SQLite checkpointer", () => RunAsync(sqlite, stoppingToken));
+    }
+
+    // Every await here resumes on the checkpointer's thread: no ConfigureAwait(false) in this method.
+    private async Task RunAsync(SqliteFeatureStore sqlite, CancellationToken stoppingToken)
+    {
         try
         {
-            await sqlite.Migrated.WaitAsync(stoppingToken).ConfigureAwait(false);
+            await sqlite.Migrated.WaitAsync(stoppingToken);
             using var timer = new PeriodicTimer(Interval, time);
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                await CheckpointAsync(sqlite.Connections, stoppingToken).ConfigureAwait(false);
+                await CheckpointAsync(sqlite.Connections, stoppingToken);
                 Interlocked.Increment(ref _passes);
             }
         }
@@ -44,12 +52,13 @@ internal sealed partial class SqliteCheckpointer(IFeatureStore store, TimeProvid
     {
         try
         {
-            await using var connection = await connections.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+            // SQLite's "async" calls complete before they return: this runs on the checkpointer's thread throughout.
+            await using var connection = await connections.OpenReaderAsync(cancellationToken);
             await using var checkpoint = connection.CreateCommand();
 
             // PASSIVE never waits for the writer or the readers: what it cannot copy now, it copies next time.
             checkpoint.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
-            await checkpoint.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await checkpoint.ExecuteNonQueryAsync(cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {

@@ -11,7 +11,7 @@ namespace DeviceFeatures.Server.Storage.Sqlite;
 /// that fails is rolled back to its savepoint alone; a commit that fails fails every write of its group.
 /// </summary>
 /// <remarks>
-/// The loop starts with the first write, on a thread of its own (<see cref="WriterThread"/>), and ends when the
+/// The loop starts with the first write, on a thread of its own (<see cref="SqliteThread"/>), and ends when the
 /// store is disposed, after the writes already queued.
 /// </remarks>
 internal sealed partial class SqliteGroupCommitWriter(SqliteConnectionFactory connections, SqliteMetrics metrics, int restartPages, ILogger logger)
@@ -55,7 +55,7 @@ internal sealed partial class SqliteGroupCommitWriter(SqliteConnectionFactory co
         {
             if (_loop is null && !_disposed)
             {
-                _loop = WriterThread.Run("SQLite writer", RunAsync);
+                _loop = SqliteThread.Run("SQLite writer", RunAsync);
             }
         }
     }

@@ -3,15 +3,16 @@ using System.Collections.Concurrent;
 namespace DeviceFeatures.Server.Storage.Sqlite;
 
 /// <summary>
-/// The SQLite writer's own thread: its loop runs there, and so does everything the loop awaits, since this is the
-/// thread's synchronization context. SQLite's calls are synchronous (a commit waits for its sync to the disk); on
-/// the thread pool each of them would hold a thread that the requests need.
+/// A thread of its own for a loop that makes SQLite's calls (the writer's, the checkpointer's): the loop runs there,
+/// and so does everything it awaits, since this is the thread's synchronization context. SQLite's calls are
+/// synchronous (a commit waits for its sync to the disk, a checkpoint for its copy); on the thread pool each of
+/// them would hold a thread that the requests need.
 /// </summary>
-internal sealed class WriterThread : SynchronizationContext
+internal sealed class SqliteThread : SynchronizationContext
 {
     private readonly BlockingCollection<(SendOrPostCallback Callback, object? State)> _work = [];
 
-    private WriterThread()
+    private SqliteThread()
     {
     }
 
@@ -19,7 +20,7 @@ internal sealed class WriterThread : SynchronizationContext
     /// <returns>The loop's completion.</returns>
     public static Task Run(string name, Func<Task> loop)
     {
-        var context = new WriterThread();
+        var context = new SqliteThread();
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var thread = new Thread(() => context.Pump(loop, done)) { IsBackground = true, Name = name };
         thread.Start();
@@ -29,7 +30,7 @@ internal sealed class WriterThread : SynchronizationContext
     public override void Post(SendOrPostCallback d, object? state) => _work.Add((d, state));
 
     public override void Send(SendOrPostCallback d, object? state) =>
-        throw new NotSupportedException("The writer's thread only runs work posted to it.");
+        throw new NotSupportedException("This thread only runs work posted to it.");
 
     public override SynchronizationContext CreateCopy() => this;
 
