@@ -154,8 +154,6 @@ internal sealed partial class SqliteGroupCommitWriter(SqliteConnectionFactory co
                 }
 
                 transaction.Commit();
-                metrics.GroupCommitted(done.Count);
-                _pagesSinceRestart += PagesWritten();
             }
             catch (Exception ex)
             {
@@ -167,6 +165,8 @@ internal sealed partial class SqliteGroupCommitWriter(SqliteConnectionFactory co
 
         // Answers leave only now, with every change of the group on disk.
         done.ForEach(w => w.Complete());
+        metrics.GroupCommitted(done.Count);
+        _pagesSinceRestart += PagesWritten();
     }
 
     private async Task OpenAsync()
@@ -233,8 +233,9 @@ internal sealed partial class SqliteGroupCommitWriter(SqliteConnectionFactory co
                 command.ExecuteNonQuery();
             }
         }
-        catch (SqliteException ex)
+        catch (Exception ex)
         {
+            // Whatever went wrong, the loop goes on: the writes queued behind it must still be served.
             LogRestartFailed(logger, ex);
             _restartAt = _pagesSinceRestart + Math.Max(1, restartPages / 4);
             await DropConnectionAsync();
