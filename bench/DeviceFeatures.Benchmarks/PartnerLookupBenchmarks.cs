@@ -76,7 +76,7 @@ public class PartnerLookupBenchmarks
     }
 
     [Benchmark(Baseline = true)]
-    public async Task<PartnerRow?> NewConnectionPerLookup()
+    public async Task<string?> NewConnectionPerLookup()
     {
         await using var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync();
@@ -86,11 +86,11 @@ public class PartnerLookupBenchmarks
             await pragmas.ExecuteNonQueryAsync();
         }
 
-        return await new CommandSession(connection, null, SqlDialect.Sqlite, CancellationToken.None).FindPartnerAsync(Inputs.ClientId);
+        return (await new CommandSession(connection, null, SqlDialect.Sqlite, CancellationToken.None).FindPartnerAsync(Inputs.ClientId))?.ClientSecret;
     }
 
     [Benchmark]
-    public Task<PartnerRow?> OpenConnection() => new CommandSession(_open, null, SqlDialect.Sqlite, CancellationToken.None).FindPartnerAsync(Inputs.ClientId);
+    public async Task<string?> OpenConnection() => (await new CommandSession(_open, null, SqlDialect.Sqlite, CancellationToken.None).FindPartnerAsync(Inputs.ClientId))?.ClientSecret;
 
     [Benchmark]
     public string? PreparedStatement()

@@ -33,7 +33,7 @@ internal static class Report
         md.AppendLine(Invariant, $"| date | {facts.StartedAt.UtcDateTime:yyyy-MM-dd HH:mm} UTC |");
         md.AppendLine(Invariant, $"| machine | {env.Cores} cores (nproc), {env.CpuModel}, {env.MemoryGiB:0.0} GiB memory. **Shared** with other work while it ran: absolute numbers are noisy, compare the ratios of one run |");
         md.AppendLine(Invariant, $"| commit | `{env.Commit}`{(env.Dirty ? " with uncommitted changes" : "")} |");
-        md.AppendLine(Invariant, $"| server | `dotnet DeviceFeatures.Server.dll` (Release, Production, log level Warning) on 127.0.0.1 |");
+        md.AppendLine(Invariant, $"| server | `dotnet DeviceFeatures.Host.dll` (Release, Production, log level Warning) on 127.0.0.1 |");
         md.AppendLine(Invariant, $"| database | {facts.DatabaseDescription} |");
         md.AppendLine(Invariant, $"| phases | first every workload once unmeasured ({Seconds(s.Warmup)} at 8 connections); then at each connection count{(s.Rounds > 1 ? $", {s.Rounds} rounds of" : "")} each workload in turn: {Seconds(s.Warmup)} warm-up, then {Seconds(s.Duration)} measured; closed loop, one HttpClient (SocketsHttpHandler, MaxConnectionsPerServer = N) and N workers |");
         md.AppendLine(Invariant, $"| command | `{s.CommandLine}` |");

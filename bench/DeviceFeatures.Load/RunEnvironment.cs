@@ -8,9 +8,9 @@ internal sealed record RunEnvironment(string RepositoryRoot, string Commit, bool
 {
     public const string SolutionFile = "DeviceFeatures.slnx";
 
-    public string ServerProject => Path.Combine(RepositoryRoot, "src", "DeviceFeatures.Server", "DeviceFeatures.Server.csproj");
+    public string ServerProject => Path.Combine(RepositoryRoot, "src", "DeviceFeatures.Host", "DeviceFeatures.Host.csproj");
 
-    public string ServerDll => Path.Combine(RepositoryRoot, "src", "DeviceFeatures.Server", "bin", "Release", "net10.0", "DeviceFeatures.Server.dll");
+    public string ServerDll => Path.Combine(RepositoryRoot, "src", "DeviceFeatures.Host", "bin", "Release", "net10.0", "DeviceFeatures.Host.dll");
 
     public static async Task<RunEnvironment> DetectAsync(CancellationToken cancellationToken)
     {

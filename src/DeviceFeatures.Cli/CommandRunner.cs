@@ -31,20 +31,26 @@ internal static class CommandRunner
     internal static (int Code, string Message, int? Status) Describe(Exception exception, CancellationToken cancellationToken) => exception switch
     {
         CliException cli => (cli.ExitCode, cli.Message, null),
-        DeviceFeaturesException refusal => (ExitCodeOf(refusal.Family), refusal.Error ?? refusal.Message, refusal.Status),
-        DeviceFeaturesTransportException transport => (ExitCodes.Unavailable, transport.Message, null),
+        DeviceFeaturesException sdk => Describe(sdk),
+        OperationCanceledException when cancellationToken.IsCancellationRequested => (ExitCodes.Cancelled, "cancelled", null),
+        OperationCanceledException => (ExitCodes.Unavailable, "the service did not answer in time", null),
+        FormatException or ArgumentException => (ExitCodes.Usage, exception.Message, null),
+        IOException or UnauthorizedAccessException => (ExitCodes.Failed, exception.Message, null),
+        _ => (ExitCodes.Failed, $"unexpected error: {exception.Message}", null),
+    };
+
+    // Everything the SDK throws about the service derives from one root; its families decide the exit code.
+    private static (int Code, string Message, int? Status) Describe(DeviceFeaturesException exception) => exception switch
+    {
+        WithingsRefusalException refusal => (ExitCodeOf(refusal.Family), refusal.Error ?? refusal.Message, refusal.Status),
         DeviceFeaturesAdminException admin => (admin.HttpStatus switch
         {
             401 or 403 => ExitCodes.AuthenticationFailed,
             >= 500 => ExitCodes.Unavailable,
             _ => ExitCodes.Refused,
         }, $"{admin.Detail} ({admin.Code})", admin.HttpStatus),
-        OperationCanceledException when cancellationToken.IsCancellationRequested => (ExitCodes.Cancelled, "cancelled", null),
-        HttpRequestException http => (ExitCodes.Unavailable, $"the service could not be reached: {http.Message}", null),
-        OperationCanceledException => (ExitCodes.Unavailable, "the service did not answer in time", null),
-        FormatException or ArgumentException => (ExitCodes.Usage, exception.Message, null),
-        IOException or UnauthorizedAccessException => (ExitCodes.Failed, exception.Message, null),
-        _ => (ExitCodes.Failed, $"unexpected error: {exception.Message}", null),
+        DeviceFeaturesTransportException => (ExitCodes.Unavailable, exception.Message, null),
+        _ => (ExitCodes.Failed, exception.Message, null),
     };
 
     internal static int ExitCodeOf(StatusFamily family) => family switch

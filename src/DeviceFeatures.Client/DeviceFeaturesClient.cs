@@ -16,7 +16,8 @@ namespace DeviceFeatures.Client;
 /// Signs and sends the Withings partner "Enable features" calls. Every attempt of every call gets its own fresh
 /// nonce, so a retry never replays a nonce. Transient failures (connection errors, HTTP 5xx, status 522, attempt
 /// timeouts) are retried with exponential backoff; status 601 waits <c>wait_seconds</c> (or backs off for tens of
-/// seconds) before trying again; every other refusal is thrown at once as a <see cref="DeviceFeaturesException"/>.
+/// seconds) before trying again; every other refusal is thrown at once as the <see cref="WithingsRefusalException"/> of
+/// its family.
 /// </summary>
 /// <remarks>
 /// Retries wrap the whole operation (nonce request and signed call) rather than the HTTP request: a nonce is
@@ -135,7 +136,7 @@ public sealed class DeviceFeaturesClient : IDeviceFeaturesClient
 
         if (answer.Status != WireStatus.Success)
         {
-            throw DeviceFeaturesException.FromAnswer(answer.Status, answer.Error, answer.Body);
+            throw WithingsRefusalException.FromAnswer(answer.Status, answer.Error, answer.Body);
         }
 
         return answer;
@@ -242,7 +243,7 @@ public sealed class DeviceFeaturesClient : IDeviceFeaturesClient
                 ShouldHandle = args => ValueTask.FromResult(args.Outcome.Result?.Status == WireStatus.TooManyRequests),
                 DelayGenerator = args =>
                 {
-                    var asked = args.Outcome.Result is { } answer ? DeviceFeaturesException.WaitSecondsOf(answer.Body) : null;
+                    var asked = args.Outcome.Result is { } answer ? WithingsRefusalException.WaitSecondsOf(answer.Body) : null;
                     var delay = asked ?? options.RateLimitDelay * Math.Pow(2, Math.Min(args.AttemptNumber, 16));
                     return ValueTask.FromResult<TimeSpan?>(delay < options.MaxRateLimitDelay ? delay : options.MaxRateLimitDelay);
                 },

@@ -1,5 +1,6 @@
 using DeviceFeatures.Client;
 using DeviceFeatures.Client.Admin;
+using DeviceFeatures.Protocol.Admin;
 using DeviceFeatures.Server.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;

@@ -143,4 +143,15 @@ public sealed class AdminCommandTests : IAsyncLifetime
         devfeat.Environment["DEVFEAT_ADMIN_KEY"] = "wrong";
         Assert.Equal(4, (await devfeat.RunAsync("admin partners list")).ExitCode);
     }
+
+    [Fact]
+    public async Task AdminWithAWrongKey_ShowsWhatTheServerSaysToDo()
+    {
+        var devfeat = Devfeat.For(_server, withAdminKey: false);
+        devfeat.Environment["DEVFEAT_ADMIN_KEY"] = "wrong";
+        var run = await devfeat.RunAsync("admin partners list");
+        Assert.Equal(4, run.ExitCode);
+        Assert.Contains("Admin:ApiKey", run.Error);
+        Assert.Contains("(admin_key_invalid)", run.Error);
+    }
 }

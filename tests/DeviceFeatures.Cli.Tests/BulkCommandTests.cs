@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using DeviceFeatures.Client;
 using DeviceFeatures.Client.Admin;
+using DeviceFeatures.Protocol.Admin;
 using DeviceFeatures.Testing;
 
 namespace DeviceFeatures.Cli.Tests;

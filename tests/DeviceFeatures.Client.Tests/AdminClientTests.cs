@@ -1,4 +1,5 @@
 using DeviceFeatures.Client.Admin;
+using DeviceFeatures.Protocol.Admin;
 using DeviceFeatures.Testing;
 
 namespace DeviceFeatures.Client.Tests;
@@ -62,6 +63,17 @@ public sealed class AdminClientTests
         using var http = new HttpClient();
         var wrongKey = new DeviceFeaturesAdminClient(http, server.BaseAddress, "wrong");
         var unauthorized = await Assert.ThrowsAsync<DeviceFeaturesAdminException>(() => wrongKey.ListPartnersAsync(Ct));
-        Assert.Equal("unauthorized", unauthorized.Code);
+        Assert.Equal(AdminProblemCodes.AdminKeyInvalid, unauthorized.Code);
+        Assert.Equal(401, unauthorized.HttpStatus);
+        Assert.Contains("Admin:ApiKey", unauthorized.Detail);
+    }
+
+    [Fact]
+    public async Task AdminClient_AgainstNothingListening_IsATransportFailure_UnderTheOneRoot()
+    {
+        using var http = new HttpClient();
+        var admin = new DeviceFeaturesAdminClient(http, new Uri("http://127.0.0.1:9/"), "key");
+        DeviceFeaturesException ex = await Assert.ThrowsAsync<DeviceFeaturesTransportException>(() => admin.ListPartnersAsync(Ct));
+        Assert.Contains("could not be reached", ex.Message);
     }
 }

@@ -1,4 +1,5 @@
 using DeviceFeatures.Client.Admin;
+using DeviceFeatures.Protocol.Admin;
 using DeviceFeatures.Testing;
 
 namespace DeviceFeatures.Client.Tests;

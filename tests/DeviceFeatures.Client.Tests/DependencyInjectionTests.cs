@@ -1,3 +1,4 @@
+using DeviceFeatures.Client.Admin;
 using DeviceFeatures.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -34,5 +35,39 @@ public sealed class DependencyInjectionTests
         await using var provider = services.BuildServiceProvider();
         var ex = Assert.ThrowsAny<Exception>(() => provider.GetRequiredService<IDeviceFeaturesClient>());
         Assert.Contains("ClientSecret", ex.ToString());
+    }
+
+    [Fact]
+    public async Task AddDeviceFeaturesAdminClient_RegistersATypedClientThatSendsTheKey()
+    {
+        await using var server = await DeviceFeaturesTestServer.StartAsync(cancellationToken: Ct);
+        var services = new ServiceCollection();
+        IHttpClientBuilder builder = services.AddDeviceFeaturesAdminClient(o =>
+        {
+            o.BaseAddress = server.BaseAddress;
+            o.ApiKey = server.AdminKey;
+        });
+        Assert.Equal(typeof(DeviceFeaturesAdminClient).Name, builder.Name);
+
+        await using var provider = services.BuildServiceProvider();
+        var admin = provider.GetRequiredService<DeviceFeaturesAdminClient>();
+        var created = await admin.CreatePartnerAsync("Registered", Ct);
+        Assert.Equal("Registered", (await admin.GetPartnerAsync(created.ClientId, Ct)).Name);
+    }
+
+    [Theory]
+    [InlineData(null, "key", "BaseAddress")]
+    [InlineData("http://127.0.0.1:5080/", "", "ApiKey")]
+    public async Task AddDeviceFeaturesAdminClient_WithoutAddressOrKey_FailsWhenResolved(string? baseAddress, string apiKey, string named)
+    {
+        var services = new ServiceCollection();
+        services.AddDeviceFeaturesAdminClient(o =>
+        {
+            o.BaseAddress = baseAddress is null ? null : new Uri(baseAddress);
+            o.ApiKey = apiKey;
+        });
+        await using var provider = services.BuildServiceProvider();
+        var ex = Assert.ThrowsAny<Exception>(() => provider.GetRequiredService<DeviceFeaturesAdminClient>());
+        Assert.Contains(named, ex.ToString());
     }
 }

@@ -196,7 +196,7 @@ public sealed class RetryTests
     public async Task Refusals_AreTypedByFamily_AndNeverRetried(int status, Type expected)
     {
         var stub = new StubWithings(_time).Then($$"""{"status":{{status}},"body":{},"error":"refused"}""");
-        var ex = await Assert.ThrowsAnyAsync<DeviceFeaturesException>(
+        var ex = await Assert.ThrowsAnyAsync<WithingsRefusalException>(
             () => Client(stub).EnableFeatureAsync(1, DeviceModel.BodyPro2, FeatureName.Pacemaker, Ct));
         Assert.IsType(expected, ex);
         Assert.Equal(status, ex.Status);

@@ -152,7 +152,7 @@ internal sealed class BulkRun(CliContext context, int concurrency, bool resume)
                     context.Diagnostic($"rate limited (601): pausing every request for {pause.TotalSeconds:0} s");
                 }
             }
-            catch (Exception ex) when (ex is DeviceFeaturesException or DeviceFeaturesTransportException)
+            catch (DeviceFeaturesException ex)
             {
                 var (code, message, status) = CommandRunner.Describe(ex, ct);
                 Interlocked.Increment(ref _failed);

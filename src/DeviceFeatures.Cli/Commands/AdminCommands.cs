@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using DeviceFeatures.Client.Admin;
+using DeviceFeatures.Protocol.Admin;
 using Spectre.Console;
 
 namespace DeviceFeatures.Cli.Commands;

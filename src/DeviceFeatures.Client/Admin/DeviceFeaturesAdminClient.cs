@@ -4,12 +4,16 @@ using System.Net.Http.Json;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using DeviceFeatures.Protocol.Admin;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace DeviceFeatures.Client.Admin;
 
 /// <summary>
 /// The operators' API of a DeviceFeatures server: partners, users and devices, grants of gated features, the
-/// effective state of a user's devices, and the audit log. Authenticates with the admin key.
+/// effective state of a user's devices, and the audit log. Authenticates with the admin key. The request and answer
+/// types are the admin API's contracts, shared with the server (<see cref="DeviceFeatures.Protocol.Admin"/>).
 /// </summary>
 public sealed class DeviceFeaturesAdminClient
 {
@@ -31,12 +35,21 @@ public sealed class DeviceFeaturesAdminClient
         _authorization = new AuthenticationHeaderValue("Bearer", adminKey);
     }
 
+    /// <summary>Creates an admin client from dependency injection (see <c>AddDeviceFeaturesAdminClient</c>).</summary>
+    /// <param name="httpClient">The HTTP client configured for this client.</param>
+    /// <param name="options">The server's address and the admin key.</param>
+    [ActivatorUtilitiesConstructor]
+    public DeviceFeaturesAdminClient(HttpClient httpClient, IOptions<DeviceFeaturesAdminClientOptions> options)
+        : this(httpClient, Checked(options).BaseAddress!, options.Value.ApiKey)
+    {
+    }
+
     /// <summary>Creates a partner. Its secret is in the answer, and only there.</summary>
     /// <param name="name">The partner's name.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The client id and secret.</returns>
     public Task<CreatedPartner> CreatePartnerAsync(string name, CancellationToken cancellationToken = default) =>
-        SendAsync(HttpMethod.Post, "partners", JsonContent.Create(new CreatePartnerBody(name), AdminJsonContext.Default.CreatePartnerBody),
+        SendAsync(HttpMethod.Post, "partners", JsonContent.Create(new CreatePartnerRequest(name), AdminJsonContext.Default.CreatePartnerRequest),
             AdminJsonContext.Default.CreatedPartner, cancellationToken);
 
     /// <summary>Lists the partners.</summary>
@@ -62,7 +75,7 @@ public sealed class DeviceFeaturesAdminClient
     /// <returns>The new secret, shown only here.</returns>
     public Task<PartnerSecret> RotateSecretAsync(string clientId, TimeSpan? overlap = null, CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Post, $"partners/{Escape(clientId)}/rotate-secret",
-            JsonContent.Create(new RotateSecretBody(overlap is { } o ? (int)o.TotalSeconds : null), AdminJsonContext.Default.RotateSecretBody),
+            JsonContent.Create(new RotateSecretRequest(overlap is { } o ? (int)o.TotalSeconds : null), AdminJsonContext.Default.RotateSecretRequest),
             AdminJsonContext.Default.PartnerSecret, cancellationToken);
 
     /// <summary>Sets a partner's quota of signed requests per minute (0: unlimited), or with null returns it to the default.</summary>
@@ -73,7 +86,7 @@ public sealed class DeviceFeaturesAdminClient
     public Task<Partner> SetRateLimitAsync(string clientId, int? requestsPerMinute, CancellationToken cancellationToken = default) =>
         requestsPerMinute is { } perMinute
             ? SendAsync(HttpMethod.Put, $"partners/{Escape(clientId)}/rate-limit",
-                JsonContent.Create(new RateLimitBody(perMinute), AdminJsonContext.Default.RateLimitBody), AdminJsonContext.Default.Partner, cancellationToken)
+                JsonContent.Create(new RateLimitRequest(perMinute), AdminJsonContext.Default.RateLimitRequest), AdminJsonContext.Default.Partner, cancellationToken)
             : SendAsync(HttpMethod.Delete, $"partners/{Escape(clientId)}/rate-limit", null, AdminJsonContext.Default.Partner, cancellationToken);
 
     /// <summary>Suspends a partner: its requests are refused until it is resumed.</summary>
@@ -97,8 +110,8 @@ public sealed class DeviceFeaturesAdminClient
     /// <returns>The new user id.</returns>
     public async Task<int> CreateUserAsync(string clientId, IEnumerable<DeviceLink> devices, CancellationToken cancellationToken = default)
     {
-        var body = new CreateUserBody(clientId, devices.ToArray());
-        var created = await SendAsync(HttpMethod.Post, "users", JsonContent.Create(body, AdminJsonContext.Default.CreateUserBody),
+        var body = new CreateUserRequest(clientId, devices.ToArray());
+        var created = await SendAsync(HttpMethod.Post, "users", JsonContent.Create(body, AdminJsonContext.Default.CreateUserRequest),
             AdminJsonContext.Default.CreatedUser, cancellationToken).ConfigureAwait(false);
         return created.Userid;
     }
@@ -132,12 +145,9 @@ public sealed class DeviceFeaturesAdminClient
     /// <param name="featureName">The gated feature.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>A task that completes when the grant is gone.</returns>
-    public async Task RevokeEntitlementAsync(string clientId, string featureName, CancellationToken cancellationToken = default)
-    {
-        using var request = Request(HttpMethod.Delete, $"partners/{Escape(clientId)}/entitlements/{Escape(featureName)}", null);
-        using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
-    }
+    public Task RevokeEntitlementAsync(string clientId, string featureName, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Delete, $"partners/{Escape(clientId)}/entitlements/{Escape(featureName)}", null,
+            static (_, _) => Task.FromResult(true), cancellationToken);
 
     /// <summary>Lists a partner's grants.</summary>
     /// <param name="clientId">The partner's client id.</param>
@@ -212,11 +222,32 @@ public sealed class DeviceFeaturesAdminClient
         return parts.Count == 0 ? string.Empty : "?" + string.Join('&', parts);
     }
 
-    private async Task<T> SendAsync<T>(HttpMethod method, string path, HttpContent? content, JsonTypeInfo<T> type, CancellationToken cancellationToken)
+    private Task<T> SendAsync<T>(HttpMethod method, string path, HttpContent? content, JsonTypeInfo<T> type, CancellationToken cancellationToken) =>
+        SendAsync(method, path, content, (response, ct) => ReadAsync(response, type, ct), cancellationToken);
+
+    // Every failure to get an answer is a transport exception, as the partner client's are.
+    private async Task<T> SendAsync<T>(
+        HttpMethod method, string path, HttpContent? content, Func<HttpResponseMessage, CancellationToken, Task<T>> read, CancellationToken cancellationToken)
     {
         using var request = Request(method, path, content);
-        using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
+            return await read(response, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new DeviceFeaturesTransportException($"The admin API at {_base} could not be reached: {ex.Message}", (int?)ex.StatusCode, isTransient: true, ex);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new DeviceFeaturesTransportException($"The admin API at {_base} did not answer in time.", null, isTransient: true, ex);
+        }
+    }
+
+    private static async Task<T> ReadAsync<T>(HttpResponseMessage response, JsonTypeInfo<T> type, CancellationToken cancellationToken)
+    {
         try
         {
             return await response.Content.ReadFromJsonAsync(type, cancellationToken).ConfigureAwait(false)
@@ -242,10 +273,10 @@ public sealed class DeviceFeaturesAdminClient
             return;
         }
 
-        ProblemBody? problem = null;
+        AdminProblem? problem = null;
         try
         {
-            problem = await response.Content.ReadFromJsonAsync(AdminJsonContext.Default.ProblemBody, cancellationToken).ConfigureAwait(false);
+            problem = await response.Content.ReadFromJsonAsync(AdminJsonContext.Default.AdminProblem, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException)
         {
@@ -258,29 +289,11 @@ public sealed class DeviceFeaturesAdminClient
     }
 
     private static string Escape(string value) => Uri.EscapeDataString(value);
-}
 
-/// <summary>The admin API refused a request; <see cref="Code"/> is the stable machine-readable reason.</summary>
-public sealed class DeviceFeaturesAdminException : Exception
-{
-    /// <summary>Creates the exception.</summary>
-    /// <param name="httpStatus">The HTTP status.</param>
-    /// <param name="code">The problem's <c>code</c>, e.g. <c>partner_not_found</c>.</param>
-    /// <param name="detail">The problem's sentence for people.</param>
-    public DeviceFeaturesAdminException(int httpStatus, string code, string detail)
-        : base($"{detail} ({code}, HTTP {httpStatus})")
+    private static DeviceFeaturesAdminClientOptions Checked(IOptions<DeviceFeaturesAdminClientOptions> options)
     {
-        HttpStatus = httpStatus;
-        Code = code;
-        Detail = detail;
+        ArgumentNullException.ThrowIfNull(options);
+        options.Value.Validate();
+        return options.Value;
     }
-
-    /// <summary>The HTTP status.</summary>
-    public int HttpStatus { get; }
-
-    /// <summary>The problem's <c>code</c>.</summary>
-    public string Code { get; }
-
-    /// <summary>The problem's sentence for people.</summary>
-    public string Detail { get; }
 }

@@ -1,7 +1,10 @@
 using System.Globalization;
 using System.Security.Claims;
 using System.Text.Json;
+using System.Text.Json.Serialization;
+using DeviceFeatures.Protocol.Admin;
 using DeviceFeatures.Server.Audit;
+using DeviceFeatures.Server.Hosting;
 using DeviceFeatures.Server.Storage;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -10,15 +13,18 @@ using Microsoft.AspNetCore.Mvc;
 namespace DeviceFeatures.Server.Admin;
 
 /// <summary>The operators' API under <c>/admin/api</c>: JSON, bearer key, RFC 9457 problem details on every refusal.</summary>
-public static class AdminEndpoints
+internal static class AdminEndpoints
 {
     public const int MaxAuditPage = 1000;
 
     public static IServiceCollection AddAdmin(this IServiceCollection services)
     {
         services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName);
-        services.AddSingleton(_ => new AdminKeys(
-            _.GetRequiredService<Microsoft.Extensions.Options.IOptions<AdminOptions>>(), Console.Out));
+        services.AddSingleton<StartupValue<AdminKeyHash>>();
+        services.AddSingleton<AdminKeys>();
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<AdminKeyStep>(sp, Console.Out));
+        services.AddSingleton<IStartupStep>(sp => sp.GetRequiredService<AdminKeyStep>());
+        services.AddSingleton<IStartedStep>(sp => sp.GetRequiredService<AdminKeyStep>());
         services.AddSingleton<AdminService>();
         services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, AdminKeyAuthenticationHandler>(AdminKeyAuthenticationHandler.SchemeName, null);
@@ -29,6 +35,7 @@ public static class AdminEndpoints
         {
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, AdminJsonContext.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(1, AdminProblemDetailsJsonContext.Default);
         });
         return services;
     }
@@ -68,8 +75,8 @@ public static class AdminEndpoints
         return error is not null ? Problem(error) : TypedResults.Created($"/admin/api/partners/{created!.ClientId}", created);
     }
 
-    internal static async Task<Ok<PartnerListResponse>> ListPartnersAsync(AdminService admin, CancellationToken ct) =>
-        TypedResults.Ok(new PartnerListResponse(await admin.ListPartnersAsync(ct)));
+    internal static async Task<Ok<PartnerList>> ListPartnersAsync(AdminService admin, CancellationToken ct) =>
+        TypedResults.Ok(new PartnerList(await admin.ListPartnersAsync(ct)));
 
     internal static async Task<IResult> GetPartnerAsync(string clientId, AdminService admin, CancellationToken ct) =>
         Answer(await admin.GetPartnerAsync(clientId, ct));
@@ -131,7 +138,7 @@ public static class AdminEndpoints
 
         var rows = await store.ReadAsync(s => s.QueryAuditAsync(query!), ct);
         long? next = rows.Count == query!.Limit ? rows[^1].Id : null;
-        return TypedResults.Ok(new AuditPageResponse(rows.Select(AdminService.ToResponse).ToArray(), next));
+        return TypedResults.Ok(new AuditPage(rows.Select(AdminService.ToResponse).ToArray(), next));
     }
 
     /// <summary>Every matching event as JSON lines, read and written page by page.</summary>
@@ -151,7 +158,7 @@ public static class AdminEndpoints
             var rows = await store.ReadAsync(s => s.QueryAuditAsync(page), ct);
             foreach (var row in rows)
             {
-                await JsonSerializer.SerializeAsync(context.Response.Body, AdminService.ToResponse(row), AdminJsonContext.Default.AuditEventResponse, ct);
+                await JsonSerializer.SerializeAsync(context.Response.Body, AdminService.ToResponse(row), AdminJsonContext.Default.AuditEvent, ct);
                 await context.Response.Body.WriteAsync("\n"u8.ToArray(), ct);
             }
 
@@ -235,14 +242,13 @@ internal sealed class AdminKeyAuthenticationHandler(
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        var header = Request.Headers.Authorization.ToString();
-        const string Bearer = "Bearer ";
-        if (!header.StartsWith(Bearer, StringComparison.OrdinalIgnoreCase))
+        var key = PresentedKey();
+        if (key.IsEmpty)
         {
             return Task.FromResult(AuthenticateResult.NoResult());
         }
 
-        if (!keys.IsValid(header.AsSpan(Bearer.Length).Trim()))
+        if (!keys.IsValid(key))
         {
             return Task.FromResult(AuthenticateResult.Fail("The admin key is not valid."));
         }
@@ -251,11 +257,31 @@ internal sealed class AdminKeyAuthenticationHandler(
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
     }
 
+    // Someone who sent no key and someone who sent the wrong one have different things to fix.
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
+        var missing = PresentedKey().IsEmpty;
         Response.StatusCode = StatusCodes.Status401Unauthorized;
-        Response.Headers.WWWAuthenticate = "Bearer";
-        return AdminEndpoints.Problem(new AdminError(StatusCodes.Status401Unauthorized, "unauthorized",
-            "Send the admin API key as 'Authorization: Bearer <key>'.")).ExecuteAsync(Context);
+        Response.Headers.WWWAuthenticate = missing ? "Bearer" : "Bearer error=\"invalid_token\"";
+        var error = missing
+            ? new AdminError(StatusCodes.Status401Unauthorized, AdminProblemCodes.AdminKeyMissing,
+                "The request has no admin key: send it as 'Authorization: Bearer <key>'.")
+            : new AdminError(StatusCodes.Status401Unauthorized, AdminProblemCodes.AdminKeyInvalid,
+                "The admin key is wrong: send the key set in the server's Admin:ApiKey, or the one it printed on its first start.");
+        return AdminEndpoints.Problem(error).ExecuteAsync(Context);
+    }
+
+    /// <summary>The key after <c>Bearer </c>; empty when there is none (no header, another scheme, or nothing after it).</summary>
+    private ReadOnlySpan<char> PresentedKey()
+    {
+        var header = Request.Headers.Authorization.ToString();
+        const string Bearer = "Bearer ";
+        return header.StartsWith(Bearer, StringComparison.OrdinalIgnoreCase) ? header.AsSpan(Bearer.Length).Trim() : [];
     }
 }
+
+// The framework's problem types, beside the shared contracts (DeviceFeatures.Protocol.Admin) that cannot know them.
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(ProblemDetails))]
+[JsonSerializable(typeof(HttpValidationProblemDetails))]
+internal sealed partial class AdminProblemDetailsJsonContext : JsonSerializerContext;

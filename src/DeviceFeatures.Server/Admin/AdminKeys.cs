@@ -1,12 +1,13 @@
 using System.Security.Cryptography;
 using System.Text;
+using DeviceFeatures.Server.Hosting;
 using DeviceFeatures.Server.Storage;
 using Microsoft.Extensions.Options;
 
 namespace DeviceFeatures.Server.Admin;
 
 /// <summary>Section <c>Admin</c>.</summary>
-public sealed class AdminOptions
+internal sealed class AdminOptions
 {
     public const string SectionName = "Admin";
 
@@ -14,55 +15,73 @@ public sealed class AdminOptions
     public string? ApiKey { get; set; }
 }
 
-/// <summary>
-/// Holds only the SHA-256 of the admin key: a configured key is hashed at start, a generated one is stored as its
-/// hash in the database, so the key itself is never at rest.
-/// </summary>
-public sealed class AdminKeys(IOptions<AdminOptions> options, TextWriter console)
+/// <summary>The SHA-256 of the admin key, loaded at start: the key itself is never at rest.</summary>
+internal sealed class AdminKeyHash(byte[] hash)
 {
-    internal const string SettingName = "admin_key_sha256";
-    private byte[]? _hash;
+    public byte[] Bytes { get; } = hash;
+}
 
-    public async Task InitializeAsync(IFeatureStore store, CancellationToken cancellationToken)
-    {
-        if (!string.IsNullOrEmpty(options.Value.ApiKey))
-        {
-            _hash = Hash(options.Value.ApiKey);
-            return;
-        }
-
-        var generated = "dfadm_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
-        var stored = await store.WriteAsync(async s =>
-        {
-            await s.AddSettingAsync(SettingName, Convert.ToHexStringLower(Hash(generated)));
-            return await s.GetSettingAsync(SettingName);
-        }, cancellationToken);
-
-        _hash = Convert.FromHexString(stored!);
-        if (CryptographicOperations.FixedTimeEquals(_hash, Hash(generated)))
-        {
-            // Shown once, on the console rather than in the logs: only its hash is kept.
-            await console.WriteLineAsync($"""
-
-                Admin API key (shown only now; set Admin:ApiKey to choose your own):
-                    {generated}
-
-                """);
-        }
-    }
-
+/// <summary>Checks a presented admin key against the hash loaded at start.</summary>
+internal sealed class AdminKeys(StartupValue<AdminKeyHash> hash)
+{
     public bool IsValid(ReadOnlySpan<char> presented)
     {
-        if (_hash is null || presented.IsEmpty)
+        if (!hash.IsLoaded || presented.IsEmpty)
         {
             return false;
         }
 
-        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        Span<byte> presentedHash = stackalloc byte[SHA256.HashSizeInBytes];
         var bytes = Encoding.UTF8.GetBytes(presented.ToArray());
-        SHA256.HashData(bytes, hash);
-        return CryptographicOperations.FixedTimeEquals(hash, _hash);
+        SHA256.HashData(bytes, presentedHash);
+        return CryptographicOperations.FixedTimeEquals(presentedHash, hash.Value.Bytes);
     }
 
-    private static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
+    internal static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
+}
+
+/// <summary>
+/// A configured key is hashed at start; otherwise a key is generated on the first start, stored as its hash, and
+/// printed once the server listens, so that nothing is printed by a server that then fails to start.
+/// </summary>
+internal sealed class AdminKeyStep(IOptions<AdminOptions> options, IFeatureStore store, StartupValue<AdminKeyHash> hash, TextWriter console)
+    : IStartupStep, IStartedStep
+{
+    internal const string SettingName = "admin_key_sha256";
+    private string? _generated;
+
+    async Task IStartupStep.RunAsync(CancellationToken cancellationToken)
+    {
+        if (!string.IsNullOrEmpty(options.Value.ApiKey))
+        {
+            hash.Load(new AdminKeyHash(AdminKeys.Hash(options.Value.ApiKey)));
+            return;
+        }
+
+        var generated = "dfadm_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+        var stored = Convert.FromHexString((await store.WriteAsync(async s =>
+        {
+            await s.AddSettingAsync(SettingName, Convert.ToHexStringLower(AdminKeys.Hash(generated)));
+            return await s.GetSettingAsync(SettingName);
+        }, cancellationToken))!);
+        hash.Load(new AdminKeyHash(stored));
+        if (CryptographicOperations.FixedTimeEquals(stored, AdminKeys.Hash(generated)))
+        {
+            _generated = generated;
+        }
+    }
+
+    async Task IStartedStep.RunAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _generated, null) is { } key)
+        {
+            // Shown once, on the console rather than in the logs: only its hash is kept.
+            await console.WriteLineAsync($"""
+
+                Admin API key (shown only now; keep it, or set Admin:ApiKey to choose your own):
+                    export ADMIN_KEY={key}
+
+                """);
+        }
+    }
 }

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
+using DeviceFeatures.Protocol.Admin;
 using DeviceFeatures.Server.Audit;
 using DeviceFeatures.Server.Catalog;
 using DeviceFeatures.Server.Device;
@@ -12,22 +13,22 @@ using DeviceFeatures.Server.Storage;
 namespace DeviceFeatures.Server.Admin;
 
 /// <summary>A refusal of the admin API: HTTP status, stable machine-readable code, and a sentence for people.</summary>
-public sealed record AdminError(int Status, string Code, string Detail)
+internal sealed record AdminError(int Status, string Code, string Detail)
 {
-    public static AdminError Invalid(string detail) => new(StatusCodes.Status400BadRequest, "invalid_request", detail);
+    public static AdminError Invalid(string detail) => new(StatusCodes.Status400BadRequest, AdminProblemCodes.InvalidRequest, detail);
 
     public static AdminError PartnerNotFound(string clientId) =>
-        new(StatusCodes.Status404NotFound, "partner_not_found", $"No partner has client_id '{clientId}'.");
+        new(StatusCodes.Status404NotFound, AdminProblemCodes.PartnerNotFound, $"No partner has client_id '{clientId}'.");
 
     public static AdminError UserNotFound(int userId) =>
-        new(StatusCodes.Status404NotFound, "user_not_found", $"No user has userid {userId}.");
+        new(StatusCodes.Status404NotFound, AdminProblemCodes.UserNotFound, $"No user has userid {userId}.");
 
     public static AdminError FeatureNotFound(string featureName) =>
-        new(StatusCodes.Status404NotFound, "feature_not_found", $"The catalog has no feature '{featureName}'.");
+        new(StatusCodes.Status404NotFound, AdminProblemCodes.FeatureNotFound, $"The catalog has no feature '{featureName}'.");
 }
 
 /// <summary>What operators do: partners, their users and devices, grants of gated features. Every change is audited.</summary>
-public sealed partial class AdminService(
+internal sealed partial class AdminService(
     IFeatureStore store,
     CatalogProvider catalog,
     SecretProtector secrets,
@@ -39,7 +40,7 @@ public sealed partial class AdminService(
     public const string Actor = "admin";
     public const int MaxNameLength = 200;
 
-    public async Task<(CreatedPartnerResponse? Created, AdminError? Error)> CreatePartnerAsync(
+    public async Task<(CreatedPartner? Created, AdminError? Error)> CreatePartnerAsync(
         string? name, string requestId, CancellationToken cancellationToken, string? clientId = null, string? clientSecret = null)
     {
         name = name?.Trim();
@@ -67,13 +68,13 @@ public sealed partial class AdminService(
         }, cancellationToken);
 
         // Shown here, and never again: only its encrypted form is stored.
-        return (new CreatedPartnerResponse(partner.ClientId, secret, partner.Name), null);
+        return (new CreatedPartner(partner.ClientId, secret, partner.Name), null);
     }
 
-    public async Task<IReadOnlyList<PartnerResponse>> ListPartnersAsync(CancellationToken cancellationToken) =>
+    public async Task<IReadOnlyList<Partner>> ListPartnersAsync(CancellationToken cancellationToken) =>
         (await store.ReadAsync(s => s.ListPartnersAsync(), cancellationToken)).Select(ToResponse).ToArray();
 
-    public async Task<(PartnerResponse? Partner, AdminError? Error)> GetPartnerAsync(string clientId, CancellationToken cancellationToken)
+    public async Task<(Partner? Partner, AdminError? Error)> GetPartnerAsync(string clientId, CancellationToken cancellationToken)
     {
         var partner = await store.ReadAsync(s => s.FindPartnerAsync(clientId), cancellationToken);
         return partner is null ? (null, AdminError.PartnerNotFound(clientId)) : (ToResponse(partner), null);
@@ -83,7 +84,7 @@ public sealed partial class AdminService(
     /// Gives the partner a new secret. For <paramref name="overlapSeconds"/> (the configured default when null) the
     /// previous secret is still accepted, so that the partner can roll the new one out; 0 stops it at once.
     /// </summary>
-    public async Task<(SecretResponse? Secret, AdminError? Error)> RotateSecretAsync(
+    public async Task<(PartnerSecret? Secret, AdminError? Error)> RotateSecretAsync(
         string clientId, int? overlapSeconds, string requestId, CancellationToken cancellationToken)
     {
         var overlap = overlapSeconds ?? secretOptions.Value.RotationOverlapSeconds;
@@ -108,11 +109,11 @@ public sealed partial class AdminService(
         }, cancellationToken);
         partners.Forget(clientId);
         return updated
-            ? (new SecretResponse(clientId, secret, previousExpiresAt is { } ms ? At(ms) : null), null)
+            ? (new PartnerSecret(clientId, secret, previousExpiresAt is { } ms ? At(ms) : null), null)
             : (null, AdminError.PartnerNotFound(clientId));
     }
 
-    public async Task<(PartnerResponse? Partner, AdminError? Error)> SetSuspendedAsync(
+    public async Task<(Partner? Partner, AdminError? Error)> SetSuspendedAsync(
         string clientId, bool suspended, string requestId, CancellationToken cancellationToken)
     {
         var now = Now();
@@ -130,7 +131,7 @@ public sealed partial class AdminService(
     }
 
     /// <summary>Sets the partner's own quota (0: unlimited), or with null returns it to the configured default.</summary>
-    public async Task<(PartnerResponse? Partner, AdminError? Error)> SetRateLimitAsync(
+    public async Task<(Partner? Partner, AdminError? Error)> SetRateLimitAsync(
         string clientId, int? requestsPerMinute, string requestId, CancellationToken cancellationToken)
     {
         if (requestsPerMinute is < 0 or > 10_000_000)
@@ -153,7 +154,7 @@ public sealed partial class AdminService(
         return partner is null ? (null, AdminError.PartnerNotFound(clientId)) : (ToResponse(partner), null);
     }
 
-    public async Task<(CreatedUserResponse? Created, AdminError? Error)> CreateUserAsync(
+    public async Task<(CreatedUser? Created, AdminError? Error)> CreateUserAsync(
         CreateUserRequest request, string requestId, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(request.ClientId))
@@ -181,7 +182,7 @@ public sealed partial class AdminService(
         var now = Now();
         try
         {
-            return await store.WriteAsync<(CreatedUserResponse?, AdminError?)>(async s =>
+            return await store.WriteAsync<(CreatedUser?, AdminError?)>(async s =>
             {
                 if (await s.FindPartnerAsync(request.ClientId) is null)
                 {
@@ -212,7 +213,7 @@ public sealed partial class AdminService(
 
                 var detail = devices.Count == 0 ? "no devices" : string.Join(", ", devices.Select(d => $"{d.MacAddress} model {d.Model} {d.Market}"));
                 await s.AppendAuditAsync(Event(AuditKinds.UserCreated, request.ClientId, requestId, now, userId: userId, detail: detail));
-                return (new CreatedUserResponse(userId), null);
+                return (new CreatedUser(userId), null);
             }, cancellationToken);
         }
         catch (DeviceLinkedMeanwhileException e)
@@ -222,7 +223,7 @@ public sealed partial class AdminService(
     }
 
     private static AdminError DeviceLinked(string macAddress) =>
-        new(StatusCodes.Status409Conflict, "mac_address_linked",
+        new(StatusCodes.Status409Conflict, AdminProblemCodes.MacAddressLinked,
             $"The device {macAddress} is already linked to a user; a device links to one user only.");
 
     private sealed class DeviceLinkedMeanwhileException(string macAddress) : Exception
@@ -230,7 +231,7 @@ public sealed partial class AdminService(
         public string MacAddress { get; } = macAddress;
     }
 
-    public async Task<(UserResponse? User, AdminError? Error)> GetUserAsync(int userId, CancellationToken cancellationToken)
+    public async Task<(User? User, AdminError? Error)> GetUserAsync(int userId, CancellationToken cancellationToken)
     {
         var (user, devices) = await store.ReadAsync(async s => (await s.FindUserAsync(userId), await s.ListDevicesAsync(userId)), cancellationToken);
         if (user is null)
@@ -238,10 +239,10 @@ public sealed partial class AdminService(
             return (null, AdminError.UserNotFound(userId));
         }
 
-        return (new UserResponse(user.UserId, user.ClientId, At(user.CreatedAt), devices.Select(ToResponse).ToArray()), null);
+        return (new User(user.UserId, user.ClientId, At(user.CreatedAt), devices.Select(ToResponse).ToArray()), null);
     }
 
-    public async Task<(EntitlementResponse? Entitlement, AdminError? Error)> GrantAsync(
+    public async Task<(Entitlement? Entitlement, AdminError? Error)> GrantAsync(
         string clientId, string featureName, string requestId, CancellationToken cancellationToken)
     {
         if (CheckGated(featureName) is { } invalid)
@@ -250,7 +251,7 @@ public sealed partial class AdminService(
         }
 
         var now = Now();
-        return await store.WriteAsync<(EntitlementResponse?, AdminError?)>(async s =>
+        return await store.WriteAsync<(Entitlement?, AdminError?)>(async s =>
         {
             if (await s.FindPartnerAsync(clientId) is null)
             {
@@ -263,7 +264,7 @@ public sealed partial class AdminService(
             }
 
             var granted = (await s.ListEntitlementsAsync(clientId)).First(e => e.FeatureName == featureName);
-            return (new EntitlementResponse(clientId, featureName, At(granted.GrantedAt)), null);
+            return (new Entitlement(clientId, featureName, At(granted.GrantedAt)), null);
         }, cancellationToken);
     }
 
@@ -291,7 +292,7 @@ public sealed partial class AdminService(
         }, cancellationToken);
     }
 
-    public async Task<(EntitlementListResponse? List, AdminError? Error)> ListEntitlementsAsync(string clientId, CancellationToken cancellationToken)
+    public async Task<(EntitlementList? List, AdminError? Error)> ListEntitlementsAsync(string clientId, CancellationToken cancellationToken)
     {
         var (partner, rows) = await store.ReadAsync(async s => (await s.FindPartnerAsync(clientId), await s.ListEntitlementsAsync(clientId)), cancellationToken);
         if (partner is null)
@@ -299,14 +300,14 @@ public sealed partial class AdminService(
             return (null, AdminError.PartnerNotFound(clientId));
         }
 
-        return (new EntitlementListResponse(clientId, rows.Select(r => new EntitlementResponse(clientId, r.FeatureName, At(r.GrantedAt))).ToArray()), null);
+        return (new EntitlementList(clientId, rows.Select(r => new Entitlement(clientId, r.FeatureName, At(r.GrantedAt))).ToArray()), null);
     }
 
     /// <summary>
     /// The state each linked device runs with: the catalog default, overlaid by the recorded choice, then the market
     /// and grant rules (a feature outside its market, or gated without a grant, is off whatever was chosen).
     /// </summary>
-    public async Task<(UserFeaturesResponse? State, AdminError? Error)> GetEffectiveFeaturesAsync(int userId, CancellationToken cancellationToken)
+    public async Task<(UserFeatureState? State, AdminError? Error)> GetEffectiveFeaturesAsync(int userId, CancellationToken cancellationToken)
     {
         var snapshot = await store.ReadAsync(async s =>
         {
@@ -340,14 +341,14 @@ public sealed partial class AdminService(
 
         var linkedModels = snapshot.Devices.Select(d => d.Model).ToHashSet();
         var pending = snapshot.Choices.Where(c => !linkedModels.Contains(c.Model))
-            .Select(c => new RecordedChoice(c.Model, c.FeatureName, c.Active, At(c.UpdatedAt))).ToArray();
-        return (new UserFeaturesResponse(userId, snapshot.User.ClientId, devices, pending), null);
+            .Select(c => new PendingChoice(c.Model, c.FeatureName, c.Active, At(c.UpdatedAt))).ToArray();
+        return (new UserFeatureState(userId, snapshot.User.ClientId, devices, pending), null);
     }
 
-    public static AuditEventResponse ToResponse(AuditRow e) =>
+    public static AuditEvent ToResponse(AuditRow e) =>
         new(e.Id, At(e.OccurredAt), e.Kind, e.Actor, e.ClientId, e.UserId, e.Model, e.FeatureName, e.OldValue, e.NewValue, e.RequestId, e.Detail);
 
-    private (DeviceRow? Device, AdminError? Error) ValidateDevice(DeviceInput? input, string path)
+    private (DeviceRow? Device, AdminError? Error) ValidateDevice(DeviceLink? input, string path)
     {
         if (input is null)
         {
@@ -405,9 +406,9 @@ public sealed partial class AdminService(
 
     private string ModelName(int model) => catalog.Current.TryGetModel(model, out var info) ? info.Name : $"model {model}";
 
-    private DeviceResponse ToResponse(DeviceRow d) => new(d.MacAddress, d.Model, ModelName(d.Model), d.Market, At(d.LinkedAt));
+    private LinkedDevice ToResponse(DeviceRow d) => new(d.MacAddress, d.Model, ModelName(d.Model), d.Market, At(d.LinkedAt));
 
-    private PartnerResponse ToResponse(PartnerRow p) =>
+    private Partner ToResponse(PartnerRow p) =>
         new(p.ClientId, p.Name, p.Suspended ? "suspended" : "active", At(p.CreatedAt), At(p.UpdatedAt),
             p.RateLimitPerMinute ?? rateLimits.Value.DefaultRequestsPerMinute,
             p.RateLimitPerMinute is null,

@@ -1,7 +1,7 @@
 namespace DeviceFeatures.Server.Audit;
 
 /// <summary>The kinds of audit event.</summary>
-public static class AuditKinds
+internal static class AuditKinds
 {
     public const string FeatureEnabled = "feature.enabled";
     public const string FeatureDisabled = "feature.disabled";

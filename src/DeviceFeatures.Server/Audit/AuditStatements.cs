@@ -3,7 +3,7 @@ using DeviceFeatures.Server.Storage;
 namespace DeviceFeatures.Server.Audit;
 
 /// <summary>An audit event (<c>audit_events</c>): every change, with who made it, what it was and what it replaced.</summary>
-public sealed class AuditRow
+internal sealed class AuditRow
 {
     public long Id { get; set; }
     public long OccurredAt { get; set; }
@@ -20,10 +20,10 @@ public sealed class AuditRow
 }
 
 /// <summary>Which audit events to read: every filter is optional.</summary>
-public sealed record AuditQuery(string? ClientId, int? UserId, long? SinceMs, long AfterId, int Limit);
+internal sealed record AuditQuery(string? ClientId, int? UserId, long? SinceMs, long AfterId, int Limit);
 
 /// <summary>The audit log: appended to in the transaction of every change, read page by page by the admin API.</summary>
-public static class AuditStatements
+internal static class AuditStatements
 {
     private static readonly SqlStatement<AuditRow> Append = new(
         """

@@ -1,5 +1,7 @@
 using System.Globalization;
+using DeviceFeatures.Protocol.Admin;
 using DeviceFeatures.Server.Admin;
+using DeviceFeatures.Server.Hosting;
 using DeviceFeatures.Server.Partners;
 using DeviceFeatures.Server.Storage;
 using Microsoft.Extensions.Options;
@@ -7,7 +9,7 @@ using Microsoft.Extensions.Options;
 namespace DeviceFeatures.Server.Demo;
 
 /// <summary>Section <c>Demo</c>: a partner and a user for a first try, on by default only in Development.</summary>
-public sealed class DemoOptions
+internal sealed class DemoOptions
 {
     public const string SectionName = "Demo";
 
@@ -22,17 +24,18 @@ public sealed class DemoOptions
 /// On an empty database, creates a demo partner and a user with an EU Body Pro 2 and a BPM Pro 2, then prints the
 /// credentials and a copy-paste example that signs and sends a real <c>enablefeature</c>.
 /// </summary>
-public sealed class DemoSeeder(
+internal sealed class DemoSeeder(
     IOptions<DemoOptions> options,
     IFeatureStore store,
     AdminService admin,
     PartnerDirectory partners,
     IConfiguration configuration,
-    TextWriter console)
+    TextWriter console) : IStartupStep, IStartedStep
 {
     internal const string UserSetting = "demo_userid";
+    private string? _walkthrough;
 
-    public async Task SeedAsync(CancellationToken cancellationToken)
+    async Task IStartupStep.RunAsync(CancellationToken cancellationToken)
     {
         var demo = options.Value;
         if (!demo.Enabled)
@@ -46,8 +49,8 @@ public sealed class DemoSeeder(
             var (user, _) = await admin.CreateUserAsync(
                 new CreateUserRequest(demo.ClientId,
                 [
-                    new DeviceInput("00:24:e4:de:00:17", 17, "EU"),
-                    new DeviceInput("00:24:e4:de:00:47", 47, "EU"),
+                    new DeviceLink("00:24:e4:de:00:17", 17, "EU"),
+                    new DeviceLink("00:24:e4:de:00:47", 47, "EU"),
                 ]),
                 "demo-seed",
                 cancellationToken);
@@ -62,7 +65,16 @@ public sealed class DemoSeeder(
         }
 
         var url = (configuration["urls"] ?? "http://127.0.0.1:5080").Split(';')[0].TrimEnd('/');
-        await console.WriteLineAsync(Walkthrough(url, demo.ClientId, demo.ClientSecret, userId));
+        _walkthrough = Walkthrough(url, demo.ClientId, demo.ClientSecret, userId);
+    }
+
+    /// <summary>Printed once the server listens: a server that fails to start shows no credentials.</summary>
+    async Task IStartedStep.RunAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _walkthrough, null) is { } text)
+        {
+            await console.WriteLineAsync(text);
+        }
     }
 
     internal static string Walkthrough(string url, string clientId, string secret, string userId) => $$"""
@@ -84,12 +96,14 @@ public sealed class DemoSeeder(
         """;
 }
 
-public static class DemoServiceCollectionExtensions
+internal static class DemoServiceCollectionExtensions
 {
     public static IServiceCollection AddDemo(this IServiceCollection services)
     {
         services.AddOptions<DemoOptions>().BindConfiguration(DemoOptions.SectionName);
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<DemoSeeder>(sp, Console.Out));
+        services.AddSingleton<IStartupStep>(sp => sp.GetRequiredService<DemoSeeder>());
+        services.AddSingleton<IStartedStep>(sp => sp.GetRequiredService<DemoSeeder>());
         return services;
     }
 }

@@ -3,7 +3,7 @@ using DeviceFeatures.Server.Storage;
 namespace DeviceFeatures.Server.Device;
 
 /// <summary>A recorded choice (<c>choices</c>): one per user, model and feature; no row means the catalog's default.</summary>
-public sealed class ChoiceRow
+internal sealed class ChoiceRow
 {
     public int Model { get; set; }
     public string FeatureName { get; set; } = "";
@@ -12,7 +12,7 @@ public sealed class ChoiceRow
 }
 
 /// <summary>The users' choices: read and written by every device call, listed by the admin API.</summary>
-public static class ChoiceStatements
+internal static class ChoiceStatements
 {
     private static readonly SqlQuery<(int UserId, int Model, string FeatureName), bool?> Find = new(
         "SELECT active FROM choices WHERE userid = @userId AND model = @model AND feature_name = @featureName",

@@ -5,7 +5,7 @@ using DeviceFeatures.Server.Wire;
 
 namespace DeviceFeatures.Server.Device;
 
-public static class DeviceEndpoints
+internal static class DeviceEndpoints
 {
     public static IServiceCollection AddDevice(this IServiceCollection services) =>
         services.AddSingleton<FeatureService>();

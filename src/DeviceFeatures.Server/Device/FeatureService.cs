@@ -15,7 +15,7 @@ namespace DeviceFeatures.Server.Device;
 /// or records the choice with its audit event; the answer is sent only after the commit. Changes of one user are
 /// serialized on the user's row, so that the audit event's old value is the choice the change replaced.
 /// </summary>
-public sealed class FeatureService(IFeatureStore store, CatalogProvider catalog, TimeProvider time, ServerMetrics metrics)
+internal sealed class FeatureService(IFeatureStore store, CatalogProvider catalog, TimeProvider time, ServerMetrics metrics)
 {
     public Task<WireResult> SetAsync(SignedCall call, WireParameters parameters, bool active, string requestId, CancellationToken cancellationToken)
     {

@@ -3,7 +3,7 @@ using DeviceFeatures.Server.Storage;
 namespace DeviceFeatures.Server.Device;
 
 /// <summary>A user (<c>users</c>): its id is assigned by the database; it belongs to one partner.</summary>
-public sealed class UserRow
+internal sealed class UserRow
 {
     public int UserId { get; set; }
     public string ClientId { get; set; } = "";
@@ -11,7 +11,7 @@ public sealed class UserRow
 }
 
 /// <summary>A device linked to a user (<c>devices</c>); a device links to one user only.</summary>
-public sealed class DeviceRow
+internal sealed class DeviceRow
 {
     public string MacAddress { get; set; } = "";
     public int UserId { get; set; }
@@ -21,7 +21,7 @@ public sealed class DeviceRow
 }
 
 /// <summary>Users and their devices: created by the admin API, looked up by every device call.</summary>
-public static class UserStatements
+internal static class UserStatements
 {
     private static readonly SqlQuery<int, UserRow> Find = new(
         "SELECT userid, client_id, created_at FROM users WHERE userid = @userId",

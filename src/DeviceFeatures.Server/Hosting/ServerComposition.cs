@@ -20,6 +20,10 @@ public static class ServerComposition
     public static WebApplicationBuilder AddDeviceFeaturesServer(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
+
+        // First, so that every other hosted service starts after the start-up steps (migrations, keys) have run.
+        builder.Services.AddSingleton<ServerStartup>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ServerStartup>());
         builder.AddObservability();
         builder.Services.AddProblemDetails();
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -32,7 +36,6 @@ public static class ServerComposition
         builder.Services.AddDevice();
         builder.Services.AddAdmin();
         builder.Services.AddDemo();
-        builder.Services.AddHostedService<StartupInitializer>();
         return builder;
     }
 

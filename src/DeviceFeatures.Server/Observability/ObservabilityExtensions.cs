@@ -7,7 +7,7 @@ using OpenTelemetry.Metrics;
 
 namespace DeviceFeatures.Server.Observability;
 
-public static class ObservabilityExtensions
+internal static class ObservabilityExtensions
 {
     public static WebApplicationBuilder AddObservability(this WebApplicationBuilder builder)
     {
@@ -30,8 +30,7 @@ public static class ObservabilityExtensions
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(ServerMetrics.MeterName)
             .AddMeter("System.Runtime")
-            .AddAspNetCoreInstrumentation()
-            .AddPrometheusExporter());
+            .AddAspNetCoreInstrumentation());
         return builder;
     }
 
@@ -44,7 +43,6 @@ public static class ObservabilityExtensions
             Predicate = check => check.Tags.Contains("ready"),
             ResponseWriter = WriteHealthAsync,
         }).WithTags("health");
-        app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
     }
 

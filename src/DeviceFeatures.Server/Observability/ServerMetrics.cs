@@ -7,7 +7,7 @@ namespace DeviceFeatures.Server.Observability;
 /// The server's own instruments (meter <c>DeviceFeatures.Server</c>), exported with the ASP.NET Core ones on
 /// <c>/metrics</c> in the Prometheus format.
 /// </summary>
-public sealed class ServerMetrics
+internal sealed class ServerMetrics
 {
     public const string MeterName = "DeviceFeatures.Server";
 

@@ -3,14 +3,14 @@ using DeviceFeatures.Server.Storage;
 namespace DeviceFeatures.Server.Partners;
 
 /// <summary>A partner's grant of a gated feature (<c>entitlements</c>).</summary>
-public sealed class EntitlementRow
+internal sealed class EntitlementRow
 {
     public string FeatureName { get; set; } = "";
     public long GrantedAt { get; set; }
 }
 
 /// <summary>Grants of gated features per partner: given and taken by the admin API, checked when a feature is turned on.</summary>
-public static class EntitlementStatements
+internal static class EntitlementStatements
 {
     private static readonly SqlQuery<(string ClientId, string FeatureName), int> Count = new(
         "SELECT COUNT(*) AS count FROM entitlements WHERE client_id = @clientId AND feature_name = @featureName",

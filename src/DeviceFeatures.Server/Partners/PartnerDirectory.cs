@@ -6,7 +6,7 @@ using DeviceFeatures.Server.Storage;
 namespace DeviceFeatures.Server.Partners;
 
 /// <summary>What a signed request needs to know of its partner, with the secrets decrypted.</summary>
-public sealed record PartnerCredentials(
+internal sealed record PartnerCredentials(
     string ClientId,
     string Secret,
     string? PreviousSecret,
@@ -49,7 +49,7 @@ public sealed record PartnerCredentials(
 /// and a change made on another instance (suspension, rotation, rate limit) reaches this one within that time.
 /// Changes made through this instance are seen at once.
 /// </summary>
-public sealed class PartnerDirectory(IFeatureStore store, SecretProtector secrets, TimeProvider time)
+internal sealed class PartnerDirectory(IFeatureStore store, SecretProtector secrets, TimeProvider time)
 {
     internal static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
 
@@ -116,7 +116,7 @@ public sealed class PartnerDirectory(IFeatureStore store, SecretProtector secret
     public void Forget(string clientId) => _cache.TryRemove(clientId, out _);
 }
 
-public static class PartnerServiceCollectionExtensions
+internal static class PartnerServiceCollectionExtensions
 {
     public static IServiceCollection AddPartners(this IServiceCollection services)
     {

@@ -3,7 +3,7 @@ using DeviceFeatures.Server.Storage;
 namespace DeviceFeatures.Server.Partners;
 
 /// <summary>A partner as stored (<c>partners</c>). Times are Unix milliseconds; secrets are encrypted.</summary>
-public sealed class PartnerRow
+internal sealed class PartnerRow
 {
     public string ClientId { get; set; } = "";
     public string Name { get; set; } = "";
@@ -17,7 +17,7 @@ public sealed class PartnerRow
 }
 
 /// <summary>The partners: created and changed by the admin API, read by every signed request (through the cache).</summary>
-public static class PartnerStatements
+internal static class PartnerStatements
 {
     private const string Columns =
         "client_id, name, client_secret, suspended, created_at, updated_at, previous_secret, previous_secret_expires_at, rate_limit_per_minute";

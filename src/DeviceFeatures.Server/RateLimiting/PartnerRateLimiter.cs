@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace DeviceFeatures.Server.RateLimiting;
 
 /// <summary>Section <c>RateLimit</c>.</summary>
-public sealed class RateLimitOptions
+internal sealed class RateLimitOptions
 {
     public const string SectionName = "RateLimit";
 
@@ -30,7 +30,7 @@ public sealed class RateLimitOptions
 /// A fixed window of one minute per partner: at most the quota of signed requests is accepted in each window, however
 /// many arrive at once. Over the quota the request is refused with 601 and the seconds left in the window.
 /// </summary>
-public sealed class PartnerRateLimiter(IOptions<RateLimitOptions> options, IOptions<StorageOptions> storage, IFeatureStore store, TimeProvider time)
+internal sealed class PartnerRateLimiter(IOptions<RateLimitOptions> options, IOptions<StorageOptions> storage, IFeatureStore store, TimeProvider time)
 {
     private const long WindowMilliseconds = 60_000;
     private readonly ConcurrentDictionary<string, Window> _windows = new(StringComparer.Ordinal);

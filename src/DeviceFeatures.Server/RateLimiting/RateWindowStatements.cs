@@ -3,7 +3,7 @@ using DeviceFeatures.Server.Storage;
 namespace DeviceFeatures.Server.RateLimiting;
 
 /// <summary>The request counts that instances share when <c>RateLimit:Store</c> is <c>database</c> (<c>rate_windows</c>).</summary>
-public static class RateWindowStatements
+internal static class RateWindowStatements
 {
     private static readonly SqlQuery<(string ClientId, long WindowStart), int> Count = new(
         """

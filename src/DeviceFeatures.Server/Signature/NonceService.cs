@@ -2,6 +2,8 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using DeviceFeatures.Protocol.Signing;
+using DeviceFeatures.Server.Hosting;
+using DeviceFeatures.Server.Storage;
 using Microsoft.Extensions.Options;
 
 namespace DeviceFeatures.Server.Signature;
@@ -14,7 +16,7 @@ namespace DeviceFeatures.Server.Signature;
 /// those 10 bytes and the client id.
 /// The server tag tells "not ours" apart from "issued to another client".
 /// </summary>
-public sealed class NonceService(IOptions<SignatureOptions> options, TimeProvider time)
+internal sealed class NonceService(IOptions<SignatureOptions> options, TimeProvider time, StartupValue<NonceKey> key)
 {
     public const int ByteLength = 20;
     public const int HexLength = 40;
@@ -22,12 +24,8 @@ public sealed class NonceService(IOptions<SignatureOptions> options, TimeProvide
     private const int TagLength = 5;
 
     private readonly int _lifetimeSeconds = options.Value.NonceLifetimeSeconds;
-    private KeyedHmacSha256? _key;
 
     public TimeSpan Lifetime => TimeSpan.FromSeconds(_lifetimeSeconds);
-
-    /// <summary>Set once at start from the shared database, so that every instance issues and accepts the same nonces.</summary>
-    public void UseKey(byte[] key) => _key = new KeyedHmacSha256(key);
 
     public string Issue(string clientId)
     {
@@ -74,7 +72,7 @@ public sealed class NonceService(IOptions<SignatureOptions> options, TimeProvide
 
     private void WriteTags(Span<byte> nonce, string clientId)
     {
-        var key = _key ?? throw new InvalidOperationException("The nonce key has not been loaded yet.");
+        var hmac = key.Value.Hmac;
         Span<byte> mac = stackalloc byte[32];
 
         // The lifetime is part of the server tag: changing it retires every outstanding nonce, so that a used nonce
@@ -83,7 +81,7 @@ public sealed class NonceService(IOptions<SignatureOptions> options, TimeProvide
         serverInput[0] = (byte)'S';
         BinaryPrimitives.WriteInt32BigEndian(serverInput[1..], _lifetimeSeconds);
         nonce[..BodyLength].CopyTo(serverInput[5..]);
-        key.Compute(serverInput, mac);
+        hmac.Compute(serverInput, mac);
         mac[..TagLength].CopyTo(nonce[BodyLength..]);
 
         var clientBytes = Encoding.UTF8.GetByteCount(clientId);
@@ -91,12 +89,31 @@ public sealed class NonceService(IOptions<SignatureOptions> options, TimeProvide
         clientInput[0] = (byte)'C';
         nonce[..BodyLength].CopyTo(clientInput[1..]);
         var length = 1 + BodyLength + Encoding.UTF8.GetBytes(clientId, clientInput[(1 + BodyLength)..]);
-        key.Compute(clientInput[..length], mac);
+        hmac.Compute(clientInput[..length], mac);
         mac[..TagLength].CopyTo(nonce[(BodyLength + TagLength)..]);
     }
 }
 
-public enum NonceVerdict
+/// <summary>The key every instance of a deployment signs its nonces with, read from the shared database at start.</summary>
+internal sealed class NonceKey(byte[] key)
+{
+    public KeyedHmacSha256 Hmac { get; } = new(key);
+}
+
+/// <summary>Loads the nonce key from <c>server_keys</c>, creating it on the very first start.</summary>
+internal sealed class NonceKeyStep(IFeatureStore store, TimeProvider time, StartupValue<NonceKey> key) : IStartupStep
+{
+    public const string KeyName = "nonce";
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var candidate = RandomNumberGenerator.GetBytes(32);
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        key.Load(new NonceKey(await store.WriteAsync(s => s.GetOrAddServerKeyAsync(KeyName, candidate, now), cancellationToken)));
+    }
+}
+
+internal enum NonceVerdict
 {
     Valid,
     Unknown,
@@ -105,7 +122,7 @@ public enum NonceVerdict
 }
 
 /// <summary>The verdict on a nonce; <see cref="Bytes"/> is the value to record as used when it is valid.</summary>
-public readonly record struct NonceCheck(NonceVerdict Verdict, DateTimeOffset ExpiresAt, byte[]? Bytes);
+internal readonly record struct NonceCheck(NonceVerdict Verdict, DateTimeOffset ExpiresAt, byte[]? Bytes);
 
 /// <summary>
 /// Bytes from the system's cryptographic generator, drawn 4 KiB at a time per thread: a nonce needs 6, and

@@ -6,7 +6,7 @@ namespace DeviceFeatures.Server.Signature;
 /// The record of used nonces (<c>used_nonces</c>). Its primary key is what makes a nonce single-use: a second insert
 /// of the same nonce changes no row.
 /// </summary>
-public static class NonceStatements
+internal static class NonceStatements
 {
     private static readonly SqlStatement<(byte[] Nonce, string ClientId, long ExpiresAt)> Use = new(
         "INSERT INTO used_nonces (nonce, client_id, expires_at) VALUES (@nonce, @clientId, @expiresAt) ON CONFLICT (nonce) DO NOTHING",

@@ -1,6 +1,7 @@
 using System.Globalization;
 using DeviceFeatures.Protocol.Parameters;
 using DeviceFeatures.Server.Observability;
+using DeviceFeatures.Server.Hosting;
 using DeviceFeatures.Server.Partners;
 using DeviceFeatures.Server.RateLimiting;
 using DeviceFeatures.Server.Wire;
@@ -8,11 +9,13 @@ using Microsoft.Extensions.Options;
 
 namespace DeviceFeatures.Server.Signature;
 
-public static class SignatureEndpoints
+internal static class SignatureEndpoints
 {
     public static IServiceCollection AddSignature(this IServiceCollection services)
     {
         services.AddOptions<SignatureOptions>().BindConfiguration(SignatureOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<StartupValue<NonceKey>>();
+        services.AddStartupStep<NonceKeyStep>();
         services.AddSingleton<NonceService>();
         services.AddSingleton<SignedRequestAuthenticator>();
         services.AddSingleton<GetNonceHandler>();
@@ -45,7 +48,7 @@ public static class SignatureEndpoints
 }
 
 /// <summary>The rules of <c>getnonce</c>, with what they need taken once rather than bound on every request.</summary>
-public sealed class GetNonceHandler(
+internal sealed class GetNonceHandler(
     WireRequestReader reader,
     PartnerDirectory partners,
     PartnerRateLimiter rateLimiter,

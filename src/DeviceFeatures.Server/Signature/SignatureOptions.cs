@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace DeviceFeatures.Server.Signature;
 
 /// <summary>Nonce and timestamp rules (section <c>Signature</c>).</summary>
-public sealed class SignatureOptions
+internal sealed class SignatureOptions
 {
     public const string SectionName = "Signature";
 

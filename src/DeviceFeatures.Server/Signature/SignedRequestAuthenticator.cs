@@ -7,13 +7,13 @@ using DeviceFeatures.Server.Wire;
 namespace DeviceFeatures.Server.Signature;
 
 /// <summary>A signed call whose client, signature and nonce check out; the nonce is not yet recorded as used.</summary>
-public sealed record SignedCall(PartnerCredentials Partner, byte[] Nonce, DateTimeOffset NonceExpiresAt);
+internal sealed record SignedCall(PartnerCredentials Partner, byte[] Nonce, DateTimeOffset NonceExpiresAt);
 
 /// <summary>
 /// Checks the signed part of a call: client, signature, then nonce. The signature is checked before the nonce is
 /// looked at, so that a request with a bad signature can never spend somebody's nonce.
 /// </summary>
-public sealed class SignedRequestAuthenticator(PartnerDirectory partners, PartnerRateLimiter rateLimiter, NonceService nonces, ServerMetrics metrics)
+internal sealed class SignedRequestAuthenticator(PartnerDirectory partners, PartnerRateLimiter rateLimiter, NonceService nonces, ServerMetrics metrics)
 {
     public async Task<(SignedCall? Call, WireResult? Refusal)> AuthenticateAsync(WireParameters parameters, string action, CancellationToken cancellationToken)
     {

@@ -7,7 +7,7 @@ namespace DeviceFeatures.Server.Storage;
 /// Runs declared statements as ADO.NET commands: PostgreSQL's reads and writes, and SQLite's reads. Parameters carry
 /// their types, so that PostgreSQL knows the type of a null as well as of a value.
 /// </summary>
-public sealed class CommandSession(DbConnection connection, DbTransaction? transaction, SqlDialect dialect, CancellationToken cancellationToken)
+internal sealed class CommandSession(DbConnection connection, DbTransaction? transaction, SqlDialect dialect, CancellationToken cancellationToken)
     : StoreSession
 {
     internal override async Task<int> ExecuteAsync<TArgs>(SqlStatement<TArgs> statement, TArgs args)

@@ -4,7 +4,7 @@ namespace DeviceFeatures.Server.Storage;
 /// The server's durable state. Every change goes through <see cref="WriteAsync{T}"/>: one transaction, committed
 /// before the method returns, so that an answer is only sent for a change that is on disk.
 /// </summary>
-public interface IFeatureStore
+internal interface IFeatureStore
 {
     /// <summary>Creates the database if needed and applies the schema migrations it lacks.</summary>
     Task MigrateAsync(CancellationToken cancellationToken);

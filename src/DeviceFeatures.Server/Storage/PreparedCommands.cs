@@ -11,7 +11,7 @@ namespace DeviceFeatures.Server.Storage;
 /// stepped and reset, allocating nothing but the values it reads.
 /// </summary>
 /// <remarks>Used by one thread at a time (the writer's), inside the writer's transaction.</remarks>
-public sealed class PreparedCommands(SqliteConnection connection) : IDisposable
+internal sealed class PreparedCommands(SqliteConnection connection) : IDisposable
 {
     private readonly sqlite3 _db = connection.Handle ?? throw new InvalidOperationException("The connection is not open.");
     private readonly Dictionary<string, PreparedStatement> _statements = new(StringComparer.Ordinal);
@@ -58,7 +58,7 @@ public sealed class PreparedCommands(SqliteConnection connection) : IDisposable
 /// One compiled statement: bind by parameter name, then <see cref="Execute"/>, <see cref="ReadFirst{T}"/> or
 /// <see cref="ReadAll{T}"/>, each of which resets it when done.
 /// </summary>
-public sealed class PreparedStatement : IDisposable, ISqlArguments, ISqlRow
+internal sealed class PreparedStatement : IDisposable, ISqlArguments, ISqlRow
 {
     private readonly sqlite3 _db;
     private readonly sqlite3_stmt _statement;

@@ -4,7 +4,7 @@ namespace DeviceFeatures.Server.Storage;
 /// The server's own keys (<c>server_keys</c>: the nonce key) and settings (<c>settings</c>: the admin key's hash, the
 /// secrets key, the demo user), each written once and then only read.
 /// </summary>
-public static class SettingStatements
+internal static class SettingStatements
 {
     private static readonly SqlStatement<(string Name, byte[] Candidate, long Now)> AddServerKey = new(
         "INSERT INTO server_keys (name, key_material, created_at) VALUES (@name, @candidate, @now) ON CONFLICT (name) DO NOTHING",

@@ -14,7 +14,7 @@ namespace DeviceFeatures.Server.Storage;
 /// Counts the tables named <c>@name</c> in the current schema. Asked before <c>CREATE TABLE IF NOT EXISTS</c>, which
 /// PostgreSQL refuses to a role without the right to create even when the table exists.
 /// </param>
-public sealed record SqlDialect(string Name, string LockForUpdate, string CountTables)
+internal sealed record SqlDialect(string Name, string LockForUpdate, string CountTables)
 {
     public static SqlDialect Sqlite { get; } = new("sqlite", "",
         "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = @name");

@@ -1,9 +1,11 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Data.Sqlite;
+using Npgsql;
 
 namespace DeviceFeatures.Server.Storage;
 
 /// <summary>Where and how the server stores its state (section <c>Storage</c>).</summary>
-public sealed class StorageOptions
+internal sealed class StorageOptions : IValidatableObject
 {
     public const string SectionName = "Storage";
 
@@ -32,4 +34,38 @@ public sealed class StorageOptions
     public int SqliteLogRestartPages { get; set; } = 4096;
 
     public bool IsPostgres => string.Equals(Provider, "postgres", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>A connection string of the other provider's kind is the usual slip: say which one was expected.</summary>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (string.IsNullOrWhiteSpace(ConnectionString) || string.IsNullOrWhiteSpace(Provider))
+        {
+            yield break;
+        }
+
+        string? problem = null;
+        try
+        {
+            if (IsPostgres)
+            {
+                _ = new NpgsqlConnectionStringBuilder(ConnectionString);
+            }
+            else if (string.Equals(Provider, "sqlite", StringComparison.OrdinalIgnoreCase))
+            {
+                _ = new SqliteConnectionStringBuilder(ConnectionString);
+            }
+        }
+        catch (ArgumentException ex)
+        {
+            problem = ex.Message;
+        }
+
+        if (problem is not null)
+        {
+            yield return new ValidationResult(IsPostgres
+                ? $"Storage:ConnectionString is not a PostgreSQL connection string ({problem}): give one like 'Host=db;Database=devicefeatures;Username=app;Password=...', or set Storage:Provider=sqlite."
+                : $"Storage:ConnectionString is not a SQLite connection string ({problem}): give one like 'Data Source=./data/devicefeatures.db', or set Storage:Provider=postgres.",
+                [nameof(ConnectionString)]);
+        }
+    }
 }

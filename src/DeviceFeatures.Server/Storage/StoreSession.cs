@@ -5,7 +5,7 @@ namespace DeviceFeatures.Server.Storage;
 /// owns no SQL: each capability declares its statements (<see cref="SqlStatement{TArgs}"/>) next to the code that
 /// uses them, with extension methods on this type, and the session runs them.
 /// </summary>
-public abstract class StoreSession
+internal abstract class StoreSession
 {
     private protected StoreSession()
     {

@@ -6,7 +6,7 @@ namespace DeviceFeatures.Server.Wire;
 /// Every refusal of the wire API, with its status and its text, in one place. Texts start with the family's words
 /// (as Withings' own do) and then say exactly what is wrong. The codes are documented in docs/protocol.md.
 /// </summary>
-public static class Refusals
+internal static class Refusals
 {
     public static WireResult Unreadable(string problem) =>
         WireResult.Refuse(WireStatus.InvalidParams, $"Invalid Params: {problem}");

@@ -1,10 +1,11 @@
+using DeviceFeatures.Protocol.Admin;
 using DeviceFeatures.Server.Admin;
 using DeviceFeatures.Server.Storage;
 using Microsoft.AspNetCore.Diagnostics;
 
 namespace DeviceFeatures.Server.Wire;
 
-public static partial class WireEndpoints
+internal static partial class WireEndpoints
 {
     public static IServiceCollection AddWire(this IServiceCollection services)
     {
@@ -62,10 +63,10 @@ public static partial class WireEndpoints
 
         var error = exception switch
         {
-            BadHttpRequestException bad => new AdminError(bad.StatusCode, "invalid_request", bad.Message),
-            _ when unavailable => new AdminError(StatusCodes.Status503ServiceUnavailable, "database_unavailable",
+            BadHttpRequestException bad => new AdminError(bad.StatusCode, AdminProblemCodes.InvalidRequest, bad.Message),
+            _ when unavailable => new AdminError(StatusCodes.Status503ServiceUnavailable, AdminProblemCodes.DatabaseUnavailable,
                 "The database did not answer in time; nothing was changed."),
-            _ => new AdminError(StatusCodes.Status500InternalServerError, "internal_error",
+            _ => new AdminError(StatusCodes.Status500InternalServerError, AdminProblemCodes.InternalError,
                 $"An unexpected error occurred; nothing was changed (request id {context.TraceIdentifier})."),
         };
         await AdminEndpoints.Problem(error).ExecuteAsync(context);

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace DeviceFeatures.Server.Wire;
 
 /// <summary>Limits of the Withings wire API (section <c>Wire</c>).</summary>
-public sealed class WireOptions
+internal sealed class WireOptions
 {
     public const string SectionName = "Wire";
 

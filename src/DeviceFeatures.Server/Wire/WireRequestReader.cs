@@ -10,7 +10,7 @@ namespace DeviceFeatures.Server.Wire;
 /// Gathers the parameters of a wire request from its query string and its body, whatever the method:
 /// form-encoded, JSON or multipart bodies are read, other content types are refused with a clear problem.
 /// </summary>
-public sealed class WireRequestReader(IOptions<WireOptions> options)
+internal sealed class WireRequestReader(IOptions<WireOptions> options)
 {
     private readonly int _maxBodyBytes = options.Value.MaxBodyBytes;
 

@@ -9,7 +9,7 @@ namespace DeviceFeatures.Server.Wire;
 /// An answer of the wire API: always HTTP 200 with the Withings envelope. The body is written straight to the
 /// response pipe.
 /// </summary>
-public sealed class WireResult : IResult
+internal sealed class WireResult : IResult
 {
     // Answers go to API clients, not into HTML, so apostrophes and accents stay readable in error texts.
     private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };

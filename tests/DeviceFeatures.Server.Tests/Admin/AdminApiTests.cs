@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using DeviceFeatures.Protocol.Admin;
 using DeviceFeatures.Server.Tests.Infrastructure;
 
 namespace DeviceFeatures.Server.Tests.Admin;
@@ -22,9 +24,10 @@ public abstract class AdminApiTests(ServerFactory server)
 
     [Theory]
     [InlineData(null)]
-    [InlineData("Bearer wrong-key")]
+    [InlineData("Bearer")]
+    [InlineData("Bearer   ")]
     [InlineData("Basic dGVzdDp0ZXN0")]
-    public async Task AdminApi_WithoutTheKey_IsUnauthorized(string? authorization)
+    public async Task AdminApi_WithoutABearerKey_IsUnauthorized_AsAMissingKey(string? authorization)
     {
         using var client = server.CreateClient();
         if (authorization is not null)
@@ -33,8 +36,31 @@ public abstract class AdminApiTests(ServerFactory server)
         }
 
         using var response = await client.GetAsync("/admin/api/partners", Ct);
-        await ProblemAsync(response, HttpStatusCode.Unauthorized, "unauthorized");
-        Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().Scheme);
+        var problem = await ProblemAsync(response, HttpStatusCode.Unauthorized, "admin_key_missing");
+        Assert.Contains("'Authorization: Bearer <key>'", problem.GetProperty("detail").GetString());
+        var challenge = response.Headers.WwwAuthenticate.Single();
+        Assert.Equal("Bearer", challenge.Scheme);
+        Assert.Null(challenge.Parameter);
+    }
+
+    [Theory]
+    [InlineData("Bearer wrong-key")]
+    [InlineData("bearer   wrong-key  ")]
+    public async Task AdminApi_WithAWrongKey_IsUnauthorized_AsAnInvalidKey_WithItsOwnText(string authorization)
+    {
+        using var client = server.CreateClient();
+        client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", authorization);
+        using var response = await client.GetAsync("/admin/api/partners", Ct);
+        var problem = await ProblemAsync(response, HttpStatusCode.Unauthorized, "admin_key_invalid");
+        Assert.Contains("Admin:ApiKey", problem.GetProperty("detail").GetString());
+
+        using var missing = await server.CreateClient().GetAsync("/admin/api/partners", Ct);
+        var missingProblem = await missing.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        Assert.NotEqual(missingProblem.GetProperty("detail").GetString(), problem.GetProperty("detail").GetString());
+
+        var challenge = response.Headers.WwwAuthenticate.Single();
+        Assert.Equal("Bearer", challenge.Scheme);
+        Assert.Equal("error=\"invalid_token\"", challenge.Parameter);
     }
 
     [Fact]
@@ -42,7 +68,7 @@ public abstract class AdminApiTests(ServerFactory server)
     {
         using var client = server.CreateClient();
         using var response = await client.PostAsync("/admin/api/partners", new StringContent("{\"name\":", Encoding.UTF8, "application/json"), Ct);
-        await ProblemAsync(response, HttpStatusCode.Unauthorized, "unauthorized");
+        await ProblemAsync(response, HttpStatusCode.Unauthorized, "admin_key_missing");
     }
 
     [Fact]
@@ -386,6 +412,29 @@ public abstract class AdminApiTests(ServerFactory server)
         using var response = await admin.GetAsync("/admin/api/nothing-here", Ct);
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task Answers_AreTheSharedContracts_ByteForByte()
+    {
+        var partner = await server.CreatePartnerAsync();
+        await partner.EnableAsync("feature_eyes_closed_mode");
+        using var admin = server.CreateAdminClient();
+        (await admin.PutAsync($"/admin/api/partners/{partner.ClientId}/entitlements/feature_esc", null, Ct)).EnsureSuccessStatusCode();
+
+        var contracts = AdminJsonContext.Default;
+        await SameBytesAsync(admin, $"/admin/api/partners/{partner.ClientId}", contracts.Partner);
+        await SameBytesAsync(admin, $"/admin/api/partners/{partner.ClientId}/entitlements", contracts.EntitlementList);
+        await SameBytesAsync(admin, $"/admin/api/users/{partner.UserId}", contracts.User);
+        await SameBytesAsync(admin, $"/admin/api/users/{partner.UserId}/features", contracts.UserFeatureState);
+        await SameBytesAsync(admin, $"/admin/api/audit?client_id={partner.ClientId}", contracts.AuditPage);
+    }
+
+    private static async Task SameBytesAsync<T>(HttpClient admin, string path, JsonTypeInfo<T> contract)
+    {
+        var answer = await admin.GetStringAsync(path, Ct);
+        var value = JsonSerializer.Deserialize(answer, contract)!;
+        Assert.Equal(answer, JsonSerializer.Serialize(value, contract));
     }
 
     private static async Task<List<string>> KindsAsync(HttpClient admin, string clientId)

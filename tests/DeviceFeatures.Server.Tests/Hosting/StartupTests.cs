@@ -25,20 +25,6 @@ public abstract class StartupTests : OwnServerTests
     }
 
     [Fact]
-    public void UnreadableCatalogPath_StopsTheStartWithTheReason()
-    {
-        var ex = StartFailure("Catalog:Path", "/nonexistent/catalog.json");
-        Assert.Contains("Catalog:Path '/nonexistent/catalog.json' cannot be read", ex.ToString());
-    }
-
-    [Fact]
-    public void UnsupportedStorageProvider_StopsTheStart()
-    {
-        var ex = StartFailure("Storage:Provider", "oracle");
-        Assert.Contains("Storage:Provider must be 'sqlite' or 'postgres'", ex.ToString());
-    }
-
-    [Fact]
     public async Task AdminKey_WhenNotConfigured_IsGeneratedPrintedOnceAndKeptAsHash()
     {
         using var database = NewDatabase();
@@ -53,7 +39,9 @@ public abstract class StartupTests : OwnServerTests
                 _ = first.Server;
             }
 
-            key = output.ToString().Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith("dfadm_", StringComparison.Ordinal));
+            const string Export = "export ADMIN_KEY=";
+            key = output.ToString().Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith(Export, StringComparison.Ordinal))[Export.Length..];
+            Assert.StartsWith("dfadm_", key, StringComparison.Ordinal);
             using var second = new GeneratedKeyServer(database);
             _ = second.Server;
             Assert.Single(output.ToString().Split('\n'), l => l.Contains("dfadm_", StringComparison.Ordinal));
@@ -96,25 +84,6 @@ public abstract class StartupTests : OwnServerTests
         finally
         {
             Console.SetOut(original);
-        }
-    }
-
-    /// <summary>
-    /// Why a server with the given setting does not start. When the app fails at once and disposes its host before
-    /// WebApplicationFactory looks at it, the factory reports an ObjectDisposedException instead of the app's own
-    /// exception (a few starts in a hundred); a fresh start then shows the real reason.
-    /// </summary>
-    private Exception StartFailure(string key, string value)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            using var server = NewServer();
-            server.Settings[key] = value;
-            var ex = Assert.ThrowsAny<Exception>(() => server.Server);
-            if (ex is not ObjectDisposedException || attempt == 5)
-            {
-                return ex;
-            }
         }
     }
 

@@ -26,25 +26,15 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>Starts the server on a free loopback port and waits until it is ready.</summary>
     public static async Task<ServerProcess> StartAsync(IReadOnlyDictionary<string, string> settings, int port, CancellationToken cancellationToken)
     {
-        var binary = Path.Combine(AppContext.BaseDirectory, "DeviceFeatures.Server.dll");
-        var start = new ProcessStartInfo("dotnet")
+        var arguments = new List<string>
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = AppContext.BaseDirectory,
+            $"--urls=http://127.0.0.1:{port}",
+            $"--Admin:ApiKey={AdminKey}",
+            "--Logging:LogLevel:Default=Warning",
+            "--RateLimit:Enabled=false",
         };
-        start.ArgumentList.Add(binary);
-        start.ArgumentList.Add($"--urls=http://127.0.0.1:{port}");
-        start.ArgumentList.Add($"--Admin:ApiKey={AdminKey}");
-        start.ArgumentList.Add("--Logging:LogLevel:Default=Warning");
-        start.ArgumentList.Add("--RateLimit:Enabled=false");
-        foreach (var (key, value) in settings)
-        {
-            start.ArgumentList.Add($"--{key}={value}");
-        }
-
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        arguments.AddRange(settings.Select(s => $"--{s.Key}={s.Value}"));
+        var start = StartInfo(arguments, "Production");
         var process = Process.Start(start) ?? throw new InvalidOperationException("The server process did not start.");
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
@@ -84,6 +74,50 @@ public sealed class ServerProcess : IAsyncDisposable
 
             await Task.Delay(20, cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// Runs the server with these arguments until it exits by itself, as a server that cannot start does; killed
+    /// after the timeout.
+    /// </summary>
+    public static async Task<(int ExitCode, string Output, string Error)> RunToExitAsync(
+        IEnumerable<string> arguments, string environment, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var process = Process.Start(StartInfo(arguments, environment)) ?? throw new InvalidOperationException("The server process did not start.");
+        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var error = process.StandardError.ReadToEndAsync(cancellationToken);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(timeout);
+        try
+        {
+            await process.WaitForExitAsync(limit.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"The server did not exit within {timeout.TotalSeconds} s: {await output}");
+        }
+
+        return (process.ExitCode, await output, await error);
+    }
+
+    private static ProcessStartInfo StartInfo(IEnumerable<string> arguments, string environment)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "DeviceFeatures.Host.dll"));
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = environment;
+        return start;
     }
 
     public static int FreePort()

@@ -1,0 +1,26 @@
+using System.Text.Json.Serialization;
+
+namespace DeviceFeatures.Protocol.Admin;
+
+/// <summary>
+/// The admin API's JSON (snake_case), generated at build time. The server answers with it and the SDK reads with it,
+/// so that both sides run the same contract.
+/// </summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(CreatePartnerRequest))]
+[JsonSerializable(typeof(CreatedPartner))]
+[JsonSerializable(typeof(Partner))]
+[JsonSerializable(typeof(PartnerList))]
+[JsonSerializable(typeof(RotateSecretRequest))]
+[JsonSerializable(typeof(PartnerSecret))]
+[JsonSerializable(typeof(RateLimitRequest))]
+[JsonSerializable(typeof(Entitlement))]
+[JsonSerializable(typeof(EntitlementList))]
+[JsonSerializable(typeof(CreateUserRequest))]
+[JsonSerializable(typeof(CreatedUser))]
+[JsonSerializable(typeof(User))]
+[JsonSerializable(typeof(UserFeatureState))]
+[JsonSerializable(typeof(AuditEvent))]
+[JsonSerializable(typeof(AuditPage))]
+[JsonSerializable(typeof(AdminProblem))]
+public sealed partial class AdminJsonContext : JsonSerializerContext;

@@ -1,0 +1,46 @@
+namespace DeviceFeatures.Protocol.Admin;
+
+/// <summary>
+/// A refusal of the admin API: RFC 9457 <c>application/problem+json</c> with a stable <see cref="Code"/>. The server
+/// may add members (such as <c>traceId</c>); these are the ones a client reads.
+/// </summary>
+/// <param name="Type">The problem type's URI, as ASP.NET Core fills it.</param>
+/// <param name="Title">The HTTP reason phrase.</param>
+/// <param name="Status">The HTTP status.</param>
+/// <param name="Detail">A sentence for people that says what is wrong and what to do.</param>
+/// <param name="Code">
+/// What to branch on, one of <see cref="AdminProblemCodes"/>; null on the answers ASP.NET Core writes itself (an
+/// unknown path, a wrong method).
+/// </param>
+public sealed record AdminProblem(string? Type, string? Title, int? Status, string? Detail, string? Code);
+
+/// <summary>The <c>code</c>s of the admin API's problems.</summary>
+public static class AdminProblemCodes
+{
+    /// <summary>400 (or the status ASP.NET Core chose for an unreadable body): a field or query parameter is missing or invalid.</summary>
+    public const string InvalidRequest = "invalid_request";
+
+    /// <summary>401: the request has no <c>Authorization: Bearer &lt;key&gt;</c> header.</summary>
+    public const string AdminKeyMissing = "admin_key_missing";
+
+    /// <summary>401: the bearer key sent is not this server's admin key.</summary>
+    public const string AdminKeyInvalid = "admin_key_invalid";
+
+    /// <summary>404: no partner has that <c>client_id</c>.</summary>
+    public const string PartnerNotFound = "partner_not_found";
+
+    /// <summary>404: no user has that <c>userid</c>.</summary>
+    public const string UserNotFound = "user_not_found";
+
+    /// <summary>404: the catalog has no such feature.</summary>
+    public const string FeatureNotFound = "feature_not_found";
+
+    /// <summary>409: a device is already linked to a user.</summary>
+    public const string MacAddressLinked = "mac_address_linked";
+
+    /// <summary>503: the database is busy or unavailable; nothing was changed.</summary>
+    public const string DatabaseUnavailable = "database_unavailable";
+
+    /// <summary>500: an unexpected error; nothing was changed.</summary>
+    public const string InternalError = "internal_error";
+}

@@ -1,0 +1,62 @@
+namespace DeviceFeatures.Protocol.Admin;
+
+/// <summary>A device to link to a new user. Every member is required; the server refuses a missing one by name.</summary>
+/// <param name="MacAddress">The device's MAC address, e.g. <c>00:24:e4:12:34:56</c> (<c>:</c>, <c>-</c> or no separators).</param>
+/// <param name="Model">The Withings model id, one of the catalog's.</param>
+/// <param name="Market">The device's market, a region code of 2 or 3 letters such as <c>EU</c> or <c>US</c>.</param>
+public sealed record DeviceLink(string? MacAddress, int? Model, string? Market);
+
+/// <summary>The body of <c>POST /admin/api/users</c>.</summary>
+/// <param name="ClientId">The partner the user belongs to: required.</param>
+/// <param name="Devices">The devices to link (none when null); a device links to one user only.</param>
+public sealed record CreateUserRequest(string? ClientId, IReadOnlyList<DeviceLink?>? Devices);
+
+/// <summary>The answer of <c>POST /admin/api/users</c>.</summary>
+/// <param name="Userid">The new user id, assigned by the server.</param>
+public sealed record CreatedUser(int Userid);
+
+/// <summary>A device linked to a user.</summary>
+/// <param name="MacAddress">The MAC address, lowercase with <c>:</c>.</param>
+/// <param name="Model">The model id.</param>
+/// <param name="ModelName">The model's name.</param>
+/// <param name="Market">The market, upper case.</param>
+/// <param name="LinkedAt">When it was linked.</param>
+public sealed record LinkedDevice(string MacAddress, int Model, string ModelName, string Market, DateTimeOffset LinkedAt);
+
+/// <summary>A user and the devices linked to it.</summary>
+/// <param name="Userid">The user id.</param>
+/// <param name="ClientId">The partner the user belongs to.</param>
+/// <param name="CreatedAt">When the user was created.</param>
+/// <param name="Devices">The linked devices.</param>
+public sealed record User(int Userid, string ClientId, DateTimeOffset CreatedAt, IReadOnlyList<LinkedDevice> Devices);
+
+/// <summary>A feature as a device runs it.</summary>
+/// <param name="FeatureName">The feature.</param>
+/// <param name="Active">Whether it is on, all rules applied.</param>
+/// <param name="Source"><c>choice</c> when a choice is recorded, else <c>default</c>.</param>
+/// <param name="Choice">The recorded choice, if any.</param>
+/// <param name="DefaultOn">The catalog default.</param>
+/// <param name="Restriction">Why the feature is off whatever was chosen (market, missing grant), if it is.</param>
+public sealed record EffectiveFeature(string FeatureName, bool Active, string Source, bool? Choice, bool DefaultOn, string? Restriction);
+
+/// <summary>The features of one linked device.</summary>
+/// <param name="MacAddress">The device.</param>
+/// <param name="Model">Its model id.</param>
+/// <param name="ModelName">Its model's name.</param>
+/// <param name="Market">Its market.</param>
+/// <param name="Features">Every feature of its model, as it runs.</param>
+public sealed record DeviceFeatureState(string MacAddress, int Model, string ModelName, string Market, IReadOnlyList<EffectiveFeature> Features);
+
+/// <summary>A choice recorded for a model the user has no device of yet.</summary>
+/// <param name="Model">The model id.</param>
+/// <param name="FeatureName">The feature.</param>
+/// <param name="Active">The choice.</param>
+/// <param name="UpdatedAt">When it was recorded.</param>
+public sealed record PendingChoice(int Model, string FeatureName, bool Active, DateTimeOffset UpdatedAt);
+
+/// <summary>The effective feature state of a user's devices (<c>GET /admin/api/users/{userid}/features</c>).</summary>
+/// <param name="Userid">The user.</param>
+/// <param name="ClientId">The partner.</param>
+/// <param name="Devices">Each linked device with its features.</param>
+/// <param name="PendingChoices">Choices waiting for a device of their model.</param>
+public sealed record UserFeatureState(int Userid, string ClientId, IReadOnlyList<DeviceFeatureState> Devices, IReadOnlyList<PendingChoice> PendingChoices);

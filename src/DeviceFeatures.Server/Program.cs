@@ -1,9 +1,0 @@
-using DeviceFeatures.Server.Hosting;
-
-var builder = WebApplication.CreateBuilder(args);
-builder.AddDeviceFeaturesServer();
-
-var app = builder.Build();
-app.UseDeviceFeaturesServer();
-
-app.Run();
