@@ -85,16 +85,16 @@ public sealed class SqliteStartupTests : IDisposable
     }
 
     [Fact]
-    public async Task AFolderThatCannotBeCreated_StopsTheServerBeforeItListens()
+    public async Task AFolderThatCannotBeCreated_StopsTheServerProcess_WithOneLineAndExitCode73()
     {
         var file = Path.Combine(_folder, "a-file");
         await File.WriteAllTextAsync(file, "not a folder", Ct);
-        using var server = new ServerFactory(new SqliteTestDatabase(), ServerFactory.NewClock(), ownsDatabase: true);
-        server.Settings["Storage:ConnectionString"] = $"Data Source={Path.Combine(file, "data", "devicefeatures.db")}";
 
-        var failure = StartupFailureOf(Assert.ThrowsAny<Exception>(() => server.Server));
-        Assert.Equal(StartupExitCodes.CannotCreate, failure.ExitCode);
-        Assert.Contains($"'{Path.Combine(file, "data")}'", failure.Message);
+        var (exitCode, _, error) = await RunToExitAsync(Path.Combine(file, "data", "devicefeatures.db"));
+        Assert.Equal(StartupExitCodes.CannotCreate, exitCode);
+        var line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        Assert.StartsWith("error: Cannot create the SQLite database folder", line, StringComparison.Ordinal);
+        Assert.Contains($"'{Path.Combine(file, "data")}'", line, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -120,6 +120,11 @@ public sealed class SqliteStartupTests : IDisposable
         }, ServerProcess.FreePort(), Ct);
         try
         {
+            var (exitCode, _, error) = await RunToExitAsync(database);
+            Assert.Equal(StartupExitCodes.Unavailable, exitCode);
+            var line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            Assert.StartsWith($"error: Another DeviceFeatures server is using the SQLite database '{database}' (lock file '{database}.lock')", line, StringComparison.Ordinal);
+
             await using var second = NewStore(database);
             var refused = await Assert.ThrowsAsync<StartupFailureException>(() => second.MigrateAsync(Ct));
             Assert.Equal(StartupExitCodes.Unavailable, refused.ExitCode);
@@ -169,6 +174,12 @@ public sealed class SqliteStartupTests : IDisposable
     private static SqliteFeatureStore NewStore(string database, TimeProvider? time = null) => new(
         Options.Create(new StorageOptions { ConnectionString = $"Data Source={database}" }), time ?? TimeProvider.System, NullLogger<SqliteFeatureStore>.Instance);
 
+    /// <summary>The server process on this SQLite database, until it exits by itself, as one that cannot start does.</summary>
+    private static Task<(int ExitCode, string Output, string Error)> RunToExitAsync(string database) =>
+        ServerProcess.RunToExitAsync(
+            [$"--urls=http://127.0.0.1:{ServerProcess.FreePort()}", $"--Storage:ConnectionString=Data Source={database}"],
+            "Production", TimeSpan.FromSeconds(60), Ct);
+
     private static bool IsStorageWarning(string line) =>
         line.StartsWith("Warning DeviceFeatures.Server.Storage", StringComparison.Ordinal)
         || line.StartsWith("Error DeviceFeatures.Server.Storage", StringComparison.Ordinal)
@@ -198,14 +209,6 @@ public sealed class SqliteStartupTests : IDisposable
             return false;
         }
     }
-
-    private static StartupFailureException StartupFailureOf(Exception exception) => exception switch
-    {
-        StartupFailureException failure => failure,
-        AggregateException { InnerExceptions: [var inner] } => StartupFailureOf(inner),
-        { InnerException: { } inner } => StartupFailureOf(inner),
-        _ => throw new Xunit.Sdk.XunitException($"No start-up failure in: {exception}"),
-    };
 
     /// <summary>A server whose start pauses half a second before the migration, as a cold first start does.</summary>
     private sealed class SlowFirstStartServer(CapturingLoggerProvider logs)
