@@ -22,8 +22,6 @@ internal sealed class SqliteFileLock : IDisposable
 
     private SqliteFileLock(string path) => _path = path;
 
-    public string Path => _path;
-
     /// <summary>Locks the database <paramref name="databasePath"/>, or says why it cannot.</summary>
     /// <exception cref="StartupFailureException">Another process holds the lock, or the folder cannot be written.</exception>
     public static SqliteFileLock Acquire(string databasePath)
@@ -77,7 +75,7 @@ internal sealed class SqliteFileLock : IDisposable
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw SqliteStartupChecks.CannotWriteFolder(System.IO.Path.GetDirectoryName(path)!, ex);
+            throw SqliteStartupChecks.CannotWriteFolder(Path.GetDirectoryName(path)!, ex);
         }
     }
 
