@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using DeviceFeatures.Server.Partners;
 using DeviceFeatures.Server.Storage;
 using Microsoft.Data.Sqlite;
 
@@ -6,9 +7,10 @@ namespace DeviceFeatures.Benchmarks;
 
 /// <summary>
 /// What every signed request pays before its signature can be checked: finding the partner. The server's
-/// <c>ReadAsync</c> opens a pooled SQLite connection, runs its PRAGMAs and the query through Dapper
-/// (<see cref="NewConnectionPerLookup"/>); the other two are reference points for the same lookup on a connection
-/// kept open, and with the statement prepared once. The connection settings mirror <c>SqliteFeatureStore</c>.
+/// <c>ReadAsync</c> opens a pooled SQLite connection and runs the partners' declared query as an ADO.NET command
+/// (<see cref="NewConnectionPerLookup"/>, here with the writer's PRAGMAs too); the other two are reference points
+/// for the same lookup on a connection kept open, and with the statement prepared once. The connection settings
+/// mirror <c>SqliteConnectionFactory</c>.
 /// </summary>
 [MemoryDiagnoser]
 public class PartnerLookupBenchmarks
@@ -37,7 +39,8 @@ public class PartnerLookupBenchmarks
             schema.CommandText = """
                 PRAGMA journal_mode=WAL;
                 CREATE TABLE partners (client_id TEXT PRIMARY KEY, name TEXT NOT NULL, client_secret TEXT NOT NULL,
-                    suspended INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+                    suspended INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+                    previous_secret TEXT NULL, previous_secret_expires_at INTEGER NULL, rate_limit_per_minute INTEGER NULL);
                 """;
             schema.ExecuteNonQuery();
         }
@@ -45,7 +48,7 @@ public class PartnerLookupBenchmarks
         for (var i = 0; i < 100; i++)
         {
             using var insert = _open.CreateCommand();
-            insert.CommandText = "INSERT INTO partners VALUES ($id, 'partner', $secret, 0, 0, 0)";
+            insert.CommandText = "INSERT INTO partners VALUES ($id, 'partner', $secret, 0, 0, 0, NULL, NULL, NULL)";
             insert.Parameters.AddWithValue("$id", i == 0 ? Inputs.ClientId : Inputs.Hex(100 + i, 32));
             insert.Parameters.AddWithValue("$secret", Inputs.ClientSecret);
             insert.ExecuteNonQuery();
@@ -83,11 +86,11 @@ public class PartnerLookupBenchmarks
             await pragmas.ExecuteNonQueryAsync();
         }
 
-        return (await new StoreSession(connection, null, SqlDialect.Sqlite, CancellationToken.None).FindPartnerAsync(Inputs.ClientId))?.ClientSecret;
+        return (await new CommandSession(connection, null, SqlDialect.Sqlite, CancellationToken.None).FindPartnerAsync(Inputs.ClientId))?.ClientSecret;
     }
 
     [Benchmark]
-    public async Task<string?> OpenConnection() => (await new StoreSession(_open, null, SqlDialect.Sqlite, CancellationToken.None).FindPartnerAsync(Inputs.ClientId))?.ClientSecret;
+    public async Task<string?> OpenConnection() => (await new CommandSession(_open, null, SqlDialect.Sqlite, CancellationToken.None).FindPartnerAsync(Inputs.ClientId))?.ClientSecret;
 
     [Benchmark]
     public string? PreparedStatement()

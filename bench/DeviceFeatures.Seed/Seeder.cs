@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using DeviceFeatures.Protocol.Catalog;
+using DeviceFeatures.Server.Audit;
+using DeviceFeatures.Server.Partners;
 using DeviceFeatures.Server.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

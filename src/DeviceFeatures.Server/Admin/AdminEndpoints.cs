@@ -3,6 +3,7 @@ using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using DeviceFeatures.Protocol.Admin;
+using DeviceFeatures.Server.Audit;
 using DeviceFeatures.Server.Hosting;
 using DeviceFeatures.Server.Storage;
 using Microsoft.AspNetCore.Authentication;

@@ -1,6 +1,8 @@
 using DeviceFeatures.Protocol.Parameters;
+using DeviceFeatures.Server.Audit;
 using DeviceFeatures.Server.Catalog;
 using DeviceFeatures.Server.Observability;
+using DeviceFeatures.Server.Partners;
 using DeviceFeatures.Server.Signature;
 using DeviceFeatures.Server.Storage;
 using DeviceFeatures.Server.Wire;

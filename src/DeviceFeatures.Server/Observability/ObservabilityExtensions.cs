@@ -1,4 +1,5 @@
 using System.Text.Json;
+using DeviceFeatures.Server.Partners;
 using DeviceFeatures.Server.Storage;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;

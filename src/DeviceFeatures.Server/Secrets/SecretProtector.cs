@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Security.Cryptography;
 using System.Text;
 using DeviceFeatures.Server.Hosting;
+using DeviceFeatures.Server.Partners;
 using DeviceFeatures.Server.Storage;
 using Microsoft.Extensions.Options;
 

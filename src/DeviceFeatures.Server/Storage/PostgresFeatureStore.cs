@@ -68,7 +68,7 @@ internal sealed partial class PostgresFeatureStore : IFeatureStore, IAsyncDispos
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        var result = await work(new StoreSession(connection, transaction, SqlDialect.Postgres, cancellationToken)).ConfigureAwait(false);
+        var result = await work(new CommandSession(connection, transaction, SqlDialect.Postgres, cancellationToken)).ConfigureAwait(false);
 
         // The commit must not be abandoned half-way because a client went away.
         await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
@@ -78,7 +78,7 @@ internal sealed partial class PostgresFeatureStore : IFeatureStore, IAsyncDispos
     public async Task<T> ReadAsync<T>(Func<StoreSession, Task<T>> work, CancellationToken cancellationToken)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        return await work(new StoreSession(connection, null, SqlDialect.Postgres, cancellationToken)).ConfigureAwait(false);
+        return await work(new CommandSession(connection, null, SqlDialect.Postgres, cancellationToken)).ConfigureAwait(false);
     }
 
     public bool IsUnavailable(Exception exception) => exception switch

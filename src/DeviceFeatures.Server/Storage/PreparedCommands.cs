@@ -5,16 +5,31 @@ using SQLitePCL;
 namespace DeviceFeatures.Server.Storage;
 
 /// <summary>
-/// The statements every signed call runs, compiled once on the SQLite writer's connection and run through SQLite's
-/// own interface. SQLite would otherwise parse and plan each statement again on every call, and an ADO.NET
-/// command allocates a reader, a record, an enumerator and a binder per parameter on every execution; here a
-/// statement is bound, stepped and reset, allocating nothing but the strings it reads.
+/// The statements the SQLite writer runs, compiled once on its connection and run through SQLite's own interface.
+/// SQLite would otherwise parse and plan each statement again on every call, and an ADO.NET command allocates a
+/// reader, a record, an enumerator and a binder per parameter on every execution; here a statement is bound,
+/// stepped and reset, allocating nothing but the values it reads.
 /// </summary>
 /// <remarks>Used by one thread at a time (the writer's), inside the writer's transaction.</remarks>
 internal sealed class PreparedCommands(SqliteConnection connection) : IDisposable
 {
     private readonly sqlite3 _db = connection.Handle ?? throw new InvalidOperationException("The connection is not open.");
     private readonly Dictionary<string, PreparedStatement> _statements = new(StringComparer.Ordinal);
+
+    // Declared statements are found by reference: no hashing of their text on every call.
+    private readonly Dictionary<object, PreparedStatement> _declared = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>The compiled form of a declared statement, reset and with no values bound.</summary>
+    internal PreparedStatement Get<TArgs>(SqlStatement<TArgs> statement)
+    {
+        if (!_declared.TryGetValue(statement, out var prepared))
+        {
+            prepared = Get(statement.Text(SqlDialect.Sqlite));
+            _declared[statement] = prepared;
+        }
+
+        return prepared;
+    }
 
     /// <summary>The statement for <paramref name="sql"/>, reset and with no values bound.</summary>
     public PreparedStatement Get(string sql)
@@ -43,11 +58,15 @@ internal sealed class PreparedCommands(SqliteConnection connection) : IDisposabl
 /// One compiled statement: bind by parameter name, then <see cref="Execute"/>, <see cref="ReadFirst{T}"/> or
 /// <see cref="ReadAll{T}"/>, each of which resets it when done.
 /// </summary>
-internal sealed class PreparedStatement : IDisposable
+internal sealed class PreparedStatement : IDisposable, ISqlArguments, ISqlRow
 {
     private readonly sqlite3 _db;
     private readonly sqlite3_stmt _statement;
     private readonly Dictionary<string, int> _indexes = new(StringComparer.Ordinal);
+
+    // For each column, the name (as the caller spelled it) last found at that position: the declarations pass the
+    // same string literals on every call, so after the first row a column is found by comparing references.
+    private string?[]? _columns;
 
     internal PreparedStatement(sqlite3 db, string sql)
     {
@@ -137,6 +156,56 @@ internal sealed class PreparedStatement : IDisposable
     public long Number(int column) => raw.sqlite3_column_int64(_statement, column);
 
     public string Text(int column) => raw.sqlite3_column_text(_statement, column).utf8_to_string();
+
+    public byte[] Bytes(int column) => raw.sqlite3_column_blob(_statement, column).ToArray();
+
+    /// <summary>The position of the column named <paramref name="name"/> in the statement's result.</summary>
+    public int Ordinal(string name)
+    {
+        var columns = _columns ??= new string?[raw.sqlite3_column_count(_statement)];
+        for (var i = 0; i < columns.Length; i++)
+        {
+            if (ReferenceEquals(columns[i], name))
+            {
+                return i;
+            }
+        }
+
+        for (var i = 0; i < columns.Length; i++)
+        {
+            if (string.Equals(raw.sqlite3_column_name(_statement, i).utf8_to_string(), name, StringComparison.OrdinalIgnoreCase))
+            {
+                columns[i] = name;
+                return i;
+            }
+        }
+
+        throw new ArgumentException($"The statement has no column {name}.", nameof(name));
+    }
+
+    ISqlArguments ISqlArguments.Add(string name, int value) => Bind(name, value);
+
+    ISqlArguments ISqlArguments.Add(string name, int? value) => Bind(name, (long?)value);
+
+    ISqlArguments ISqlArguments.Add(string name, long value) => Bind(name, value);
+
+    ISqlArguments ISqlArguments.Add(string name, long? value) => Bind(name, value);
+
+    ISqlArguments ISqlArguments.Add(string name, bool value) => Bind(name, value ? 1L : 0L);
+
+    ISqlArguments ISqlArguments.Add(string name, bool? value) => Bind(name, value);
+
+    ISqlArguments ISqlArguments.Add(string name, string? value) => Bind(name, value);
+
+    ISqlArguments ISqlArguments.Add(string name, byte[] value) => Bind(name, value.AsSpan());
+
+    bool ISqlRow.IsNull(string column) => IsNull(Ordinal(column));
+
+    long ISqlRow.Int64(string column) => Number(Ordinal(column));
+
+    string ISqlRow.Text(string column) => Text(Ordinal(column));
+
+    byte[] ISqlRow.Bytes(string column) => Bytes(Ordinal(column));
 
     /// <summary>Ends a run of the statement and clears its values, so that it holds no lock and no stale value.</summary>
     private void Reset()

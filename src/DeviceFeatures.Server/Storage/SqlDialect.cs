@@ -1,8 +1,8 @@
 namespace DeviceFeatures.Server.Storage;
 
 /// <summary>
-/// The few clauses in which the providers' SQL differs. Everything else in <see cref="StoreSession"/> is written
-/// once for both.
+/// The few clauses in which the providers' SQL differs. A statement that needs one declares its text as a function
+/// of the dialect (<see cref="SqlStatement{TArgs}"/>); every other statement is written once for both.
 /// </summary>
 /// <param name="Name">The value of <c>Storage:Provider</c>.</param>
 /// <param name="LockForUpdate">

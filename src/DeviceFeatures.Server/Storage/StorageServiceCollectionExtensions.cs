@@ -1,4 +1,5 @@
 using DeviceFeatures.Server.Hosting;
+using DeviceFeatures.Server.Storage.Sqlite;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -14,6 +15,9 @@ internal static class StorageServiceCollectionExtensions
             ? ActivatorUtilities.CreateInstance<PostgresFeatureStore>(sp)
             : ActivatorUtilities.CreateInstance<SqliteFeatureStore>(sp));
         services.AddStartupStep<MigrationStep>();
+
+        // Idle on PostgreSQL; on SQLite it waits for the start-up migration before its first pass.
+        services.AddHostedService<SqliteCheckpointer>();
         return services;
     }
 }

@@ -135,3 +135,46 @@ public sealed class StartupFailureTests : IDisposable
         }
     }
 }
+
+/// <summary>The first start a new user makes: what the console shows besides the credentials.</summary>
+public sealed class FirstStartTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "devicefeatures-first-start-" + Guid.NewGuid().ToString("n"));
+
+    [Fact]
+    public async Task CleanFirstStart_InDevelopment_PrintsNoStackTraceAndOnlyTheSecretsKeyWarning()
+    {
+        var database = Path.Combine(_directory, "data", "devicefeatures.db");
+        string output;
+        await using (var server = await ServerProcess.StartAsync(
+            [$"--Storage:ConnectionString=Data Source={database}", "--Admin:ApiKey="], "Development", ServerProcess.FreePort(),
+            TestContext.Current.CancellationToken))
+        {
+            // The walkthrough is printed once the server listens, so it may come just after the first ready answer.
+            for (var wait = 0; wait < 100 && !server.Output.Contains("client_id:", StringComparison.Ordinal); wait++)
+            {
+                await Task.Delay(50, TestContext.Current.CancellationToken);
+            }
+
+            output = server.Output;
+        }
+
+        Assert.Contains("export ADMIN_KEY=dfadm_", output, StringComparison.Ordinal);
+        Assert.Contains("client_id:     demo-partner", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("fail:", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("crit:", output, StringComparison.Ordinal);
+        var warnings = output.Split('\n').Where(l => l.StartsWith("warn:", StringComparison.Ordinal)).ToArray();
+        var warning = Assert.Single(warnings);
+        Assert.Contains("SecretKeyStep", warning, StringComparison.Ordinal);
+        Assert.Contains("Secrets:Key is not set", output, StringComparison.Ordinal);
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+}

@@ -12,6 +12,7 @@ public sealed class ServerProcess : IAsyncDisposable
 {
     public const string AdminKey = "crash-test-admin-key";
     private readonly Process _process;
+    private readonly System.Text.StringBuilder _output = new();
 
     private ServerProcess(Process process, Uri baseAddress)
     {
@@ -21,6 +22,18 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public Uri BaseAddress { get; }
 
+    /// <summary>What the process wrote so far, standard output and error interleaved as they arrived.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
     public int ProcessId => _process.Id;
 
     /// <summary>Starts the server on a free loopback port and waits until it is ready.</summary>
@@ -28,20 +41,25 @@ public sealed class ServerProcess : IAsyncDisposable
     {
         var arguments = new List<string>
         {
-            $"--urls=http://127.0.0.1:{port}",
             $"--Admin:ApiKey={AdminKey}",
             "--Logging:LogLevel:Default=Warning",
             "--RateLimit:Enabled=false",
         };
         arguments.AddRange(settings.Select(s => $"--{s.Key}={s.Value}"));
-        var start = StartInfo(arguments, "Production");
-        var process = Process.Start(start) ?? throw new InvalidOperationException("The server process did not start.");
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        return await StartAsync(arguments, "Production", port, cancellationToken);
+    }
+
+    /// <summary>Starts the server with exactly these arguments (plus the port) and waits until it is ready.</summary>
+    public static async Task<ServerProcess> StartAsync(IEnumerable<string> arguments, string environment, int port, CancellationToken cancellationToken)
+    {
+        var process = Process.Start(StartInfo([$"--urls=http://127.0.0.1:{port}", .. arguments], environment))
+            ?? throw new InvalidOperationException("The server process did not start.");
+        var server = new ServerProcess(process, new Uri($"http://127.0.0.1:{port}/"));
+        process.OutputDataReceived += (_, e) => server.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => server.Append(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
-        var server = new ServerProcess(process, new Uri($"http://127.0.0.1:{port}/"));
         using var http = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
         var deadline = DateTimeOffset.UtcNow.AddSeconds(60);
         while (true)
@@ -122,6 +140,17 @@ public sealed class ServerProcess : IAsyncDisposable
         // process never removes.
         start.Environment["DOTNET_EnableDiagnostics"] = "0";
         return start;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is not null)
+        {
+            lock (_output)
+            {
+                _output.AppendLine(line);
+            }
+        }
     }
 
     public static int FreePort()

@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using DeviceFeatures.Server.RateLimiting;
 using DeviceFeatures.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 

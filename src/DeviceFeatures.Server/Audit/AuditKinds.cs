@@ -1,0 +1,16 @@
+namespace DeviceFeatures.Server.Audit;
+
+/// <summary>The kinds of audit event.</summary>
+internal static class AuditKinds
+{
+    public const string FeatureEnabled = "feature.enabled";
+    public const string FeatureDisabled = "feature.disabled";
+    public const string PartnerCreated = "partner.created";
+    public const string PartnerSecretRotated = "partner.secret_rotated";
+    public const string PartnerSuspended = "partner.suspended";
+    public const string PartnerResumed = "partner.resumed";
+    public const string PartnerRateLimitChanged = "partner.rate_limit_changed";
+    public const string UserCreated = "user.created";
+    public const string EntitlementGranted = "entitlement.granted";
+    public const string EntitlementRevoked = "entitlement.revoked";
+}

@@ -1,0 +1,70 @@
+using Microsoft.Data.Sqlite;
+
+namespace DeviceFeatures.Server.Storage.Sqlite;
+
+/// <summary>
+/// Where the SQLite database is and how its connections are opened: pooled connections for reads, and for the
+/// writer connections with <c>synchronous=FULL</c> (every commit synced to disk), foreign keys and a busy timeout.
+/// </summary>
+internal sealed class SqliteConnectionFactory
+{
+    private readonly string _connectionString;
+
+    public SqliteConnectionFactory(string connectionString, IHostEnvironment? environment)
+    {
+        var builder = new SqliteConnectionStringBuilder(connectionString)
+        {
+            Pooling = true,
+            DefaultTimeout = 30,
+        };
+
+        IsInMemory = builder.Mode == SqliteOpenMode.Memory || builder.DataSource is "" or ":memory:";
+        IsFile = !IsInMemory && !builder.DataSource.StartsWith("file:", StringComparison.Ordinal);
+
+        // A relative file is kept beside the server's content, wherever the process was started from (tools that
+        // use the store without a host resolve it from the current directory).
+        if (IsFile && !Path.IsPathRooted(builder.DataSource))
+        {
+            builder.DataSource = Path.GetFullPath(Path.Combine(environment?.ContentRootPath ?? Directory.GetCurrentDirectory(), builder.DataSource));
+        }
+
+        _connectionString = builder.ToString();
+        DataSource = builder.DataSource;
+    }
+
+    /// <summary>The database: a full path when it is a file.</summary>
+    public string DataSource { get; }
+
+    /// <summary>A database that lives in memory: nothing on disk to create, lock or checkpoint.</summary>
+    public bool IsInMemory { get; }
+
+    /// <summary>A database named by a plain path (not a <c>file:</c> URI): its folder can be created and checked.</summary>
+    public bool IsFile { get; }
+
+    public Task<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken) => OpenAsync(forWrites: false, cancellationToken);
+
+    public Task<SqliteConnection> OpenWriterAsync(CancellationToken cancellationToken) => OpenAsync(forWrites: true, cancellationToken);
+
+    private async Task<SqliteConnection> OpenAsync(bool forWrites, CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            if (!forWrites)
+            {
+                return connection;
+            }
+
+            await using var pragmas = connection.CreateCommand();
+            pragmas.CommandText = "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;";
+            await pragmas.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+}
