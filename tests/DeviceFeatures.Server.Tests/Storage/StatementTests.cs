@@ -97,6 +97,7 @@ public sealed class StatementTestsOnSqlite : StatementTests
     protected override TestDatabase NewDatabase() => new SqliteTestDatabase();
 }
 
+[NeedsPostgres]
 public sealed class StatementTestsOnPostgres : StatementTests
 {
     public StatementTestsOnPostgres() => PostgresTestDatabase.SkipUnlessConfigured();
