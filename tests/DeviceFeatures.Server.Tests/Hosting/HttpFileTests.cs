@@ -22,7 +22,7 @@ public sealed class HttpFileTestsRunAlone;
 public sealed partial class HttpFileTests
 {
     /// <summary>The file, from the repository's root.</summary>
-    public const string HttpFile = "src/DeviceFeatures.Server/DeviceFeatures.Server.http";
+    public const string HttpFile = "src/DeviceFeatures.Host/DeviceFeatures.Host.http";
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
