@@ -1,32 +1,34 @@
 using DeviceFeatures.Protocol.Parameters;
 using DeviceFeatures.Server.Audit;
 using DeviceFeatures.Server.Catalog;
-using DeviceFeatures.Server.Observability;
 using DeviceFeatures.Server.Partners;
 using DeviceFeatures.Server.Signature;
-using DeviceFeatures.Server.Storage;
 using DeviceFeatures.Server.Wire;
 
 namespace DeviceFeatures.Server.Device;
 
 /// <summary>
-/// The rules of <c>enablefeature</c>, <c>disablefeature</c> and <c>getfeatures</c>. Each call runs in one write
-/// transaction that first records the nonce as used (the primary key makes that single-use), then either refuses
-/// or records the choice with its audit event; the answer is sent only after the commit. Changes of one user are
-/// serialized on the user's row, so that the audit event's old value is the choice the change replaced.
+/// The rules of <c>enablefeature</c>, <c>disablefeature</c> and <c>getfeatures</c>, one handler each. Each runs in the
+/// write transaction in which the pipeline has recorded the nonce as used; the answer is sent only after the commit.
+/// Changes of one user are serialized on the user's row, so that the audit event's old value is the choice the change
+/// replaced.
 /// </summary>
-internal sealed class FeatureService(IFeatureStore store, CatalogProvider catalog, TimeProvider time, ServerMetrics metrics)
+internal sealed class FeatureService(CatalogProvider catalog, TimeProvider time)
 {
-    public Task<WireResult> SetAsync(SignedCall call, WireParameters parameters, bool active, string requestId, CancellationToken cancellationToken)
-    {
-        var (request, invalid) = FeatureRequest.Read(parameters, catalog.Current, needsFeature: true);
-        return WriteAsync(async session =>
-        {
-            if (await RefuseCallAsync(session, call, invalid) is { } refusal)
-            {
-                return refusal;
-            }
+    public ISignedHandler<FeatureRequest> Enable { get; } = new SetHandler(catalog, time, active: true);
 
+    public ISignedHandler<FeatureRequest> Disable { get; } = new SetHandler(catalog, time, active: false);
+
+    public ISignedHandler<FeatureRequest> Get { get; } = new GetHandler(catalog);
+
+    private sealed class SetHandler(CatalogProvider catalog, TimeProvider time, bool active) : ISignedHandler<FeatureRequest>
+    {
+        public (FeatureRequest Parameters, WireResult? Refusal) Read(WireParameters parameters) =>
+            FeatureRequest.Read(parameters, catalog.Current, needsFeature: true);
+
+        public async ValueTask<WireResult> HandleAsync(SignedCall call, FeatureRequest request, SignedSession signed)
+        {
+            var session = signed.Store;
             var clientId = call.Partner.ClientId;
             var feature = request.Feature!;
 
@@ -72,23 +74,21 @@ internal sealed class FeatureService(IFeatureStore store, CatalogProvider catalo
                 FeatureName = feature.Name,
                 OldValue = previous,
                 NewValue = active,
-                RequestId = requestId,
+                RequestId = call.RequestId,
                 Detail = previous is null ? $"first recorded choice; catalog default was {(feature.DefaultOn ? "on" : "off")}" : null,
             });
             return WireResult.Success;
-        }, cancellationToken);
+        }
     }
 
-    public Task<WireResult> GetAsync(SignedCall call, WireParameters parameters, CancellationToken cancellationToken)
+    private sealed class GetHandler(CatalogProvider catalog) : ISignedHandler<FeatureRequest>
     {
-        var (request, invalid) = FeatureRequest.Read(parameters, catalog.Current, needsFeature: false);
-        return WriteAsync(async session =>
-        {
-            if (await RefuseCallAsync(session, call, invalid) is { } refusal)
-            {
-                return refusal;
-            }
+        public (FeatureRequest Parameters, WireResult? Refusal) Read(WireParameters parameters) =>
+            FeatureRequest.Read(parameters, catalog.Current, needsFeature: false);
 
+        public async ValueTask<WireResult> HandleAsync(SignedCall call, FeatureRequest request, SignedSession signed)
+        {
+            var session = signed.Store;
             var user = await session.FindUserAsync(request.UserId);
             if (user is null || user.ClientId != call.Partner.ClientId)
             {
@@ -109,35 +109,6 @@ internal sealed class FeatureService(IFeatureStore store, CatalogProvider catalo
 
                 w.WriteEndArray();
             });
-        }, cancellationToken);
-    }
-
-    private async Task<WireResult> WriteAsync(Func<StoreSession, Task<WireResult>> work, CancellationToken cancellationToken)
-    {
-        var started = time.GetTimestamp();
-        var result = await store.WriteAsync(work, cancellationToken);
-        metrics.WriteCommitted(time.GetElapsedTime(started));
-        return result;
-    }
-
-    /// <summary>
-    /// Spends the nonce, then applies the refusals that do not depend on the user: every request whose signature is
-    /// good spends its nonce, even when it is refused afterwards.
-    /// </summary>
-    private async Task<WireResult?> RefuseCallAsync(StoreSession session, SignedCall call, WireResult? invalidParameters)
-    {
-        if (!await session.TryUseNonceAsync(call.Nonce, call.Partner.ClientId, call.NonceExpiresAt.ToUnixTimeMilliseconds()))
-        {
-            metrics.NonceRefused("used");
-            return Refusals.UsedNonce();
         }
-
-        metrics.NonceUsed();
-        if (call.Partner.Suspended)
-        {
-            return Refusals.PartnerSuspended();
-        }
-
-        return invalidParameters;
     }
 }

@@ -66,8 +66,7 @@ public static class ServerComposition
         properties["__AuthenticationMiddlewareSet"] = true;
         properties["__AuthorizationMiddlewareSet"] = true;
 
-        app.MapSignatureEndpoints();
-        app.MapDeviceEndpoints();
+        app.MapWireServices();
         app.MapWireFallback();
         app.MapAdminEndpoints();
         app.MapDevelopmentSigning();

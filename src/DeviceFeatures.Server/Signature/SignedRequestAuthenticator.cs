@@ -1,21 +1,30 @@
+using System.Globalization;
 using DeviceFeatures.Protocol.Parameters;
 using DeviceFeatures.Server.Observability;
 using DeviceFeatures.Server.Partners;
 using DeviceFeatures.Server.RateLimiting;
 using DeviceFeatures.Server.Wire;
+using Microsoft.Extensions.Options;
 
 namespace DeviceFeatures.Server.Signature;
 
-/// <summary>A signed call whose client, signature and nonce check out; the nonce is not yet recorded as used.</summary>
-internal sealed record SignedCall(PartnerCredentials Partner, byte[] Nonce, DateTimeOffset NonceExpiresAt);
-
 /// <summary>
-/// Checks the signed part of a call: client, signature, then nonce. The signature is checked before the nonce is
-/// looked at, so that a request with a bad signature can never spend somebody's nonce.
+/// The authentication step of the wire pipeline (<see cref="WirePipeline"/>), for both kinds of signed actions. The
+/// signature is checked before the nonce is looked at, so that a request with a bad signature can never spend
+/// somebody's nonce.
 /// </summary>
-internal sealed class SignedRequestAuthenticator(PartnerDirectory partners, PartnerRateLimiter rateLimiter, NonceService nonces, ServerMetrics metrics)
+internal sealed class SignedRequestAuthenticator(
+    PartnerDirectory partners,
+    PartnerRateLimiter rateLimiter,
+    NonceService nonces,
+    IOptions<SignatureOptions> options,
+    TimeProvider time,
+    ServerMetrics metrics)
 {
-    public async Task<(SignedCall? Call, WireResult? Refusal)> AuthenticateAsync(WireParameters parameters, string action, CancellationToken cancellationToken)
+    private readonly int _toleranceSeconds = options.Value.TimestampToleranceSeconds;
+
+    /// <summary>An action signed over a nonce: client, signature, quota, then the nonce from its own bytes.</summary>
+    public async Task<(SignedCall? Call, WireResult? Refusal)> AuthenticateAsync(WireParameters parameters, string action, string requestId, CancellationToken cancellationToken)
     {
         if (!TryGetRequired(parameters, WireParameterNames.ClientId, out var clientId, out var refusal)
             || !TryGetRequired(parameters, WireParameterNames.Nonce, out var nonce, out refusal)
@@ -45,7 +54,7 @@ internal sealed class SignedRequestAuthenticator(PartnerDirectory partners, Part
         var check = nonces.Check(nonce, clientId);
         if (check.Verdict == NonceVerdict.Valid)
         {
-            return (new SignedCall(partner, check.Bytes!, check.ExpiresAt), null);
+            return (new SignedCall(partner, check.Bytes!, check.ExpiresAt, requestId), null);
         }
 
         metrics.NonceRefused(check.Verdict switch
@@ -60,6 +69,52 @@ internal sealed class SignedRequestAuthenticator(PartnerDirectory partners, Part
             NonceVerdict.Expired => (null, Refusals.ExpiredNonce(check.ExpiresAt, nonces.Lifetime)),
             _ => (null, Refusals.UnknownNonce()),
         };
+    }
+
+    /// <summary>An action signed over a timestamp: client, signature, the timestamp's window, suspension, then quota.</summary>
+    public async Task<(PartnerCredentials? Partner, WireResult? Refusal)> AuthenticateTimestampAsync(WireParameters parameters, string action, CancellationToken cancellationToken)
+    {
+        if (!TryGetRequired(parameters, WireParameterNames.ClientId, out var clientId, out var refusal)
+            || !TryGetRequired(parameters, WireParameterNames.Timestamp, out var timestampText, out refusal)
+            || !TryGetRequired(parameters, WireParameterNames.Signature, out var signature, out refusal))
+        {
+            return (null, refusal);
+        }
+
+        if (!long.TryParse(timestampText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var timestamp))
+        {
+            return (null, Refusals.InvalidParameter(WireParameterNames.Timestamp, "must be a Unix time in whole seconds"));
+        }
+
+        var partner = await partners.FindAsync(clientId, cancellationToken).ConfigureAwait(false);
+        if (partner is null)
+        {
+            return (null, Refusals.UnknownClient());
+        }
+
+        // The signature covers the timestamp exactly as sent.
+        if (!await partners.VerifyAsync(partner, action, clientId, timestampText, signature, cancellationToken).ConfigureAwait(false))
+        {
+            return (null, Refusals.InvalidSignature($"{action},{WireParameterNames.ClientId},{WireParameterNames.Timestamp}"));
+        }
+
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        if (timestamp < now - _toleranceSeconds || timestamp > now + _toleranceSeconds)
+        {
+            return (null, Refusals.TimestampOutOfWindow(timestamp, now, _toleranceSeconds));
+        }
+
+        if (partner.Suspended)
+        {
+            return (null, Refusals.PartnerSuspended());
+        }
+
+        if (await rateLimiter.TryAcquireAsync(partner, cancellationToken).ConfigureAwait(false) is { } wait)
+        {
+            return (null, Refusals.TooManyRequests(wait));
+        }
+
+        return (partner, null);
     }
 
     public static bool TryGetRequired(WireParameters parameters, string name, out string value, out WireResult? refusal)

@@ -1,5 +1,8 @@
 using DeviceFeatures.Protocol.Admin;
+using DeviceFeatures.Protocol.Parameters;
 using DeviceFeatures.Server.Admin;
+using DeviceFeatures.Server.Device;
+using DeviceFeatures.Server.Signature;
 using DeviceFeatures.Server.Storage;
 using Microsoft.AspNetCore.Diagnostics;
 
@@ -11,7 +14,43 @@ internal static partial class WireEndpoints
     {
         services.AddOptions<WireOptions>().BindConfiguration(WireOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<WireRequestReader>();
+        services.AddSingleton<WirePipeline>();
         return services;
+    }
+
+    /// <summary>
+    /// The table of the <c>/v2</c> services and their actions. A new action is one line here plus its handler; the
+    /// pipeline does everything else, in the same order for all of them.
+    /// </summary>
+    private static WireService[] Services(IServiceProvider services)
+    {
+        var features = services.GetRequiredService<FeatureService>();
+        return
+        [
+            new("signature", [WireAction.TimestampSigned(WireActions.GetNonce, services.GetRequiredService<GetNonceHandler>())]),
+            new("device",
+            [
+                WireAction.Signed(WireActions.EnableFeature, features.Enable),
+                WireAction.Signed(WireActions.DisableFeature, features.Disable),
+                WireAction.Signed(WireActions.GetFeatures, features.Get),
+            ]),
+            new("user", []),
+        ];
+    }
+
+    /// <summary>
+    /// Maps each service of the table as a plain request delegate over services taken once: nothing is bound or
+    /// resolved per request. Any method: Withings clients use POST, and some send getnonce as a GET.
+    /// </summary>
+    public static IEndpointRouteBuilder MapWireServices(this IEndpointRouteBuilder app)
+    {
+        var pipeline = app.ServiceProvider.GetRequiredService<WirePipeline>();
+        foreach (var service in Services(app.ServiceProvider))
+        {
+            app.Map(service.Path, (RequestDelegate)(context => pipeline.HandleAsync(context, service))).WithName(service.Name).WithTags("wire");
+        }
+
+        return app;
     }
 
     /// <summary>Any other path under <c>/v2</c> is a web service we do not have: 2554, in the envelope.</summary>

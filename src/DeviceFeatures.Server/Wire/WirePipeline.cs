@@ -1,0 +1,170 @@
+using DeviceFeatures.Protocol.Parameters;
+using DeviceFeatures.Server.Observability;
+using DeviceFeatures.Server.Partners;
+using DeviceFeatures.Server.Signature;
+using DeviceFeatures.Server.Storage;
+
+namespace DeviceFeatures.Server.Wire;
+
+/// <summary>A web service under <c>/v2</c>: its name and the actions it answers.</summary>
+internal sealed class WireService(string name, WireAction[] actions)
+{
+    public string Name { get; } = name;
+
+    public string Path { get; } = "/v2/" + name;
+
+    public WireAction? Find(string action)
+    {
+        // The parser hands out the shared string for every known action, so the reference usually matches.
+        foreach (var candidate in actions)
+        {
+            if (ReferenceEquals(candidate.Name, action) || string.Equals(candidate.Name, action, StringComparison.Ordinal))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+}
+
+/// <summary>One line of the table: an action's name, how it is authenticated, and its handler.</summary>
+internal abstract class WireAction(string name)
+{
+    public string Name { get; } = name;
+
+    public abstract Task<WireResult> RunAsync(WirePipeline pipeline, WireParameters parameters, HttpContext context);
+
+    /// <summary>An action signed over a nonce, run in the write transaction that spends the nonce.</summary>
+    public static WireAction Signed<TParams>(string name, ISignedHandler<TParams> handler) => new SignedAction<TParams>(name, handler);
+
+    /// <summary>An action signed over a timestamp (<c>getnonce</c>), which writes nothing.</summary>
+    public static WireAction TimestampSigned(string name, ITimestampSignedHandler handler) => new TimestampSignedAction(name, handler);
+
+    private sealed class SignedAction<TParams>(string name, ISignedHandler<TParams> handler) : WireAction(name)
+    {
+        public override Task<WireResult> RunAsync(WirePipeline pipeline, WireParameters parameters, HttpContext context) =>
+            pipeline.RunSignedAsync(Name, handler, parameters, context.TraceIdentifier, context.RequestAborted);
+    }
+
+    private sealed class TimestampSignedAction(string name, ITimestampSignedHandler handler) : WireAction(name)
+    {
+        public override Task<WireResult> RunAsync(WirePipeline pipeline, WireParameters parameters, HttpContext context) =>
+            pipeline.RunTimestampSignedAsync(Name, handler, parameters, context.RequestAborted);
+    }
+}
+
+/// <summary>The handler of an action signed over a nonce.</summary>
+internal interface ISignedHandler<TParams>
+{
+    /// <summary>
+    /// Reads the action's own parameters, without the database. A refusal is answered only after the nonce is spent
+    /// and the suspension checked.
+    /// </summary>
+    (TParams Parameters, WireResult? Refusal) Read(WireParameters parameters);
+
+    /// <summary>Runs the action inside the write transaction that has already recorded the nonce as used.</summary>
+    ValueTask<WireResult> HandleAsync(SignedCall call, TParams parameters, SignedSession session);
+}
+
+/// <summary>The handler of an action signed over a timestamp; it runs once the partner is authenticated and counted.</summary>
+internal interface ITimestampSignedHandler
+{
+    WireResult Handle(PartnerCredentials partner);
+}
+
+/// <summary>
+/// The one path of every <c>/v2</c> request, in this order: read the parameters; find the action in the service's
+/// table (2554 for an unknown one); authenticate (client, signature, quota, nonce or timestamp, suspension); for a
+/// signed action, open one write transaction, spend the nonce, refuse a suspended partner or bad parameters, then
+/// run the handler in that transaction; count the answer; write the envelope. See docs/architecture.md.
+/// </summary>
+internal sealed class WirePipeline(
+    WireRequestReader reader,
+    SignedRequestAuthenticator authenticator,
+    IFeatureStore store,
+    TimeProvider time,
+    ServerMetrics metrics)
+{
+    // The metric's label for anything that is not an action of the table: callers must not grow its series at will.
+    private const string OtherAction = "other";
+
+    public async Task HandleAsync(HttpContext context, WireService service)
+    {
+        var (action, result) = await AnswerAsync(context, service).ConfigureAwait(false);
+        metrics.Answered(service.Name, action, result.Status);
+        await result.ExecuteAsync(context).ConfigureAwait(false);
+    }
+
+    private async Task<(string Action, WireResult Result)> AnswerAsync(HttpContext context, WireService service)
+    {
+        var parameters = await reader.ReadAsync(context.Request, context.RequestAborted).ConfigureAwait(false);
+        if (parameters.Problem is { } problem)
+        {
+            return (OtherAction, Refusals.Unreadable(problem));
+        }
+
+        if (!SignedRequestAuthenticator.TryGetRequired(parameters, WireParameterNames.Action, out var name, out var refusal))
+        {
+            return (OtherAction, refusal!);
+        }
+
+        if (service.Find(name) is not { } action)
+        {
+            return (OtherAction, Refusals.UnknownAction(service.Name, name));
+        }
+
+        return (action.Name, await action.RunAsync(this, parameters, context).ConfigureAwait(false));
+    }
+
+    public async Task<WireResult> RunSignedAsync<TParams>(
+        string action,
+        ISignedHandler<TParams> handler,
+        WireParameters parameters,
+        string requestId,
+        CancellationToken cancellationToken)
+    {
+        var (call, refusal) = await authenticator.AuthenticateAsync(parameters, action, requestId, cancellationToken).ConfigureAwait(false);
+        if (call is null)
+        {
+            return refusal!;
+        }
+
+        var (read, invalid) = handler.Read(parameters);
+        var started = time.GetTimestamp();
+        var result = await store.WriteAsync(async storeSession =>
+        {
+            // Every request whose signature is good spends its nonce, even when it is refused afterwards.
+            if (await SignedSession.TrySpendNonceAsync(storeSession, call).ConfigureAwait(false) is not { } session)
+            {
+                metrics.NonceRefused("used");
+                return Refusals.UsedNonce();
+            }
+
+            metrics.NonceUsed();
+            if (call.Partner.Suspended)
+            {
+                return Refusals.PartnerSuspended();
+            }
+
+            if (invalid is not null)
+            {
+                return invalid;
+            }
+
+            return await handler.HandleAsync(call, read, session).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+        metrics.WriteCommitted(time.GetElapsedTime(started));
+        return result;
+    }
+
+    public async Task<WireResult> RunTimestampSignedAsync(
+        string action,
+        ITimestampSignedHandler handler,
+        WireParameters parameters,
+        CancellationToken cancellationToken)
+    {
+        var (partner, refusal) = await authenticator.AuthenticateTimestampAsync(parameters, action, cancellationToken).ConfigureAwait(false);
+        return partner is null ? refusal! : handler.Handle(partner);
+    }
+}
