@@ -75,6 +75,19 @@ public sealed class WireParameters
             return;
         }
 
+        // No storage keeps a NUL inside a text (PostgreSQL refuses it outright), and no real value holds one.
+        if (name.Contains('\0', StringComparison.Ordinal))
+        {
+            Fail("a parameter name contains a NUL character");
+            return;
+        }
+
+        if (value.Contains('\0', StringComparison.Ordinal))
+        {
+            Fail($"parameter '{name}' contains a NUL character");
+            return;
+        }
+
         foreach (var item in _items)
         {
             if (string.Equals(item.Key, name, StringComparison.Ordinal))

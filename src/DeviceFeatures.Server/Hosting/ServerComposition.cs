@@ -50,6 +50,10 @@ public static class ServerComposition
         });
         app.UseFailureAnswers();
 
+        // Routing runs here rather than first (where the host would put it), so that it sees the wire paths made whole.
+        app.UseWirePaths();
+        app.UseRouting();
+
         // Only the admin API has keys to check and problem pages to write: wire calls answer the envelope with
         // HTTP 200 whatever happens, and health probes and metrics need neither. Each of these middlewares costs
         // a wire call allocations and a service scope when it runs, so it runs only where it has work.

@@ -32,7 +32,7 @@ internal static class Refusals
 
     public static WireResult TimestampOutOfWindow(long timestamp, long now, int toleranceSeconds) =>
         WireResult.Refuse(WireStatus.TimestampOutOfWindow,
-            $"Authentication failed: timestamp {timestamp} is {Math.Abs(now - timestamp)} s away from the server's clock ({now}); at most {toleranceSeconds} s is accepted");
+            $"Authentication failed: timestamp {timestamp} is {Distance(timestamp, now)} s away from the server's clock ({now}); at most {toleranceSeconds} s is accepted");
 
     public static WireResult UnknownNonce() =>
         WireResult.Refuse(WireStatus.UnknownNonce, "Authentication failed: unknown nonce; get one from /v2/signature action=getnonce");
@@ -81,6 +81,9 @@ internal static class Refusals
 
     public static WireResult InternalError(string requestId) =>
         WireResult.Refuse(WireStatus.InternalError, $"An error occurred; nothing was changed (request id {requestId})");
+
+    // Two longs can be up to 2^64 - 1 apart: the distance is only exact as an unsigned number.
+    private static ulong Distance(long a, long b) => a < b ? unchecked((ulong)(b - a)) : unchecked((ulong)(a - b));
 
     // Echoed input is cut short so that a hostile value cannot make the answer large.
     private static string Echo(string value) => value.Length <= 64 ? value : string.Concat(value.AsSpan(0, 64), "...");

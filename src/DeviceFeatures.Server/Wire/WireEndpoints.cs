@@ -53,6 +53,25 @@ internal static partial class WireEndpoints
         return app;
     }
 
+    /// <summary>
+    /// A base URL ending in '/' joined to a path starting with '/' asks for <c>//v2/device</c>, which means
+    /// <c>/v2/device</c>: the leading slashes are made one before routing. Other paths are left alone.
+    /// </summary>
+    public static IApplicationBuilder UseWirePaths(this IApplicationBuilder app) =>
+        app.Use((context, next) =>
+        {
+            if (context.Request.Path.Value is ['/', '/', ..] path)
+            {
+                var single = new PathString(string.Concat("/", path.AsSpan().TrimStart('/')));
+                if (single.StartsWithSegments("/v2"))
+                {
+                    context.Request.Path = single;
+                }
+            }
+
+            return next(context);
+        });
+
     /// <summary>Any other path under <c>/v2</c> is a web service we do not have: 2554, in the envelope.</summary>
     public static IEndpointRouteBuilder MapWireFallback(this IEndpointRouteBuilder app)
     {

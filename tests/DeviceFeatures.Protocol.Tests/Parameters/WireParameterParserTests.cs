@@ -52,6 +52,28 @@ public sealed class WireParameterParserTests
     }
 
     [Theory]
+    [InlineData("client_id=a%00b")]
+    [InlineData("client_id=%00")]
+    [InlineData("action=getnonce&client_id=a%00")]
+    public void ReadUrlEncoded_NulByte_NamesTheParameter(string body)
+    {
+        var p = Form(body);
+        Assert.Equal("parameter 'client_id' contains a NUL character", p.Problem);
+    }
+
+    [Fact]
+    public void ReadJson_NulCharacter_NamesTheParameter()
+    {
+        Assert.Equal("parameter 'client_id' contains a NUL character", Json("{\"client_id\":\"a\\u0000b\"}").Problem);
+    }
+
+    [Fact]
+    public void ReadUrlEncoded_NulByteInAName_IsAProblem()
+    {
+        Assert.Equal("a parameter name contains a NUL character", Form("a%00b=1").Problem);
+    }
+
+    [Theory]
     [InlineData("userid=%ZZ", "userid")]
     [InlineData("userid=12%", "userid")]
     [InlineData("userid=%4", "userid")]
