@@ -89,7 +89,7 @@ public abstract class BadInputTests(ServerFactory server)
     {
         { "feature_name", "feature_pwv'; DROP TABLE choices; --", 504 },
         { "feature_name", "%s%s%n{0}{1}", 504 },
-        { "feature_name", "feature_pwv\u0000", 504 },
+        { "feature_name", "feature_pwv\u0000", 503 },
         { "feature_name", new string('f', 65), 503 },
         { "userid", "1 OR 1=1", 503 },
         { "userid", "99999999999999999999999999", 503 },
