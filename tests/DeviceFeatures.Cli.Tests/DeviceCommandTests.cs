@@ -79,5 +79,8 @@ public sealed class DeviceCommandTests : IAsyncLifetime
         Assert.Equal(5, missing.ExitCode);
         Assert.Contains("(device_not_found)", missing.Error);
         Assert.Equal(2, (await devfeat.RunAsync(["admin", "devices", "assign", "00:24:e4:20:00:01"])).ExitCode);
+        var maybe = await devfeat.RunAsync(["admin", "devices", "list", "--linked", "maybe"]);
+        Assert.Equal(2, maybe.ExitCode);
+        Assert.Contains("--linked: 'maybe' is not true or false", maybe.Error);
     }
 }

@@ -125,7 +125,9 @@ internal static class DeviceCommands
     private static Command List(CliHost host)
     {
         var model = new Option<string?>("--model") { Description = "Only devices of this model (id or name)" };
-        var linked = new Option<bool?>("--linked") { Description = "Only devices linked to a user (true) or not (false)" };
+        // A string, not a bool?: the parser would leave a value it cannot read as a bool to be an argument of its own.
+        var linked = new Option<string?>("--linked") { Description = "Only devices linked to a user (true) or not (false)" }
+            .Reads("true or false", static (string text, out string? value) => bool.TryParse(text, out _) ? (value = text) is not null : (value = null) is not null);
         var limit = new Option<int>("--limit") { Description = "Devices per page (1-1000)", DefaultValueFactory = _ => 100 }
             .Reads("a number of devices from 1 to 1000", OptionValues.WholeNumber(1, 1000));
         var after = new Option<string?>("--after") { Description = "Start after this MAC address (the next page's, printed at the end)" };
@@ -142,7 +144,7 @@ internal static class DeviceCommands
             var next = parse.GetValue(after);
             do
             {
-                var page = await admin.ListDevicesAsync(clientId, modelId, parse.GetValue(linked), next, parse.GetValue(limit), ct);
+                var page = await admin.ListDevicesAsync(clientId, modelId, parse.GetValue(linked) is { } l ? bool.Parse(l) : null, next, parse.GetValue(limit), ct);
                 devices.AddRange(page.Devices);
                 next = page.NextAfter;
             }
