@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
+using DeviceFeatures.Cli.Bulk;
 using DeviceFeatures.Client;
 using DeviceFeatures.Protocol.Admin;
 using Spectre.Console;
@@ -228,25 +229,8 @@ internal static class InventoryFile
     {
         var rows = new List<InventoryLine>();
         var problems = new List<(int, string)>();
-        var line = 0;
-        var first = true;
-        foreach (var text in File.ReadLines(path))
+        foreach (var (line, _, fields) in CsvLines.Read(path, "mac_address"))
         {
-            line++;
-            var trimmed = text.Trim();
-            if (trimmed.Length == 0 || trimmed.StartsWith('#'))
-            {
-                continue;
-            }
-
-            var fields = trimmed.Split(',').Select(f => f.Trim().Trim('"').Trim()).ToArray();
-            if (first && fields[0].Equals("mac_address", StringComparison.OrdinalIgnoreCase))
-            {
-                first = false;
-                continue;
-            }
-
-            first = false;
             if (fields.Length != 5)
             {
                 problems.Add((line, $"expected 5 fields (mac_address,model,market,firmware,client_id), found {fields.Length}"));
