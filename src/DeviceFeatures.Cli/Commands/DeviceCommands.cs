@@ -128,7 +128,7 @@ internal static class DeviceCommands
         var model = new Option<string?>("--model") { Description = "Only devices of this model (id or name)" };
         // A string, not a bool?: the parser would leave a value it cannot read as a bool to be an argument of its own.
         var linked = new Option<string?>("--linked") { Description = "Only devices linked to a user (true) or not (false)" }
-            .Reads("true or false", static (string text, out string? value) => bool.TryParse(text, out _) ? (value = text) is not null : (value = null) is not null);
+            .Reads("true or false", TryTrueOrFalse);
         var limit = new Option<int>("--limit") { Description = "Devices per page (1-1000)", DefaultValueFactory = _ => 100 }
             .Reads("a number of devices from 1 to 1000", OptionValues.WholeNumber(1, 1000));
         var after = new Option<string?>("--after") { Description = "Start after this MAC address (the next page's, printed at the end)" };
@@ -172,6 +172,12 @@ internal static class DeviceCommands
 
             return ExitCodes.Success;
         });
+    }
+
+    private static bool TryTrueOrFalse(string text, out string? value)
+    {
+        value = bool.TryParse(text, out _) ? text : null;
+        return value is not null;
     }
 
     private static Command Show(CliHost host)

@@ -159,8 +159,8 @@ internal sealed partial class AdminService
             return (null, AdminError.Invalid($"'limit' must be a whole number from 1 to {MaxInventoryPage}."));
         }
 
-        var afterMac = "";
-        if (!string.IsNullOrEmpty(after) && (afterMac = NormalizeMac(after)!) is null)
+        var afterMac = string.IsNullOrEmpty(after) ? "" : NormalizeMac(after);
+        if (afterMac is null)
         {
             return (null, InvalidMac("'after'"));
         }
