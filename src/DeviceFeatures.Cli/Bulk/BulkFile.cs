@@ -26,25 +26,8 @@ internal static class BulkFile
     {
         var rows = new List<BulkRow>();
         var problems = new List<BulkProblem>();
-        var line = 0;
-        var first = true;
-        foreach (var text in File.ReadLines(path))
+        foreach (var (line, trimmed, fields) in CsvLines.Read(path, "userid"))
         {
-            line++;
-            var trimmed = text.Trim();
-            if (trimmed.Length == 0 || trimmed.StartsWith('#'))
-            {
-                continue;
-            }
-
-            var fields = trimmed.Split(',').Select(f => f.Trim().Trim('"').Trim()).ToArray();
-            if (first && fields[0].Equals("userid", StringComparison.OrdinalIgnoreCase))
-            {
-                first = false;
-                continue;
-            }
-
-            first = false;
             var (row, reason) = Parse(line, fields);
             if (row is not null)
             {

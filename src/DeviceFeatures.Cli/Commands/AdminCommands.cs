@@ -13,6 +13,7 @@ internal static class AdminCommands
     {
         Partners(host),
         Users(host),
+        DeviceCommands.Create(host),
         Entitlements(host),
         State(host),
         Audit(host),

@@ -157,6 +157,76 @@ public sealed class DeviceFeaturesAdminClient
         (await SendAsync(HttpMethod.Get, $"partners/{Escape(clientId)}/entitlements", null, AdminJsonContext.Default.EntitlementList, cancellationToken)
             .ConfigureAwait(false)).Entitlements;
 
+    /// <summary>
+    /// Imports devices into the inventory, at most 1000 per call. Each row is judged on its own: see
+    /// <see cref="DeviceImportOutcomes"/>; a row identical to a device already imported is skipped, so a file can be sent again.
+    /// </summary>
+    /// <param name="devices">The rows.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>One result per row, in the order sent, and the counts.</returns>
+    public Task<ImportDevicesResponse> ImportDevicesAsync(IEnumerable<DeviceImportRow> devices, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, "devices/import",
+            JsonContent.Create(new ImportDevicesRequest(devices.ToArray()), AdminJsonContext.Default.ImportDevicesRequest),
+            AdminJsonContext.Default.ImportDevicesResponse, cancellationToken);
+
+    /// <summary>Reads one page of the device inventory, in MAC address order.</summary>
+    /// <param name="clientId">Only the devices assigned to this partner.</param>
+    /// <param name="model">Only the devices of this model.</param>
+    /// <param name="linked">Only the devices linked to a user (true) or not (false).</param>
+    /// <param name="after">Start after this MAC address (the previous page's <see cref="InventoryPage.NextAfter"/>).</param>
+    /// <param name="limit">At most this many devices (1 to 1000; the server's default is 100).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The page.</returns>
+    public Task<InventoryPage> ListDevicesAsync(
+        string? clientId = null, int? model = null, bool? linked = null, string? after = null, int? limit = null, CancellationToken cancellationToken = default)
+    {
+        var parts = new List<string>();
+        if (clientId is not null)
+        {
+            parts.Add("client_id=" + Escape(clientId));
+        }
+
+        if (model is { } m)
+        {
+            parts.Add("model=" + m.ToString(CultureInfo.InvariantCulture));
+        }
+
+        if (linked is { } l)
+        {
+            parts.Add(l ? "linked=true" : "linked=false");
+        }
+
+        if (after is not null)
+        {
+            parts.Add("after=" + Escape(after));
+        }
+
+        if (limit is { } n)
+        {
+            parts.Add("limit=" + n.ToString(CultureInfo.InvariantCulture));
+        }
+
+        var query = parts.Count == 0 ? string.Empty : "?" + string.Join('&', parts);
+        return SendAsync(HttpMethod.Get, "devices" + query, null, AdminJsonContext.Default.InventoryPage, cancellationToken);
+    }
+
+    /// <summary>Gets a device of the inventory, with the user it is linked to.</summary>
+    /// <param name="macAddress">The MAC address, with <c>:</c>, <c>-</c> or no separators.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The device.</returns>
+    public Task<InventoryDevice> GetDeviceAsync(string macAddress, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, $"devices/{Escape(macAddress)}", null, AdminJsonContext.Default.InventoryDevice, cancellationToken);
+
+    /// <summary>Assigns a device of the inventory to a partner; refused when it is linked to another partner's user.</summary>
+    /// <param name="macAddress">The MAC address.</param>
+    /// <param name="clientId">The partner's client id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The device as assigned.</returns>
+    public Task<InventoryDevice> AssignDeviceAsync(string macAddress, string clientId, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, $"devices/{Escape(macAddress)}/assign",
+            JsonContent.Create(new AssignDeviceRequest(clientId), AdminJsonContext.Default.AssignDeviceRequest),
+            AdminJsonContext.Default.InventoryDevice, cancellationToken);
+
     /// <summary>Reads one page of audit events.</summary>
     /// <param name="filter">Which events.</param>
     /// <param name="after">Read events after this id (the previous page's <see cref="AuditPage.NextAfter"/>).</param>

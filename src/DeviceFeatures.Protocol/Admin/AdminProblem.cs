@@ -38,6 +38,18 @@ public static class AdminProblemCodes
     /// <summary>409: a device is already linked to a user.</summary>
     public const string MacAddressLinked = "mac_address_linked";
 
+    /// <summary>400: a MAC address is not 12 hexadecimal digits (with <c>:</c>, <c>-</c> or no separators).</summary>
+    public const string InvalidMacAddress = "invalid_mac_address";
+
+    /// <summary>404: the inventory has no device with that MAC address.</summary>
+    public const string DeviceNotFound = "device_not_found";
+
+    /// <summary>409: an imported row differs from the device already imported (model, market or partner).</summary>
+    public const string DeviceDiffers = "device_differs";
+
+    /// <summary>409: the device is assigned to another partner, or linked to another partner's user.</summary>
+    public const string DeviceOfOtherPartner = "device_of_other_partner";
+
     /// <summary>503: the database is busy or unavailable; nothing was changed.</summary>
     public const string DatabaseUnavailable = "database_unavailable";
 

@@ -64,6 +64,12 @@ internal static class AdminEndpoints
         users.MapGet("/{userid:int}", GetUserAsync);
         users.MapGet("/{userid:int}/features", GetUserFeaturesAsync);
 
+        var devices = api.MapGroup("/devices");
+        devices.MapPost("/import", ImportDevicesAsync);
+        devices.MapGet("/", ListDevicesAsync);
+        devices.MapGet("/{mac}", GetDeviceAsync);
+        devices.MapPost("/{mac}/assign", AssignDeviceAsync);
+
         api.MapGet("/audit", QueryAuditAsync);
         api.MapGet("/audit/export", ExportAuditAsync);
         return app;
@@ -127,6 +133,52 @@ internal static class AdminEndpoints
 
     internal static async Task<IResult> GetUserFeaturesAsync(int userid, AdminService admin, CancellationToken ct) =>
         Answer(await admin.GetEffectiveFeaturesAsync(userid, ct));
+
+    internal static async Task<IResult> ImportDevicesAsync(ImportDevicesRequest? request, AdminService admin, HttpContext context, CancellationToken ct) =>
+        Answer(await admin.ImportDevicesAsync(request, context.TraceIdentifier, ct));
+
+    internal static async Task<IResult> ListDevicesAsync(HttpRequest request, AdminService admin, CancellationToken ct)
+    {
+        var q = request.Query;
+        string? clientId = q["client_id"].FirstOrDefault() is { Length: > 0 } c ? c : null;
+
+        int? model = null;
+        if (q["model"].FirstOrDefault() is { Length: > 0 } m)
+        {
+            if (!int.TryParse(m, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
+            {
+                return Problem(AdminError.Invalid("'model' must be a model id, a whole number."));
+            }
+
+            model = parsed;
+        }
+
+        bool? linked = null;
+        if (q["linked"].FirstOrDefault() is { Length: > 0 } l)
+        {
+            if (!bool.TryParse(l, out var parsed))
+            {
+                return Problem(AdminError.Invalid("'linked' must be true or false."));
+            }
+
+            linked = parsed;
+        }
+
+        var limit = 100;
+        if (q["limit"].FirstOrDefault() is { Length: > 0 } n && !int.TryParse(n, NumberStyles.None, CultureInfo.InvariantCulture, out limit))
+        {
+            return Problem(AdminError.Invalid($"'limit' must be a whole number from 1 to {AdminService.MaxInventoryPage}."));
+        }
+
+        return Answer(await admin.ListDevicesAsync(clientId, model, linked, q["after"].FirstOrDefault(), limit, ct));
+    }
+
+    internal static async Task<IResult> GetDeviceAsync(string mac, AdminService admin, CancellationToken ct) =>
+        Answer(await admin.GetDeviceAsync(mac, ct));
+
+    internal static async Task<IResult> AssignDeviceAsync(
+        string mac, [FromBody] AssignDeviceRequest? request, AdminService admin, HttpContext context, CancellationToken ct) =>
+        Answer(await admin.AssignDeviceAsync(mac, request?.ClientId, context.TraceIdentifier, ct));
 
     internal static async Task<IResult> QueryAuditAsync(HttpRequest request, IFeatureStore store, CancellationToken ct)
     {

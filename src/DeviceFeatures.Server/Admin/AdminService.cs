@@ -197,6 +197,11 @@ internal sealed partial class AdminService(
                     }
                 }
 
+                if (await RecordLinkedDevicesAsync(s, request.ClientId, devices, requestId, now) is { } refused)
+                {
+                    return (null, refused);
+                }
+
                 var userId = await s.InsertUserAsync(request.ClientId, now);
                 foreach (var device in devices)
                 {
@@ -415,8 +420,8 @@ internal sealed partial class AdminService(
             p.PreviousSecretExpiresAt is { } ms && ms > Now() ? At(ms) : null);
 
     private static AuditRow Event(
-        string kind, string clientId, string requestId, long now,
-        int? userId = null, string? featureName = null, bool? oldValue = null, bool? newValue = null, string? detail = null) =>
+        string kind, string? clientId, string requestId, long now,
+        int? userId = null, int? model = null, string? featureName = null, bool? oldValue = null, bool? newValue = null, string? detail = null) =>
         new()
         {
             OccurredAt = now,
@@ -424,6 +429,7 @@ internal sealed partial class AdminService(
             Actor = Actor,
             ClientId = clientId,
             UserId = userId,
+            Model = model,
             FeatureName = featureName,
             OldValue = oldValue,
             NewValue = newValue,

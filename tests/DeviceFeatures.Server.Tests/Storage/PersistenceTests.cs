@@ -157,6 +157,27 @@ public abstract class PersistenceTests : OwnServerTests
     }
 
     [Fact]
+    public async Task InventoryMigration_PutsDevicesLinkedBeforeIt_InTheInventory_AssignedToTheirUsersPartner()
+    {
+        using var database = NewDatabase();
+        var time = ServerFactory.NewClock();
+        TestPartner partner;
+        using (var first = new ServerFactory(database, time))
+        {
+            partner = await first.CreatePartnerAsync();
+        }
+
+        // The database as it was before migration 0003, with its users and devices.
+        Sql.Execute(database, "DROP TABLE device_inventory");
+        Sql.Execute(database, "DELETE FROM schema_migrations WHERE version = 3");
+
+        using var second = new ServerFactory(database, time);
+        _ = second.Server;
+        Assert.Equal(2, Sql.Scalar(second, $"SELECT COUNT(*) FROM device_inventory WHERE client_id = '{partner.ClientId}'"));
+        Assert.Equal(0, Sql.Scalar(second, "SELECT COUNT(*) FROM devices d WHERE NOT EXISTS (SELECT 1 FROM device_inventory i WHERE i.mac_address = d.mac_address)"));
+    }
+
+    [Fact]
     public async Task Restart_DoesNotReapplyMigrations()
     {
         using var database = NewDatabase();
