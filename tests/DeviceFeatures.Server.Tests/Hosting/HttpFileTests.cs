@@ -217,9 +217,15 @@ internal static partial class HttpFileParser
             if (ResponseBody().Match(expression) is { Success: true } reference)
             {
                 Assert.True(answers.TryGetValue(reference.Groups[1].Value, out var answer), $"{what}: '{reference.Groups[1].Value}' has not been sent before it");
-                foreach (var property in reference.Groups[2].Value.Split('.', StringSplitOptions.RemoveEmptyEntries))
+                foreach (Match step in PathStep().Matches(reference.Groups[2].Value))
                 {
-                    Assert.True(answer.ValueKind == JsonValueKind.Object && answer.TryGetProperty(property, out answer), $"{what}: no {expression} in {answers[reference.Groups[1].Value]}");
+                    var found = step.Groups["index"].Success
+                        ? answer.ValueKind == JsonValueKind.Array && int.Parse(step.Groups["index"].Value, CultureInfo.InvariantCulture) < answer.GetArrayLength()
+                        : answer.ValueKind == JsonValueKind.Object && answer.TryGetProperty(step.Groups["name"].Value, out _);
+                    Assert.True(found, $"{what}: no {expression} in {answers[reference.Groups[1].Value]}");
+                    answer = step.Groups["index"].Success
+                        ? answer[int.Parse(step.Groups["index"].Value, CultureInfo.InvariantCulture)]
+                        : answer.GetProperty(step.Groups["name"].Value);
                 }
 
                 return answer.ValueKind == JsonValueKind.String ? answer.GetString()! : answer.GetRawText();
@@ -257,6 +263,10 @@ internal static partial class HttpFileParser
     [GeneratedRegex(@"\{\{(.+?)\}\}")]
     private static partial Regex Placeholder();
 
-    [GeneratedRegex(@"^([A-Za-z0-9_]+)\.response\.body\.\$((?:\.[A-Za-z0-9_]+)*)$")]
+    [GeneratedRegex(@"^([A-Za-z0-9_]+)\.response\.body\.\$((?:\.[A-Za-z0-9_]+|\[[0-9]+\])*)$")]
     private static partial Regex ResponseBody();
+
+    /// <summary>One step of a JSONPath: <c>.name</c> or <c>[index]</c>.</summary>
+    [GeneratedRegex(@"\.(?<name>[A-Za-z0-9_]+)|\[(?<index>[0-9]+)\]")]
+    private static partial Regex PathStep();
 }
