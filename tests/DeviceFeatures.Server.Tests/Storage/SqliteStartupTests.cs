@@ -210,7 +210,10 @@ public sealed class SqliteStartupTests : IDisposable
         }
     }
 
-    /// <summary>A server whose start pauses half a second before the migration, as a cold first start does.</summary>
+    /// <summary>
+    /// A server whose start lets its clock run several checkpoint intervals before the migration, as a cold first start
+    /// spends time between building its services and migrating: on the fake clock, so without sleeping.
+    /// </summary>
     private sealed class SlowFirstStartServer(CapturingLoggerProvider logs)
         : ServerFactory(new SqliteTestDatabase(), NewClock(), ownsDatabase: true)
     {
@@ -220,15 +223,21 @@ public sealed class SqliteStartupTests : IDisposable
             builder.ConfigureTestServices(services =>
             {
                 services.AddSingleton<ILoggerProvider>(logs);
-                services.Insert(0, ServiceDescriptor.Singleton<IHostedService, SlowStart>());
+                services.Insert(0, ServiceDescriptor.Singleton<IStartupStep>(new SlowStart(Time)));
             });
         }
     }
 
-    private sealed class SlowStart : IHostedService
+    private sealed class SlowStart(FakeTimeProvider time) : IStartupStep
     {
-        public Task StartAsync(CancellationToken cancellationToken) => Task.Delay(500, cancellationToken);
+        public Task RunAsync(CancellationToken cancellationToken)
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                time.Advance(SqliteCheckpointer.Interval);
+            }
 
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+            return Task.CompletedTask;
+        }
     }
 }
