@@ -55,9 +55,14 @@ public static class DeviceImportOutcomes
 /// <param name="Linked">Whether it is linked to a user.</param>
 /// <param name="CreatedAt">When it entered the inventory.</param>
 /// <param name="UpdatedAt">When it last changed.</param>
+/// <param name="ProgrammeState">
+/// Its state in its partner's programme now: <c>READY</c>, <c>ACTIVE</c>, <c>STANDBY</c>, <c>PENDING_TERMINATION</c> or
+/// <c>TERMINATED</c> (see docs/protocol.md).
+/// </param>
+/// <param name="TerminationDate">When its termination completes (pending) or completed (terminated); null otherwise.</param>
 public sealed record InventoryDevice(
     string MacAddress, int Model, string ModelName, string Market, string? Firmware, string? ClientId, int? Userid, bool Linked,
-    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string? ProgrammeState = null, DateTimeOffset? TerminationDate = null);
 
 /// <summary>A page of <c>GET /admin/api/devices</c>, in MAC address order.</summary>
 /// <param name="Devices">The devices of the page.</param>

@@ -21,7 +21,11 @@ public sealed record CreatedUser(int Userid);
 /// <param name="ModelName">The model's name.</param>
 /// <param name="Market">The market, upper case.</param>
 /// <param name="LinkedAt">When it was linked.</param>
-public sealed record LinkedDevice(string MacAddress, int Model, string ModelName, string Market, DateTimeOffset LinkedAt);
+/// <param name="ProgrammeState">Its state in the partner's programme now (<c>ACTIVE</c>, <c>STANDBY</c>, <c>PENDING_TERMINATION</c>, <c>TERMINATED</c>).</param>
+/// <param name="TerminationDate">When its termination completes (pending) or completed (terminated); null otherwise.</param>
+public sealed record LinkedDevice(
+    string MacAddress, int Model, string ModelName, string Market, DateTimeOffset LinkedAt, string? ProgrammeState = null,
+    DateTimeOffset? TerminationDate = null);
 
 /// <summary>A user and the devices linked to it.</summary>
 /// <param name="Userid">The user id.</param>

@@ -26,6 +26,12 @@ public static class WireParameterNames
 
     /// <summary>The device model id (int).</summary>
     public const string Model = "model";
+
+    /// <summary>A device's MAC address, on <c>endpartnerprogram</c>.</summary>
+    public const string MacAddress = "mac_address";
+
+    /// <summary>The programme status a partner asks for, on <c>endpartnerprogram</c>.</summary>
+    public const string Status = "status";
 }
 
 /// <summary>Names of the actions of the Withings partner calls this implementation knows.</summary>
@@ -42,4 +48,7 @@ public static class WireActions
 
     /// <summary><c>/v2/device</c>: list the recorded feature choices.</summary>
     public const string GetFeatures = "getfeatures";
+
+    /// <summary><c>/v2/device</c>: change a device's state in the partner's programme (standby, active, termination).</summary>
+    public const string EndPartnerProgram = "endpartnerprogram";
 }

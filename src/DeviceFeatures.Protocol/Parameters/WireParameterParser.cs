@@ -213,6 +213,8 @@ public static class WireParameterParser
                 _ when text.SequenceEqual("feature_name"u8) => WireParameterNames.FeatureName,
                 _ when text.SequenceEqual("userid"u8) => WireParameterNames.UserId,
                 _ when text.SequenceEqual("model"u8) => WireParameterNames.Model,
+                _ when text.SequenceEqual("mac_address"u8) => WireParameterNames.MacAddress,
+                _ when text.SequenceEqual("status"u8) => WireParameterNames.Status,
                 _ => null,
             };
         }
@@ -225,6 +227,7 @@ public static class WireParameterParser
                 _ when text.SequenceEqual("enablefeature"u8) => WireActions.EnableFeature,
                 _ when text.SequenceEqual("disablefeature"u8) => WireActions.DisableFeature,
                 _ when text.SequenceEqual("getfeatures"u8) => WireActions.GetFeatures,
+                _ when text.SequenceEqual("endpartnerprogram"u8) => WireActions.EndPartnerProgram,
                 _ => null,
             };
         }

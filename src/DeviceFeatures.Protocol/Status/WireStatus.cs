@@ -42,6 +42,12 @@ public static class WireStatus
     /// <summary>506: the feature does not exist on that model.</summary>
     public const int IncompatibleModel = 506;
 
+    /// <summary>510: the MAC address is not one of the caller's devices (or does not exist: the answer is the same).</summary>
+    public const int UnknownDevice = 510;
+
+    /// <summary>524: the device's programme state does not allow the request (for example, it has been terminated).</summary>
+    public const int BadState = 524;
+
     /// <summary>522: the service timed out (for example waiting for its database).</summary>
     public const int Timeout = 522;
 
@@ -75,7 +81,9 @@ public static class WireStatus
         new(UnknownFeature, StatusFamily.InvalidParams, "Invalid Params: unknown feature_name"),
         new(UnknownModel, StatusFamily.InvalidParams, "Invalid Params: unknown model"),
         new(IncompatibleModel, StatusFamily.InvalidParams, "Invalid Params: feature not available on this model"),
+        new(UnknownDevice, StatusFamily.InvalidParams, "Invalid Params: unknown mac_address"),
         new(Timeout, StatusFamily.Timeout, "Timeout"),
+        new(BadState, StatusFamily.BadState, "Bad state"),
         new(FeatureNotGranted, StatusFamily.Unauthorized, "Unauthorized: feature not granted to this partner"),
         new(UnknownAction, StatusFamily.NotImplemented, "Wrong action or wrong webservice"),
         new(MarketRestricted, StatusFamily.Unauthorized, "Unauthorized: feature not available in this market"),

@@ -284,6 +284,10 @@ internal sealed partial class AdminService
     private static AdminError DeviceNotFound(string mac) =>
         new(StatusCodes.Status404NotFound, AdminProblemCodes.DeviceNotFound, $"The inventory has no device {mac}.");
 
-    private InventoryDevice ToResponse(InventoryRow d) =>
-        new(d.MacAddress, d.Model, ModelName(d.Model), d.Market, d.Firmware, d.ClientId, d.UserId, d.UserId is not null, At(d.CreatedAt), At(d.UpdatedAt));
+    private InventoryDevice ToResponse(InventoryRow d)
+    {
+        var programme = d.ProgrammeAt(Now());
+        return new(d.MacAddress, d.Model, ModelName(d.Model), d.Market, d.Firmware, d.ClientId, d.UserId, d.UserId is not null,
+            At(d.CreatedAt), At(d.UpdatedAt), programme.State, programme.TerminatesAtMs is { } at ? At(at) : null);
+    }
 }

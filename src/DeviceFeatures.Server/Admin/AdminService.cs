@@ -238,13 +238,16 @@ internal sealed partial class AdminService(
 
     public async Task<(User? User, AdminError? Error)> GetUserAsync(int userId, CancellationToken cancellationToken)
     {
-        var (user, devices) = await store.ReadAsync(async s => (await s.FindUserAsync(userId), await s.ListDevicesAsync(userId)), cancellationToken);
+        var (user, devices, programme) = await store.ReadAsync(async s =>
+            (await s.FindUserAsync(userId), await s.ListDevicesAsync(userId), await s.ListUserProgrammeAsync(userId, null)), cancellationToken);
         if (user is null)
         {
             return (null, AdminError.UserNotFound(userId));
         }
 
-        return (new User(user.UserId, user.ClientId, At(user.CreatedAt), devices.Select(ToResponse).ToArray()), null);
+        var now = Now();
+        var states = programme.ToDictionary(p => p.MacAddress, p => p.At(now), StringComparer.Ordinal);
+        return (new User(user.UserId, user.ClientId, At(user.CreatedAt), devices.Select(d => ToResponse(d, states[d.MacAddress])).ToArray()), null);
     }
 
     public async Task<(Entitlement? Entitlement, AdminError? Error)> GrantAsync(
@@ -411,7 +414,8 @@ internal sealed partial class AdminService(
 
     private string ModelName(int model) => catalog.Current.TryGetModel(model, out var info) ? info.Name : $"model {model}";
 
-    private LinkedDevice ToResponse(DeviceRow d) => new(d.MacAddress, d.Model, ModelName(d.Model), d.Market, At(d.LinkedAt));
+    private LinkedDevice ToResponse(DeviceRow d, DeviceProgramme programme) =>
+        new(d.MacAddress, d.Model, ModelName(d.Model), d.Market, At(d.LinkedAt), programme.State, programme.TerminatesAtMs is { } at ? At(at) : null);
 
     private Partner ToResponse(PartnerRow p) =>
         new(p.ClientId, p.Name, p.Suspended ? "suspended" : "active", At(p.CreatedAt), At(p.UpdatedAt),

@@ -19,7 +19,14 @@ internal sealed class FeatureService(CatalogProvider catalog, TimeProvider time)
 
     public ISignedHandler<FeatureRequest> Disable { get; } = new SetHandler(catalog, time, active: false);
 
-    public ISignedHandler<FeatureRequest> Get { get; } = new GetHandler(catalog);
+    public ISignedHandler<FeatureRequest> Get { get; } = new GetHandler(catalog, time);
+
+    /// <summary>
+    /// The MAC addresses of the user's devices of the model when there are some and every one is terminated; null
+    /// otherwise (no device yet, or one still in the programme, whose choices apply).
+    /// </summary>
+    private static string? TerminatedDevices(IReadOnlyList<ProgrammeRow> devices, long nowMs) =>
+        devices.Count > 0 && devices.All(d => d.At(nowMs).IsTerminated) ? string.Join(", ", devices.Select(d => d.MacAddress)) : null;
 
     private sealed class SetHandler(CatalogProvider catalog, TimeProvider time, bool active) : ISignedHandler<FeatureRequest>
     {
@@ -40,6 +47,14 @@ internal sealed class FeatureService(CatalogProvider catalog, TimeProvider time)
                 return Refusals.UnknownUser(request.UserId);
             }
 
+            // A user whose devices of the model have all left the programme runs them with the catalog defaults.
+            var devices = await session.ListUserProgrammeAsync(request.UserId, request.Model);
+            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+            if (TerminatedDevices(devices, now) is { } terminated)
+            {
+                return Refusals.DevicesTerminated(request.ModelInfo!.Name, request.Model, terminated);
+            }
+
             // Turning a feature off is always allowed; the grant and market rules guard turning it on.
             if (active && feature.Gated && !await session.HasEntitlementAsync(clientId, feature.Name))
             {
@@ -48,7 +63,8 @@ internal sealed class FeatureService(CatalogProvider catalog, TimeProvider time)
 
             if (active && feature.Markets.Count > 0)
             {
-                var markets = await session.ListMarketsAsync(request.UserId, request.Model);
+                var markets = devices.Where(d => !d.At(now).IsTerminated).Select(d => d.Market).Distinct(StringComparer.Ordinal)
+                    .Order(StringComparer.Ordinal).ToList();
                 if (markets.Count > 0 && !markets.Any(feature.IsAvailableIn))
                 {
                     return Refusals.MarketRestricted(feature.Name, string.Join("/", feature.Markets), request.ModelInfo!.Name, string.Join("/", markets));
@@ -61,7 +77,6 @@ internal sealed class FeatureService(CatalogProvider catalog, TimeProvider time)
                 return WireResult.Success;
             }
 
-            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
             await session.SetChoiceAsync(request.UserId, request.Model, feature.Name, active, now);
             await session.AppendAuditAsync(new AuditRow
             {
@@ -81,7 +96,7 @@ internal sealed class FeatureService(CatalogProvider catalog, TimeProvider time)
         }
     }
 
-    private sealed class GetHandler(CatalogProvider catalog) : ISignedHandler<FeatureRequest>
+    private sealed class GetHandler(CatalogProvider catalog, TimeProvider time) : ISignedHandler<FeatureRequest>
     {
         public (FeatureRequest Parameters, WireResult? Refusal) Read(WireParameters parameters) =>
             FeatureRequest.Read(parameters, catalog.Current, needsFeature: false);
@@ -95,7 +110,10 @@ internal sealed class FeatureService(CatalogProvider catalog, TimeProvider time)
                 return Refusals.UnknownUser(request.UserId);
             }
 
-            var choices = await session.ListChoicesAsync(request.UserId, request.Model);
+            var devices = await session.ListUserProgrammeAsync(request.UserId, request.Model);
+            var choices = TerminatedDevices(devices, time.GetUtcNow().ToUnixTimeMilliseconds()) is null
+                ? await session.ListChoicesAsync(request.UserId, request.Model)
+                : [];
             return WireResult.Ok(w =>
             {
                 w.WriteStartArray("features"u8);

@@ -16,6 +16,10 @@ internal sealed class InventoryRow
     public long CreatedAt { get; set; }
     public long UpdatedAt { get; set; }
     public int? UserId { get; set; }
+    public string? ProgrammeState { get; set; }
+    public long? TerminatesAt { get; set; }
+
+    public DeviceProgramme ProgrammeAt(long nowMs) => DeviceProgramme.Of(ProgrammeState, TerminatesAt, UserId is not null, nowMs);
 }
 
 /// <summary>Which inventory devices to list, in MAC order after <see cref="AfterMac"/>; every filter is optional.</summary>
@@ -25,10 +29,13 @@ internal sealed record InventoryQuery(string? ClientId, int? Model, bool? Linked
 internal static class InventoryStatements
 {
     private const string Columns =
-        "i.mac_address, i.model, i.market, i.firmware, i.client_id, i.created_at, i.updated_at, d.userid";
+        "i.mac_address, i.model, i.market, i.firmware, i.client_id, i.created_at, i.updated_at, d.userid, p.state, p.terminates_at";
+
+    private const string Joins =
+        "LEFT JOIN devices d ON d.mac_address = i.mac_address LEFT JOIN device_programme p ON p.mac_address = i.mac_address";
 
     private static readonly SqlQuery<string, InventoryRow> Find = new(
-        $"SELECT {Columns} FROM device_inventory i LEFT JOIN devices d ON d.mac_address = i.mac_address WHERE i.mac_address = @macAddress",
+        $"SELECT {Columns} FROM device_inventory i {Joins} WHERE i.mac_address = @macAddress",
         static (macAddress, p) => p.Add("@macAddress", macAddress),
         Map);
 
@@ -36,7 +43,7 @@ internal static class InventoryStatements
     private static readonly SqlQuery<InventoryQuery, InventoryRow> List = new(
         $"""
         SELECT {Columns}
-        FROM device_inventory i LEFT JOIN devices d ON d.mac_address = i.mac_address
+        FROM device_inventory i {Joins}
         WHERE i.mac_address > @afterMac
           AND (@clientId IS NULL OR i.client_id = @clientId)
           AND (@model IS NULL OR i.model = @model)
@@ -100,5 +107,7 @@ internal static class InventoryStatements
         CreatedAt = row.Int64("created_at"),
         UpdatedAt = row.Int64("updated_at"),
         UserId = row.NullableInt32("userid"),
+        ProgrammeState = row.NullableText("state"),
+        TerminatesAt = row.NullableInt64("terminates_at"),
     };
 }

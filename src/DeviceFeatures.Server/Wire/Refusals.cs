@@ -71,6 +71,16 @@ internal static class Refusals
         WireResult.Refuse(WireStatus.MarketRestricted,
             $"Unauthorized: {featureName} is available on {markets} devices only, and this user's {modelName} devices are {deviceMarkets}");
 
+    public static WireResult UnknownDevice(string macAddress) =>
+        WireResult.Refuse(WireStatus.UnknownDevice, $"Invalid Params: mac_address {macAddress} is not one of your devices");
+
+    public static WireResult ProgrammeTransitionRefused(string macAddress, string state, string requested, string reason) =>
+        WireResult.Refuse(WireStatus.BadState, $"Bad state: device {macAddress} is {state}; status={requested} is refused: {reason}");
+
+    public static WireResult DevicesTerminated(string modelName, int model, string macAddresses) =>
+        WireResult.Refuse(WireStatus.BadState,
+            $"Bad state: this user's {modelName} (model {model}) devices {macAddresses} are TERMINATED: they have left your programme, their features run with the catalog defaults and cannot be switched");
+
     public static WireResult TooManyRequests(int waitSeconds) =>
         WireResult.Refuse(WireStatus.TooManyRequests,
             $"Too many request: this client_id is over its quota of requests per minute; try again in {waitSeconds} s",

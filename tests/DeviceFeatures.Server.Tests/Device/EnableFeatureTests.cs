@@ -329,9 +329,9 @@ public abstract class EnableFeatureTests(ServerFactory server)
     public async Task Device_UnknownAction_IsNotImplemented()
     {
         var partner = await server.CreatePartnerAsync();
-        var answer = await partner.CallAsync("endpartnerprogram", new());
+        var answer = await partner.CallAsync("setfeature", new());
         Assert.Equal(2554, answer.Status);
-        Assert.Contains("'endpartnerprogram' is not an action of /v2/device", answer.Error);
+        Assert.Contains("'setfeature' is not an action of /v2/device", answer.Error);
     }
 
     [Fact]

@@ -1,0 +1,77 @@
+using DeviceFeatures.Server.Storage;
+
+namespace DeviceFeatures.Server.Device;
+
+/// <summary>A device of the inventory with its stored programme row, if any.</summary>
+internal sealed class ProgrammeRow
+{
+    public string MacAddress { get; set; } = "";
+    public int Model { get; set; }
+    public string Market { get; set; } = "";
+    public string? ClientId { get; set; }
+    public int? UserId { get; set; }
+    public string? State { get; set; }
+    public long? TerminatesAt { get; set; }
+
+    public DeviceProgramme At(long nowMs) => DeviceProgramme.Of(State, TerminatesAt, UserId is not null, nowMs);
+}
+
+/// <summary>The programme state of devices (<c>device_programme</c>): set by endpartnerprogram, read by every feature switch.</summary>
+internal static class ProgrammeStatements
+{
+    // PostgreSQL cannot lock the nullable side of an outer join: only the inventory row is locked.
+    private static readonly SqlQuery<string, ProgrammeRow> FindForUpdate = new(
+        dialect => """
+            SELECT i.mac_address, i.model, i.market, i.client_id, d.userid, p.state, p.terminates_at
+            FROM device_inventory i
+            LEFT JOIN devices d ON d.mac_address = i.mac_address
+            LEFT JOIN device_programme p ON p.mac_address = i.mac_address
+            WHERE i.mac_address = @macAddress
+            """ + (dialect.LockForUpdate.Length == 0 ? "" : dialect.LockForUpdate + " OF i"),
+        static (macAddress, p) => p.Add("@macAddress", macAddress),
+        Map);
+
+    private static readonly SqlQuery<(int UserId, int? Model), ProgrammeRow> OfUser = new(
+        """
+        SELECT d.mac_address, d.model, d.market, u.client_id, d.userid, p.state, p.terminates_at
+        FROM devices d
+        JOIN users u ON u.userid = d.userid
+        LEFT JOIN device_programme p ON p.mac_address = d.mac_address
+        WHERE d.userid = @userId AND (@model IS NULL OR d.model = @model)
+        ORDER BY d.model, d.mac_address
+        """,
+        static (a, p) => p.Add("@userId", a.UserId).Add("@model", a.Model),
+        Map);
+
+    private static readonly SqlStatement<(string MacAddress, string State, long? TerminatesAt, long Now)> Set = new(
+        """
+        INSERT INTO device_programme (mac_address, state, terminates_at, updated_at) VALUES (@macAddress, @state, @terminatesAt, @now)
+        ON CONFLICT (mac_address) DO UPDATE SET state = excluded.state, terminates_at = excluded.terminates_at, updated_at = excluded.updated_at
+        """,
+        static (a, p) => p.Add("@macAddress", a.MacAddress).Add("@state", a.State).Add("@terminatesAt", a.TerminatesAt).Add("@now", a.Now));
+
+    /// <summary>
+    /// The inventory device and its programme row; where writers run side by side, the inventory row stays locked
+    /// until the transaction ends, so that two changes of one device follow each other.
+    /// </summary>
+    public static Task<ProgrammeRow?> FindProgrammeForUpdateAsync(this StoreSession session, string macAddress) =>
+        session.QueryFirstAsync(FindForUpdate, macAddress);
+
+    /// <summary>The devices linked to the user, of one model or (with <paramref name="model"/> null) of all, with their programme rows.</summary>
+    public static Task<IReadOnlyList<ProgrammeRow>> ListUserProgrammeAsync(this StoreSession session, int userId, int? model) =>
+        session.QueryAsync(OfUser, (userId, model));
+
+    public static Task<int> SetProgrammeAsync(this StoreSession session, string macAddress, string state, long? terminatesAt, long now) =>
+        session.ExecuteAsync(Set, (macAddress, state, terminatesAt, now));
+
+    private static ProgrammeRow Map(ISqlRow row) => new()
+    {
+        MacAddress = row.Text("mac_address"),
+        Model = row.Int32("model"),
+        Market = row.Text("market"),
+        ClientId = row.NullableText("client_id"),
+        UserId = row.NullableInt32("userid"),
+        State = row.NullableText("state"),
+        TerminatesAt = row.NullableInt64("terminates_at"),
+    };
+}
