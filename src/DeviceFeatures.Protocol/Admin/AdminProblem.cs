@@ -50,6 +50,15 @@ public static class AdminProblemCodes
     /// <summary>409: the device is assigned to another partner, or linked to another partner's user.</summary>
     public const string DeviceOfOtherPartner = "device_of_other_partner";
 
+    /// <summary>404: the catalog has no such model.</summary>
+    public const string ModelNotFound = "model_not_found";
+
+    /// <summary>400: the feature does not exist on that model.</summary>
+    public const string IncompatibleModel = "incompatible_model";
+
+    /// <summary>403: the feature is gated and the partner has no grant for it (grant it first).</summary>
+    public const string FeatureNotGranted = "feature_not_granted";
+
     /// <summary>503: the database is busy or unavailable; nothing was changed.</summary>
     public const string DatabaseUnavailable = "database_unavailable";
 

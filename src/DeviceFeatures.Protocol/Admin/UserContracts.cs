@@ -23,9 +23,10 @@ public sealed record CreatedUser(int Userid);
 /// <param name="LinkedAt">When it was linked.</param>
 /// <param name="ProgrammeState">Its state in the partner's programme now (<c>ACTIVE</c>, <c>STANDBY</c>, <c>PENDING_TERMINATION</c>, <c>TERMINATED</c>).</param>
 /// <param name="TerminationDate">When its termination completes (pending) or completed (terminated); null otherwise.</param>
+/// <param name="Features">Every feature of its model as it runs, with where its value comes from (as in the effective view).</param>
 public sealed record LinkedDevice(
     string MacAddress, int Model, string ModelName, string Market, DateTimeOffset LinkedAt, string? ProgrammeState = null,
-    DateTimeOffset? TerminationDate = null);
+    DateTimeOffset? TerminationDate = null, IReadOnlyList<EffectiveFeature>? Features = null);
 
 /// <summary>A user and the devices linked to it.</summary>
 /// <param name="Userid">The user id.</param>
@@ -37,11 +38,32 @@ public sealed record User(int Userid, string ClientId, DateTimeOffset CreatedAt,
 /// <summary>A feature as a device runs it.</summary>
 /// <param name="FeatureName">The feature.</param>
 /// <param name="Active">Whether it is on, all rules applied.</param>
-/// <param name="Source"><c>choice</c> when a choice is recorded, else <c>default</c>.</param>
-/// <param name="Choice">The recorded choice, if any.</param>
+/// <param name="Source">
+/// Where the value comes from, one of <see cref="FeatureSources"/>: the user's own choice, else the partner's programme
+/// choice for the model, else the catalog default; a terminated device runs the defaults whatever was chosen.
+/// </param>
+/// <param name="Choice">The user's recorded choice, if any.</param>
 /// <param name="DefaultOn">The catalog default.</param>
 /// <param name="Restriction">Why the feature is off whatever was chosen (market, missing grant), if it is.</param>
-public sealed record EffectiveFeature(string FeatureName, bool Active, string Source, bool? Choice, bool DefaultOn, string? Restriction);
+/// <param name="ProgrammeChoice">The partner's programme choice for the model, if any.</param>
+public sealed record EffectiveFeature(
+    string FeatureName, bool Active, string Source, bool? Choice, bool DefaultOn, string? Restriction, bool? ProgrammeChoice = null);
+
+/// <summary>The values of <see cref="EffectiveFeature.Source"/>, strongest first.</summary>
+public static class FeatureSources
+{
+    /// <summary>The device is terminated: it runs the catalog default whatever was chosen.</summary>
+    public const string Terminated = "terminated";
+
+    /// <summary>The user's own choice (<c>enablefeature</c>/<c>disablefeature</c>).</summary>
+    public const string Choice = "choice";
+
+    /// <summary>The partner's programme choice for every device of the model.</summary>
+    public const string Programme = "programme";
+
+    /// <summary>No choice: the catalog default.</summary>
+    public const string Default = "default";
+}
 
 /// <summary>The features of one linked device.</summary>
 /// <param name="MacAddress">The device.</param>
@@ -49,7 +71,11 @@ public sealed record EffectiveFeature(string FeatureName, bool Active, string So
 /// <param name="ModelName">Its model's name.</param>
 /// <param name="Market">Its market.</param>
 /// <param name="Features">Every feature of its model, as it runs.</param>
-public sealed record DeviceFeatureState(string MacAddress, int Model, string ModelName, string Market, IReadOnlyList<EffectiveFeature> Features);
+/// <param name="ProgrammeState">Its state in the partner's programme now.</param>
+/// <param name="TerminationDate">When its termination completes (pending) or completed (terminated); null otherwise.</param>
+public sealed record DeviceFeatureState(
+    string MacAddress, int Model, string ModelName, string Market, IReadOnlyList<EffectiveFeature> Features, string? ProgrammeState = null,
+    DateTimeOffset? TerminationDate = null);
 
 /// <summary>A choice recorded for a model the user has no device of yet.</summary>
 /// <param name="Model">The model id.</param>

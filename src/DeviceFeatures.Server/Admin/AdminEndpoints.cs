@@ -58,6 +58,9 @@ internal static class AdminEndpoints
         partners.MapGet("/{clientId}/entitlements", ListEntitlementsAsync);
         partners.MapPut("/{clientId}/entitlements/{featureName}", GrantAsync);
         partners.MapDelete("/{clientId}/entitlements/{featureName}", RevokeAsync);
+        partners.MapGet("/{clientId}/programme-choices", ListProgrammeChoicesAsync);
+        partners.MapPut("/{clientId}/programme-choices/{model}/{featureName}", SetProgrammeChoiceAsync);
+        partners.MapDelete("/{clientId}/programme-choices/{model}/{featureName}", ClearProgrammeChoiceAsync);
 
         var users = api.MapGroup("/users");
         users.MapPost("/", CreateUserAsync);
@@ -116,6 +119,18 @@ internal static class AdminEndpoints
 
     internal static async Task<IResult> RevokeAsync(string clientId, string featureName, AdminService admin, HttpContext context, CancellationToken ct) =>
         await admin.RevokeAsync(clientId, featureName, context.TraceIdentifier, ct) is { } error ? Problem(error) : TypedResults.NoContent();
+
+    internal static async Task<IResult> ListProgrammeChoicesAsync(string clientId, AdminService admin, CancellationToken ct) =>
+        Answer(await admin.ListProgrammeChoicesAsync(clientId, ct));
+
+    internal static async Task<IResult> SetProgrammeChoiceAsync(
+        string clientId, string model, string featureName, [FromBody] ProgrammeChoiceRequest? request, AdminService admin, HttpContext context,
+        CancellationToken ct) =>
+        Answer(await admin.SetProgrammeChoiceAsync(clientId, model, featureName, request?.Active, context.TraceIdentifier, ct));
+
+    internal static async Task<IResult> ClearProgrammeChoiceAsync(
+        string clientId, string model, string featureName, AdminService admin, HttpContext context, CancellationToken ct) =>
+        await admin.ClearProgrammeChoiceAsync(clientId, model, featureName, context.TraceIdentifier, ct) is { } error ? Problem(error) : TypedResults.NoContent();
 
     internal static async Task<IResult> CreateUserAsync(CreateUserRequest? request, AdminService admin, HttpContext context, CancellationToken ct)
     {

@@ -238,16 +238,18 @@ internal sealed partial class AdminService(
 
     public async Task<(User? User, AdminError? Error)> GetUserAsync(int userId, CancellationToken cancellationToken)
     {
-        var (user, devices, programme) = await store.ReadAsync(async s =>
-            (await s.FindUserAsync(userId), await s.ListDevicesAsync(userId), await s.ListUserProgrammeAsync(userId, null)), cancellationToken);
-        if (user is null)
+        if (await ReadUserStateAsync(userId, cancellationToken) is not { } state)
         {
             return (null, AdminError.UserNotFound(userId));
         }
 
-        var now = Now();
-        var states = programme.ToDictionary(p => p.MacAddress, p => p.At(now), StringComparer.Ordinal);
-        return (new User(user.UserId, user.ClientId, At(user.CreatedAt), devices.Select(d => ToResponse(d, states[d.MacAddress])).ToArray()), null);
+        var devices = state.Devices.Select(d =>
+        {
+            var (programme, features) = Effective(state, d);
+            return new LinkedDevice(d.MacAddress, d.Model, ModelName(d.Model), d.Market, At(d.LinkedAt), programme.State,
+                programme.TerminatesAtMs is { } at ? At(at) : null, features);
+        }).ToArray();
+        return (new User(state.User.UserId, state.User.ClientId, At(state.User.CreatedAt), devices), null);
     }
 
     public async Task<(Entitlement? Entitlement, AdminError? Error)> GrantAsync(
@@ -312,45 +314,75 @@ internal sealed partial class AdminService(
     }
 
     /// <summary>
-    /// The state each linked device runs with: the catalog default, overlaid by the recorded choice, then the market
-    /// and grant rules (a feature outside its market, or gated without a grant, is off whatever was chosen).
+    /// The state each linked device runs with: the catalog default, overlaid by the partner's programme choice for the
+    /// model, then by the user's own choice; then the market and grant rules (a feature outside its market, or gated
+    /// without a grant, is off whatever was chosen). A terminated device runs the defaults whatever was chosen.
     /// </summary>
     public async Task<(UserFeatureState? State, AdminError? Error)> GetEffectiveFeaturesAsync(int userId, CancellationToken cancellationToken)
     {
-        var snapshot = await store.ReadAsync(async s =>
-        {
-            var user = await s.FindUserAsync(userId);
-            return user is null
-                ? default
-                : (User: user, Devices: await s.ListDevicesAsync(userId), Choices: await s.ListChoicesAsync(userId, null),
-                    Grants: await s.ListEntitlementsAsync(user.ClientId));
-        }, cancellationToken);
-        if (snapshot.User is null)
+        if (await ReadUserStateAsync(userId, cancellationToken) is not { } state)
         {
             return (null, AdminError.UserNotFound(userId));
         }
 
-        var current = catalog.Current;
-        var choices = snapshot.Choices.ToDictionary(c => (c.Model, c.FeatureName));
-        var granted = snapshot.Grants.Select(g => g.FeatureName).ToHashSet(StringComparer.Ordinal);
-        var devices = snapshot.Devices.Select(device =>
+        var devices = state.Devices.Select(device =>
         {
-            var features = current.FeaturesOf(device.Model).Select(feature =>
-            {
-                bool? choice = choices.TryGetValue((device.Model, feature.Name), out var c) ? c.Active : null;
-                var restriction = !feature.IsAvailableIn(device.Market)
-                    ? $"available on {string.Join("/", feature.Markets)} devices only"
-                    : feature.Gated && !granted.Contains(feature.Name) ? "gated feature not granted to the partner" : null;
-                var active = restriction is null && (choice ?? feature.DefaultOn);
-                return new EffectiveFeature(feature.Name, active, choice is null ? "default" : "choice", choice, feature.DefaultOn, restriction);
-            }).ToArray();
-            return new DeviceFeatureState(device.MacAddress, device.Model, ModelName(device.Model), device.Market, features);
+            var (programme, features) = Effective(state, device);
+            return new DeviceFeatureState(device.MacAddress, device.Model, ModelName(device.Model), device.Market, features,
+                programme.State, programme.TerminatesAtMs is { } at ? At(at) : null);
         }).ToArray();
 
-        var linkedModels = snapshot.Devices.Select(d => d.Model).ToHashSet();
-        var pending = snapshot.Choices.Where(c => !linkedModels.Contains(c.Model))
+        var linkedModels = state.Devices.Select(d => d.Model).ToHashSet();
+        var pending = state.Choices.Values.Where(c => !linkedModels.Contains(c.Model))
             .Select(c => new PendingChoice(c.Model, c.FeatureName, c.Active, At(c.UpdatedAt))).ToArray();
-        return (new UserFeatureState(userId, snapshot.User.ClientId, devices, pending), null);
+        return (new UserFeatureState(userId, state.User.ClientId, devices, pending), null);
+    }
+
+    /// <summary>What the effective state of a user's devices is made of, read in one transaction.</summary>
+    private sealed record UserState(
+        UserRow User,
+        IReadOnlyList<DeviceRow> Devices,
+        Dictionary<string, DeviceProgramme> Programme,
+        Dictionary<(int Model, string FeatureName), ChoiceRow> Choices,
+        Dictionary<(int Model, string FeatureName), bool> ProgrammeChoices,
+        HashSet<string> Granted);
+
+    private async Task<UserState?> ReadUserStateAsync(int userId, CancellationToken cancellationToken)
+    {
+        var now = Now();
+        return await store.ReadAsync(async s =>
+        {
+            if (await s.FindUserAsync(userId) is not { } user)
+            {
+                return null;
+            }
+
+            var devices = await s.ListDevicesAsync(userId);
+            var programme = (await s.ListUserProgrammeAsync(userId, null)).ToDictionary(p => p.MacAddress, p => p.At(now), StringComparer.Ordinal);
+            var choices = (await s.ListChoicesAsync(userId, null)).ToDictionary(c => (c.Model, c.FeatureName));
+            var programmeChoices = (await s.ListProgrammeChoicesAsync(user.ClientId, null)).ToDictionary(c => (c.Model, c.FeatureName), c => c.Active);
+            var granted = (await s.ListEntitlementsAsync(user.ClientId)).Select(g => g.FeatureName).ToHashSet(StringComparer.Ordinal);
+            return new UserState(user, devices, programme, choices, programmeChoices, granted);
+        }, cancellationToken);
+    }
+
+    private (DeviceProgramme Programme, EffectiveFeature[] Features) Effective(UserState state, DeviceRow device)
+    {
+        var programme = state.Programme[device.MacAddress];
+        var features = catalog.Current.FeaturesOf(device.Model).Select(feature =>
+        {
+            bool? choice = state.Choices.TryGetValue((device.Model, feature.Name), out var c) ? c.Active : null;
+            bool? partnerChoice = state.ProgrammeChoices.TryGetValue((device.Model, feature.Name), out var p) ? p : null;
+            var restriction = !feature.IsAvailableIn(device.Market)
+                ? $"available on {string.Join("/", feature.Markets)} devices only"
+                : feature.Gated && !state.Granted.Contains(feature.Name) ? "gated feature not granted to the partner" : null;
+            var (value, source) = programme.IsTerminated ? (feature.DefaultOn, FeatureSources.Terminated)
+                : choice is { } own ? (own, FeatureSources.Choice)
+                : partnerChoice is { } chosen ? (chosen, FeatureSources.Programme)
+                : (feature.DefaultOn, FeatureSources.Default);
+            return new EffectiveFeature(feature.Name, restriction is null && value, source, choice, feature.DefaultOn, restriction, partnerChoice);
+        }).ToArray();
+        return (programme, features);
     }
 
     public static AuditEvent ToResponse(AuditRow e) =>
@@ -413,9 +445,6 @@ internal sealed partial class AdminService(
     }
 
     private string ModelName(int model) => catalog.Current.TryGetModel(model, out var info) ? info.Name : $"model {model}";
-
-    private LinkedDevice ToResponse(DeviceRow d, DeviceProgramme programme) =>
-        new(d.MacAddress, d.Model, ModelName(d.Model), d.Market, At(d.LinkedAt), programme.State, programme.TerminatesAtMs is { } at ? At(at) : null);
 
     private Partner ToResponse(PartnerRow p) =>
         new(p.ClientId, p.Name, p.Suspended ? "suspended" : "active", At(p.CreatedAt), At(p.UpdatedAt),

@@ -8,7 +8,9 @@ using DeviceFeatures.Server.Wire;
 namespace DeviceFeatures.Server.Device;
 
 /// <summary>
-/// The rules of <c>enablefeature</c>, <c>disablefeature</c> and <c>getfeatures</c>, one handler each. Each runs in the
+/// The rules of <c>enablefeature</c>, <c>disablefeature</c> and <c>getfeatures</c>, one handler each. A user's choice
+/// overrides the partner's programme choice for the model, which overrides the catalog default; devices that have
+/// left the programme (terminated) run the defaults. Each runs in the
 /// write transaction in which the pipeline has recorded the nonce as used; the answer is sent only after the commit.
 /// Changes of one user are serialized on the user's row, so that the audit event's old value is the choice the change
 /// replaced.
@@ -110,18 +112,31 @@ internal sealed class FeatureService(CatalogProvider catalog, TimeProvider time)
                 return Refusals.UnknownUser(request.UserId);
             }
 
+            // The choices recorded for the programme: the partner's for the model, overridden feature by feature by the
+            // user's own. Devices that have all left the programme run the defaults: nothing is listed for them.
+            var choices = new SortedDictionary<string, bool>(StringComparer.Ordinal);
             var devices = await session.ListUserProgrammeAsync(request.UserId, request.Model);
-            var choices = TerminatedDevices(devices, time.GetUtcNow().ToUnixTimeMilliseconds()) is null
-                ? await session.ListChoicesAsync(request.UserId, request.Model)
-                : [];
+            if (TerminatedDevices(devices, time.GetUtcNow().ToUnixTimeMilliseconds()) is null)
+            {
+                foreach (var choice in await session.ListProgrammeChoicesAsync(call.Partner.ClientId, request.Model))
+                {
+                    choices[choice.FeatureName] = choice.Active;
+                }
+
+                foreach (var choice in await session.ListChoicesAsync(request.UserId, request.Model))
+                {
+                    choices[choice.FeatureName] = choice.Active;
+                }
+            }
+
             return WireResult.Ok(w =>
             {
                 w.WriteStartArray("features"u8);
-                foreach (var choice in choices)
+                foreach (var (featureName, active) in choices)
                 {
                     w.WriteStartObject();
-                    w.WriteString("feature_name"u8, choice.FeatureName);
-                    w.WriteBoolean("active"u8, choice.Active);
+                    w.WriteString("feature_name"u8, featureName);
+                    w.WriteBoolean("active"u8, active);
                     w.WriteEndObject();
                 }
 

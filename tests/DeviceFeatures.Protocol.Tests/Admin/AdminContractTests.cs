@@ -37,11 +37,16 @@ public sealed class AdminContractTests
         { nameof(CreatedUser), """{"userid":2}""" },
         {
             nameof(User),
-            """{"userid":1,"client_id":"demo-partner","created_at":"2026-11-24T09:00:00+00:00","devices":[{"mac_address":"00:24:e4:de:00:17","model":17,"model_name":"Body Pro 2","market":"EU","linked_at":"2026-11-24T09:00:00+00:00"},{"mac_address":"00:24:e4:de:00:47","model":47,"model_name":"BPM Pro 2","market":"EU","linked_at":"2026-11-24T09:00:00+00:00"}]}"""
+            """{"userid":1,"client_id":"demo-partner","created_at":"2026-11-24T09:00:00+00:00","devices":[{"mac_address":"00:24:e4:de:00:17","model":17,"model_name":"Body Pro 2","market":"EU","linked_at":"2026-11-24T09:00:00+00:00","programme_state":"PENDING_TERMINATION","termination_date":"2026-12-24T09:00:00+00:00","features":[{"feature_name":"feature_pwv","active":true,"source":"programme","choice":null,"default_on":false,"restriction":null,"programme_choice":true}]},{"mac_address":"00:24:e4:de:00:47","model":47,"model_name":"BPM Pro 2","market":"EU","linked_at":"2026-11-24T09:00:00+00:00","programme_state":"ACTIVE","termination_date":null,"features":[]}]}"""
         },
         {
             nameof(UserFeatureState),
-            """{"userid":1,"client_id":"demo-partner","devices":[{"mac_address":"00:24:e4:de:00:17","model":17,"model_name":"Body Pro 2","market":"EU","features":[{"feature_name":"feature_muscle_mass","active":true,"source":"default","choice":null,"default_on":true,"restriction":null},{"feature_name":"feature_eyes_closed_mode","active":true,"source":"choice","choice":true,"default_on":false,"restriction":null},{"feature_name":"feature_esc","active":false,"source":"default","choice":null,"default_on":false,"restriction":"gated feature not granted to the partner"}]}],"pending_choices":[{"model":63,"feature_name":"feature_sleep_rx","active":false,"updated_at":"2026-11-24T09:10:00+00:00"}]}"""
+            """{"userid":1,"client_id":"demo-partner","devices":[{"mac_address":"00:24:e4:de:00:17","model":17,"model_name":"Body Pro 2","market":"EU","features":[{"feature_name":"feature_muscle_mass","active":true,"source":"default","choice":null,"default_on":true,"restriction":null,"programme_choice":null},{"feature_name":"feature_eyes_closed_mode","active":true,"source":"choice","choice":true,"default_on":false,"restriction":null,"programme_choice":false},{"feature_name":"feature_pwv","active":true,"source":"programme","choice":null,"default_on":false,"restriction":null,"programme_choice":true},{"feature_name":"feature_esc","active":false,"source":"default","choice":null,"default_on":false,"restriction":"gated feature not granted to the partner","programme_choice":null}],"programme_state":"ACTIVE","termination_date":null}],"pending_choices":[{"model":63,"feature_name":"feature_sleep_rx","active":false,"updated_at":"2026-11-24T09:10:00+00:00"}]}"""
+        },
+        { nameof(ProgrammeChoiceRequest), """{"active":true}""" },
+        {
+            nameof(ProgrammeChoiceList),
+            """{"client_id":"demo-partner","choices":[{"client_id":"demo-partner","model":17,"model_name":"Body Pro 2","feature_name":"feature_pwv","active":true,"updated_at":"2026-11-24T09:05:00+00:00"}]}"""
         },
         {
             nameof(AuditPage),
