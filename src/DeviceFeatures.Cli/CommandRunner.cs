@@ -45,7 +45,8 @@ internal static class CommandRunner
         WithingsRefusalException refusal => (ExitCodeOf(refusal.Family), refusal.Error ?? refusal.Message, refusal.Status),
         DeviceFeaturesAdminException admin => (admin.HttpStatus switch
         {
-            401 or 403 => ExitCodes.AuthenticationFailed,
+            // 401 is the admin key; a 403 is a rule that refuses the change (a gated feature without its grant).
+            401 => ExitCodes.AuthenticationFailed,
             >= 500 => ExitCodes.Unavailable,
             _ => ExitCodes.Refused,
         }, $"{admin.Detail} ({admin.Code})", admin.HttpStatus),

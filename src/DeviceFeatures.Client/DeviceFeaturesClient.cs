@@ -22,7 +22,7 @@ namespace DeviceFeatures.Client;
 /// <remarks>
 /// Retries wrap the whole operation (nonce request and signed call) rather than the HTTP request: a nonce is
 /// single-use, so re-sending the same HTTP request could never succeed. Enabling and disabling are idempotent,
-/// so retrying after an answer was lost is safe.
+/// and so is asking for the programme state a device is already in, so retrying after an answer was lost is safe.
 /// </remarks>
 public sealed class DeviceFeaturesClient : IDeviceFeaturesClient
 {
@@ -90,6 +90,24 @@ public sealed class DeviceFeaturesClient : IDeviceFeaturesClient
         ]);
         var answer = await ExecuteAsync(static (client, call, ct) => client.SendSignedAsync(call, ct), call, cancellationToken).ConfigureAwait(false);
         return ReadFeatures(answer.Body);
+    }
+
+    /// <inheritdoc />
+    public async Task<PartnerProgramResult> EndPartnerProgramAsync(string macAddress, SimStatus status, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(macAddress);
+        if (string.IsNullOrEmpty(status.Value))
+        {
+            throw new ArgumentException("A status is required.", nameof(status));
+        }
+
+        var call = new SignedCall(WireActions.EndPartnerProgram,
+        [
+            new(WireParameterNames.MacAddress, macAddress),
+            new(WireParameterNames.Status, status.Value),
+        ]);
+        var answer = await ExecuteAsync(static (client, call, ct) => client.SendSignedAsync(call, ct), call, cancellationToken).ConfigureAwait(false);
+        return ReadProgramme(answer.Body);
     }
 
     private async Task SetAsync(string action, int userId, DeviceModel model, FeatureName feature, CancellationToken cancellationToken)
@@ -198,6 +216,21 @@ public sealed class DeviceFeaturesClient : IDeviceFeaturesClient
         && nonce.ValueKind == JsonValueKind.String
             ? nonce.GetString()!
             : throw new DeviceFeaturesTransportException("The nonce answer had no nonce in its body.", 200, isTransient: false);
+
+    private static PartnerProgramResult ReadProgramme(JsonElement body)
+    {
+        if (body.ValueKind != JsonValueKind.Object
+            || !body.TryGetProperty("new_sim_status", out var status)
+            || status.ValueKind != JsonValueKind.String)
+        {
+            throw new DeviceFeaturesTransportException("The endpartnerprogram answer had no new_sim_status in its body.", 200, isTransient: false);
+        }
+
+        DateTimeOffset? date = body.TryGetProperty("termination_date", out var seconds) && seconds.ValueKind == JsonValueKind.Number && seconds.TryGetInt64(out var unix)
+            ? DateTimeOffset.FromUnixTimeSeconds(unix)
+            : null;
+        return new PartnerProgramResult(new SimStatus(status.GetString()!), date);
+    }
 
     private static List<FeatureChoice> ReadFeatures(JsonElement body)
     {

@@ -30,4 +30,16 @@ public interface IDeviceFeaturesClient
     /// <param name="cancellationToken">Cancels the call and any wait between retries.</param>
     /// <returns>The recorded choices; features never switched are absent.</returns>
     Task<IReadOnlyList<FeatureChoice>> GetFeaturesAsync(int userId, DeviceModel model, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Changes a device's state in the partner's programme (<c>action=endpartnerprogram</c>): <see cref="SimStatus.Active"/>,
+    /// <see cref="SimStatus.Standby"/> (which also reverses a pending termination), or <see cref="SimStatus.Terminated"/>,
+    /// which starts a 30-day countdown.
+    /// </summary>
+    /// <param name="macAddress">The device's MAC address, e.g. <c>00:24:e4:12:34:56</c> (<c>:</c>, <c>-</c> or no separators).</param>
+    /// <param name="status">The state asked for.</param>
+    /// <param name="cancellationToken">Cancels the call and any wait between retries.</param>
+    /// <returns>The device's new state and, for a termination, its date.</returns>
+    /// <exception cref="BadStateException">The device's state does not allow the request (e.g. it is terminated).</exception>
+    Task<PartnerProgramResult> EndPartnerProgramAsync(string macAddress, SimStatus status, CancellationToken cancellationToken = default);
 }

@@ -15,6 +15,7 @@ internal static class AdminCommands
         Users(host),
         DeviceCommands.Create(host),
         Entitlements(host),
+        Programme(host),
         State(host),
         Audit(host),
     };
@@ -264,6 +265,90 @@ internal static class AdminCommands
         };
     }
 
+    private static Command Programme(CliHost host)
+    {
+        Command Change(string name, string description, bool set)
+        {
+            var clientId = new Argument<string>("client-id") { Description = "The partner's client id" };
+            var feature = Arguments.Feature();
+            var value = new Argument<string>("value") { Description = "on or off" };
+            value.AcceptOnlyFromAmong("on", "off");
+            var model = Arguments.Model();
+            var command = new Command(name, description) { clientId, feature, model };
+            if (set)
+            {
+                command.Arguments.Add(value);
+            }
+
+            return command.Runs(host, async (context, parse, ct) =>
+            {
+                var admin = context.CreateAdminClient();
+                var featureName = Arguments.ParseFeature(parse.GetValue(feature)!).Value;
+                var deviceModel = Arguments.ParseModel(parse.GetValue(model)!);
+                var partner = parse.GetValue(clientId)!;
+                if (set)
+                {
+                    var choice = await admin.SetProgrammeChoiceAsync(partner, deviceModel.Id, featureName, parse.GetValue(value) == "on", ct);
+                    if (context.Json)
+                    {
+                        context.WriteJson(choice);
+                    }
+                    else
+                    {
+                        context.Console.WriteLine($"{featureName} {(choice.Active ? "on" : "off")} for every {Arguments.Describe(deviceModel)} of {partner}, unless its user chose otherwise");
+                    }
+                }
+                else
+                {
+                    await admin.ClearProgrammeChoiceAsync(partner, deviceModel.Id, featureName, ct);
+                    if (context.Json)
+                    {
+                        context.WriteJson(new { client_id = partner, model = deviceModel.Id, feature_name = featureName, cleared = true });
+                    }
+                    else
+                    {
+                        context.Console.WriteLine($"cleared {featureName} for {Arguments.Describe(deviceModel)} of {partner}: the catalog default applies where no user chose");
+                    }
+                }
+
+                return ExitCodes.Success;
+            });
+        }
+
+        var listClientId = new Argument<string>("client-id") { Description = "The partner's client id" };
+        var list = new Command("list", "List a partner's programme choices") { listClientId }.Runs(host, async (context, parse, ct) =>
+        {
+            var choices = await context.CreateAdminClient().ListProgrammeChoicesAsync(parse.GetValue(listClientId)!, ct);
+            if (context.Json)
+            {
+                context.WriteJson(choices);
+                return ExitCodes.Success;
+            }
+
+            if (choices.Count == 0)
+            {
+                context.Diagnostic("No programme choice: every feature runs with its default unless a user chose (see 'devfeat catalog').");
+                return ExitCodes.Success;
+            }
+
+            var table = new Table().AddColumns("model", "feature", "active", "updated");
+            foreach (var c in choices)
+            {
+                table.AddRow(Markup.Escape($"{c.ModelName} ({c.Model})"), c.FeatureName, c.Active ? "on" : "off", Time(c.UpdatedAt));
+            }
+
+            context.Console.Write(table);
+            return ExitCodes.Success;
+        });
+
+        return new Command("programme", "A partner's choices for every device of a model (a user's own choice wins)")
+        {
+            Change("set", "Turn a feature on or off for every device of a model of a partner", set: true),
+            Change("clear", "Clear a partner's choice: back to the catalog default", set: false),
+            list,
+        };
+    }
+
     private static Command State(CliHost host)
     {
         var user = Arguments.User();
@@ -279,7 +364,7 @@ internal static class AdminCommands
             context.Console.WriteLine($"user {state.Userid} of partner {state.ClientId}");
             foreach (var device in state.Devices)
             {
-                var table = new Table { Title = new TableTitle(Markup.Escape($"{device.ModelName} ({device.Model}) {device.MacAddress} {device.Market}")) }
+                var table = new Table { Title = new TableTitle(Markup.Escape($"{device.ModelName} ({device.Model}) {device.MacAddress} {device.Market} {device.ProgrammeState}")) }
                     .AddColumns("feature", "active", "source", "restriction");
                 foreach (var f in device.Features)
                 {

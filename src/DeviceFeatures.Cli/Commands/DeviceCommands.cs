@@ -21,6 +21,50 @@ internal static class DeviceCommands
         Assign(host),
     };
 
+    /// <summary><c>devices ...</c>: the partner's own calls about its devices.</summary>
+    public static Command Partner(CliHost host) => new("devices", "Your devices in your programme (signed with your credentials)")
+    {
+        EndProgramme(host),
+    };
+
+    private static Command EndProgramme(CliHost host)
+    {
+        var mac = new Argument<string>("mac") { Description = "The device's MAC address (with ':', '-' or no separators)" };
+        var status = new Option<string>("--status", "-s")
+        {
+            Description = "ACTIVE, STANDBY (also reverses a pending termination) or TERMINATED (starts a 30-day countdown)",
+            Required = true,
+        };
+        status.AcceptOnlyFromAmong("ACTIVE", "STANDBY", "TERMINATED", "active", "standby", "terminated");
+        return new Command("end-programme", "Change a device's state in your programme (endpartnerprogram)")
+        {
+            mac, status,
+        }.Runs(host, async (context, parse, ct) =>
+        {
+            var macAddress = parse.GetValue(mac)!;
+            var result = await context.CreateClient().EndPartnerProgramAsync(macAddress, new SimStatus(parse.GetValue(status)!.ToUpperInvariant()), ct);
+            if (context.Json)
+            {
+                context.WriteJson(new
+                {
+                    mac_address = macAddress,
+                    new_sim_status = result.NewSimStatus.Value,
+                    termination_date = result.TerminationDate?.ToUnixTimeSeconds(),
+                });
+            }
+            else
+            {
+                context.Console.WriteLine(result.TerminationDate is { } date
+                    ? $"{macAddress}: {result.NewSimStatus} (terminated on {Time(date)})"
+                    : $"{macAddress}: {result.NewSimStatus}");
+            }
+
+            return ExitCodes.Success;
+        });
+    }
+
+    private static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
     private static Command Import(CliHost host)
     {
         var file = new Argument<FileInfo>("file") { Description = "CSV with columns mac_address,model,market,firmware,client_id (firmware and client_id may be empty)" };
@@ -219,6 +263,7 @@ internal static class DeviceCommands
         context.Console.WriteLine($"firmware:    {d.Firmware ?? "unknown"}");
         context.Console.WriteLine($"client_id:   {d.ClientId ?? "none"}");
         context.Console.WriteLine($"userid:      {d.Userid?.ToString(CultureInfo.InvariantCulture) ?? "not linked"}");
+        context.Console.WriteLine($"programme:   {d.ProgrammeState}{(d.TerminationDate is { } at ? $" (termination {Time(at)})" : "")}");
     }
 }
 

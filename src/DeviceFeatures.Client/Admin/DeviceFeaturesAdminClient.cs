@@ -158,6 +158,41 @@ public sealed class DeviceFeaturesAdminClient
             .ConfigureAwait(false)).Entitlements;
 
     /// <summary>
+    /// Records a partner's choice for a feature on every device of a model in its programme. A user's own choice wins
+    /// over it. Turning a gated feature on needs the partner's grant.
+    /// </summary>
+    /// <param name="clientId">The partner's client id.</param>
+    /// <param name="model">The model id, e.g. 17.</param>
+    /// <param name="featureName">The feature, e.g. <c>feature_pwv</c>.</param>
+    /// <param name="active">Whether the feature is on.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The recorded choice.</returns>
+    public Task<ProgrammeChoice> SetProgrammeChoiceAsync(string clientId, int model, string featureName, bool active, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Put, ProgrammeChoicePath(clientId, model, featureName),
+            JsonContent.Create(new ProgrammeChoiceRequest(active), AdminJsonContext.Default.ProgrammeChoiceRequest),
+            AdminJsonContext.Default.ProgrammeChoice, cancellationToken);
+
+    /// <summary>Clears a partner's programme choice (nothing happens if there was none): the catalog default applies again.</summary>
+    /// <param name="clientId">The partner's client id.</param>
+    /// <param name="model">The model id.</param>
+    /// <param name="featureName">The feature.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when the choice is gone.</returns>
+    public Task ClearProgrammeChoiceAsync(string clientId, int model, string featureName, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Delete, ProgrammeChoicePath(clientId, model, featureName), null, static (_, _) => Task.FromResult(true), cancellationToken);
+
+    /// <summary>Lists a partner's programme choices, by model then feature name.</summary>
+    /// <param name="clientId">The partner's client id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The choices.</returns>
+    public async Task<IReadOnlyList<ProgrammeChoice>> ListProgrammeChoicesAsync(string clientId, CancellationToken cancellationToken = default) =>
+        (await SendAsync(HttpMethod.Get, $"partners/{Escape(clientId)}/programme-choices", null, AdminJsonContext.Default.ProgrammeChoiceList, cancellationToken)
+            .ConfigureAwait(false)).Choices;
+
+    private static string ProgrammeChoicePath(string clientId, int model, string featureName) =>
+        string.Create(CultureInfo.InvariantCulture, $"partners/{Escape(clientId)}/programme-choices/{model}/{Escape(featureName)}");
+
+    /// <summary>
     /// Imports devices into the inventory, at most 1000 per call. Each row is judged on its own: see
     /// <see cref="DeviceImportOutcomes"/>; a row identical to a device already imported is skipped, so a file can be sent again.
     /// </summary>
