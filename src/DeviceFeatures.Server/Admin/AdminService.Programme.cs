@@ -31,7 +31,7 @@ internal sealed partial class AdminService
         var now = Now();
         return await store.WriteAsync<(ProgrammeChoice?, AdminError?)>(async s =>
         {
-            if (await s.FindPartnerAsync(clientId) is null)
+            if (!await s.LockProgrammeAsync(clientId))
             {
                 return (null, AdminError.PartnerNotFound(clientId));
             }
@@ -69,7 +69,7 @@ internal sealed partial class AdminService
         var now = Now();
         return await store.WriteAsync(async s =>
         {
-            if (await s.FindPartnerAsync(clientId) is null)
+            if (!await s.LockProgrammeAsync(clientId))
             {
                 return AdminError.PartnerNotFound(clientId);
             }

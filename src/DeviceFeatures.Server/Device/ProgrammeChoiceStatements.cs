@@ -17,6 +17,11 @@ internal sealed class ProgrammeChoiceRow
 /// <summary>The programme-level choices: written by the admin API, merged into getfeatures and the effective view.</summary>
 internal static class ProgrammeChoiceStatements
 {
+    private static readonly SqlQuery<string, string> LockPartner = new(
+        dialect => "SELECT client_id FROM partners WHERE client_id = @clientId" + dialect.LockForUpdate,
+        static (clientId, p) => p.Add("@clientId", clientId),
+        static row => row.Text("client_id"));
+
     private static readonly SqlQuery<(string ClientId, int Model, string FeatureName), bool?> Find = new(
         "SELECT active FROM programme_choices WHERE client_id = @clientId AND model = @model AND feature_name = @featureName",
         static (a, p) => p.Add("@clientId", a.ClientId).Add("@model", a.Model).Add("@featureName", a.FeatureName),
@@ -47,6 +52,14 @@ internal static class ProgrammeChoiceStatements
             Active = row.Boolean("active"),
             UpdatedAt = row.Int64("updated_at"),
         });
+
+    /// <summary>
+    /// Locks the partner's row until the transaction ends (where writers run side by side), so that changes of its
+    /// programme choices follow each other and each audit event's old value is the choice it replaced; false when
+    /// there is no such partner.
+    /// </summary>
+    public static async Task<bool> LockProgrammeAsync(this StoreSession session, string clientId) =>
+        await session.QueryFirstAsync(LockPartner, clientId).ConfigureAwait(false) is not null;
 
     public static Task<bool?> FindProgrammeChoiceAsync(this StoreSession session, string clientId, int model, string featureName) =>
         session.QueryFirstAsync(Find, (clientId, model, featureName));

@@ -19,15 +19,19 @@ internal sealed class ProgrammeRow
 /// <summary>The programme state of devices (<c>device_programme</c>): set by endpartnerprogram, read by every feature switch.</summary>
 internal static class ProgrammeStatements
 {
-    // PostgreSQL cannot lock the nullable side of an outer join: only the inventory row is locked.
-    private static readonly SqlQuery<string, ProgrammeRow> FindForUpdate = new(
-        dialect => """
-            SELECT i.mac_address, i.model, i.market, i.client_id, d.userid, p.state, p.terminates_at
-            FROM device_inventory i
-            LEFT JOIN devices d ON d.mac_address = i.mac_address
-            LEFT JOIN device_programme p ON p.mac_address = i.mac_address
-            WHERE i.mac_address = @macAddress
-            """ + (dialect.LockForUpdate.Length == 0 ? "" : dialect.LockForUpdate + " OF i"),
+    private static readonly SqlQuery<string, string> Lock = new(
+        dialect => "SELECT mac_address FROM device_inventory WHERE mac_address = @macAddress" + dialect.LockForUpdate,
+        static (macAddress, p) => p.Add("@macAddress", macAddress),
+        static row => row.Text("mac_address"));
+
+    private static readonly SqlQuery<string, ProgrammeRow> Find = new(
+        """
+        SELECT i.mac_address, i.model, i.market, i.client_id, d.userid, p.state, p.terminates_at
+        FROM device_inventory i
+        LEFT JOIN devices d ON d.mac_address = i.mac_address
+        LEFT JOIN device_programme p ON p.mac_address = i.mac_address
+        WHERE i.mac_address = @macAddress
+        """,
         static (macAddress, p) => p.Add("@macAddress", macAddress),
         Map);
 
@@ -54,8 +58,15 @@ internal static class ProgrammeStatements
     /// The inventory device and its programme row; where writers run side by side, the inventory row stays locked
     /// until the transaction ends, so that two changes of one device follow each other.
     /// </summary>
-    public static Task<ProgrammeRow?> FindProgrammeForUpdateAsync(this StoreSession session, string macAddress) =>
-        session.QueryFirstAsync(FindForUpdate, macAddress);
+    /// <remarks>
+    /// The lock is taken by a statement of its own, and the rows read by the next one: a PostgreSQL statement that
+    /// waited for a lock still sees the joined rows as they were when it started, which would be the state the change
+    /// it waited for has just replaced.
+    /// </remarks>
+    public static async Task<ProgrammeRow?> FindProgrammeForUpdateAsync(this StoreSession session, string macAddress) =>
+        await session.QueryFirstAsync(Lock, macAddress).ConfigureAwait(false) is null
+            ? null
+            : await session.QueryFirstAsync(Find, macAddress).ConfigureAwait(false);
 
     /// <summary>The devices linked to the user, of one model or (with <paramref name="model"/> null) of all, with their programme rows.</summary>
     public static Task<IReadOnlyList<ProgrammeRow>> ListUserProgrammeAsync(this StoreSession session, int userId, int? model) =>

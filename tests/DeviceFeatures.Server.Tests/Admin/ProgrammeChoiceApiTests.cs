@@ -97,6 +97,19 @@ public abstract class ProgrammeChoiceApiTests(ServerFactory server)
     }
 
     [Fact]
+    public async Task ProgrammeChoice_ConcurrentSetsOfOneChoice_AreAuditedOnce()
+    {
+        var partner = await server.CreatePartnerAsync();
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => PutAsync(partner.ClientId, 17, "feature_pwv", true)));
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        using var admin = server.CreateAdminClient();
+        var audit = await admin.GetFromJsonAsync($"/admin/api/audit?client_id={partner.ClientId}", AdminJsonContext.Default.AuditPage, Ct);
+        Assert.Single(audit!.Events, e => e.Kind == "programme_choice.set");
+    }
+
+    [Fact]
     public async Task ProgrammeChoice_Refusals_FollowTheCatalogAndGrantRules()
     {
         var partner = await server.CreatePartnerAsync();

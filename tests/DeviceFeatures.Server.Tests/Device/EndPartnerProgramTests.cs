@@ -207,6 +207,94 @@ public abstract class EndPartnerProgramTests(ServerFactory server)
         Assert.Equal(answered, answer.Body.GetProperty("new_sim_status").GetString());
     }
 
+    /// <summary>Brings a fresh device of a new partner into <paramref name="state"/>, the way a partner would.</summary>
+    private async Task<(TestPartner Partner, string Mac)> DeviceInAsync(string state)
+    {
+        var partner = await server.CreatePartnerAsync();
+        if (state == "READY")
+        {
+            var ready = ServerFactory.RandomMac();
+            await ImportAsync(ready, partner.ClientId);
+            return (partner, ready);
+        }
+
+        var mac = (await MacsAsync(partner)).Single();
+        switch (state)
+        {
+            case "STANDBY":
+                Assert.Equal(0, (await EndAsync(partner, mac, "STANDBY")).Status);
+                break;
+            case "PENDING_TERMINATION":
+                Assert.Equal(0, (await EndAsync(partner, mac, "TERMINATED")).Status);
+                break;
+            case "TERMINATED":
+                // Terminated long ago: the clock is moved on by the countdown, which every other test tolerates.
+                Assert.Equal(0, (await EndAsync(partner, mac, "TERMINATED")).Status);
+                server.Time.Advance(Countdown);
+                break;
+        }
+
+        Assert.Equal(state, (await DeviceAsync(mac)).ProgrammeState);
+        return (partner, mac);
+    }
+
+    [Theory]
+    [InlineData("READY", "ACTIVE", 0, "ACTIVE")]
+    [InlineData("READY", "STANDBY", 0, "STANDBY")]
+    [InlineData("READY", "TERMINATED", 0, "PENDING_TERMINATION")]
+    [InlineData("ACTIVE", "ACTIVE", 0, "ACTIVE")]
+    [InlineData("ACTIVE", "STANDBY", 0, "STANDBY")]
+    [InlineData("ACTIVE", "TERMINATED", 0, "PENDING_TERMINATION")]
+    [InlineData("STANDBY", "ACTIVE", 0, "ACTIVE")]
+    [InlineData("STANDBY", "STANDBY", 0, "STANDBY")]
+    [InlineData("STANDBY", "TERMINATED", 0, "PENDING_TERMINATION")]
+    [InlineData("PENDING_TERMINATION", "ACTIVE", 524, "PENDING_TERMINATION")]
+    [InlineData("PENDING_TERMINATION", "STANDBY", 0, "STANDBY")]
+    [InlineData("PENDING_TERMINATION", "TERMINATED", 0, "PENDING_TERMINATION")]
+    [InlineData("TERMINATED", "ACTIVE", 524, "TERMINATED")]
+    [InlineData("TERMINATED", "STANDBY", 524, "TERMINATED")]
+    [InlineData("TERMINATED", "TERMINATED", 0, "TERMINATED")]
+    public async Task EndPartnerProgram_TheTransitionTable(string from, string status, int answered, string state)
+    {
+        var (partner, mac) = await DeviceInAsync(from);
+        var before = (await ProgrammeEventsAsync(partner)).Count;
+
+        var answer = await EndAsync(partner, mac, status);
+
+        Assert.Equal(answered, answer.Status);
+        if (answered == 0)
+        {
+            Assert.Equal(state, answer.Body.GetProperty("new_sim_status").GetString());
+            Assert.Equal(status == "TERMINATED", answer.Body.TryGetProperty("termination_date", out _));
+        }
+        else
+        {
+            Assert.Contains($"device {mac} is {from}", answer.Error);
+            Assert.Contains($"status={status} is refused", answer.Error);
+        }
+
+        Assert.Equal(state, (await DeviceAsync(mac)).ProgrammeState);
+        Assert.Equal(before + (state == from ? 0 : 1), (await ProgrammeEventsAsync(partner)).Count);
+    }
+
+    [Fact]
+    public async Task EndPartnerProgram_ConcurrentRequestsForOneDevice_FollowEachOther_AndAreAuditedOnce()
+    {
+        var partner = await server.CreatePartnerAsync();
+        var mac = (await MacsAsync(partner)).Single();
+        var signed = new List<Dictionary<string, string>>();
+        for (var i = 0; i < 8; i++)
+        {
+            signed.Add(await partner.SignedAsync("endpartnerprogram", new() { ["mac_address"] = mac, ["status"] = "TERMINATED" }));
+        }
+
+        var answers = await Task.WhenAll(signed.Select(p => partner.PostFormAsync("/v2/device", p)));
+
+        Assert.All(answers, a => Assert.Equal(0, a.Status));
+        Assert.Single(answers.Select(a => a.Body.GetRawText()).Distinct());
+        Assert.Single(await ProgrammeEventsAsync(partner));
+    }
+
     // --- refusals
 
     [Theory]
