@@ -10,10 +10,9 @@ namespace DeviceFeatures.Server.Device;
 /// <summary>
 /// The rules of <c>enablefeature</c>, <c>disablefeature</c> and <c>getfeatures</c>, one handler each. A user's choice
 /// overrides the partner's programme choice for the model, which overrides the catalog default; devices that have
-/// left the programme (terminated) run the defaults. Each runs in the
-/// write transaction in which the pipeline has recorded the nonce as used; the answer is sent only after the commit.
-/// Changes of one user are serialized on the user's row, so that the audit event's old value is the choice the change
-/// replaced.
+/// left the programme (terminated) run the defaults. Each handler runs in the write transaction in which the pipeline
+/// has recorded the nonce as used; the answer is sent only after the commit. Changes of one user are serialized on the
+/// user's row, so that the audit event's old value is the choice the change replaced.
 /// </summary>
 internal sealed class FeatureService(CatalogProvider catalog, TimeProvider time)
 {
@@ -57,7 +56,7 @@ internal sealed class FeatureService(CatalogProvider catalog, TimeProvider time)
                 return Refusals.DevicesTerminated(request.ModelInfo!.Name, request.Model, terminated);
             }
 
-            // Turning a feature off is always allowed; the grant and market rules guard turning it on.
+            // Otherwise turning a feature off is always allowed; the grant and market rules guard turning it on.
             if (active && feature.Gated && !await session.HasEntitlementAsync(clientId, feature.Name))
             {
                 return Refusals.FeatureNotGranted(feature.Name);

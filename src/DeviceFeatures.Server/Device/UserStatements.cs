@@ -63,11 +63,6 @@ internal static class UserStatements
             LinkedAt = row.Int64("linked_at"),
         });
 
-    private static readonly SqlQuery<(int UserId, int Model), string> ListMarkets = new(
-        "SELECT DISTINCT market FROM devices WHERE userid = @userId AND model = @model ORDER BY market",
-        static (a, p) => p.Add("@userId", a.UserId).Add("@model", a.Model),
-        static row => row.Text("market"));
-
     public static Task<UserRow?> FindUserAsync(this StoreSession session, int userId) =>
         session.QueryFirstAsync(Find, userId);
 
@@ -92,10 +87,6 @@ internal static class UserStatements
 
     public static Task<IReadOnlyList<DeviceRow>> ListDevicesAsync(this StoreSession session, int userId) =>
         session.QueryAsync(ListDevices, userId);
-
-    /// <summary>The markets of the user's devices of one model.</summary>
-    public static Task<IReadOnlyList<string>> ListMarketsAsync(this StoreSession session, int userId, int model) =>
-        session.QueryAsync(ListMarkets, (userId, model));
 
     private static UserRow MapUser(ISqlRow row) => new()
     {
