@@ -27,6 +27,7 @@ internal static class DevfeatApp
             CatalogCommand.Create(host),
             BulkCommand.Create(host),
             FeatureCommands.Nonce(host),
+            UserCommands.Create(host),
             AdminCommands.Create(host),
         };
         foreach (var option in GlobalOptions.All)
