@@ -608,6 +608,62 @@ public abstract class UserActivationTests(ServerFactory server)
     }
 
     [Fact]
+    public async Task Activate_AgainWithAMacOfAnotherUser_ChangesNothing()
+    {
+        var partner = await server.CreatePartnerAsync();
+        var macs = await ShipAsync(partner.ClientId, 17, 47, 47);
+        var externalId = NewExternalId();
+        var userId = (await TokensAsync(partner, Code(await ActivateOkAsync(partner, Profile(externalId, macs[0]))))).GetProperty("userid").GetInt32();
+        await ActivateOkAsync(partner, Profile(NewExternalId(), macs[1]));
+
+        var again = Profile(externalId, macs[2], macs[1]);
+        again["email"] = "changed@example.com";
+        var answer = await partner.PostFormAsync("/v2/user", await partner.SignedAsync("activate", again));
+
+        Assert.Equal(507, answer.Status);
+        Assert.Contains(macs[1], answer.Error);
+        Assert.Equal(1, Sql.Scalar(server, $"SELECT COUNT(*) FROM devices WHERE userid = {userId}"));
+        Assert.Equal(0, Sql.Scalar(server, $"SELECT COUNT(*) FROM devices WHERE mac_address = '{macs[2]}'"));
+        Assert.Equal("jane.doe@example.com", Sql.Text(server, $"SELECT email FROM user_profiles WHERE userid = {userId}"));
+        Assert.Empty(AuditOf("user.reactivated", partner.ClientId));
+    }
+
+    [Fact]
+    public async Task RequestToken_TwoConcurrentRefreshesOfOneToken_OneGetsTokens()
+    {
+        var partner = await server.CreatePartnerAsync();
+        var macs = await ShipAsync(partner.ClientId, 17);
+        var refresh = (await TokensAsync(partner, Code(await ActivateOkAsync(partner, Profile(NewExternalId(), macs))))).GetProperty("refresh_token").GetString()!;
+
+        var answers = await Task.WhenAll(RefreshAsync(partner, refresh), RefreshAsync(partner, refresh), RefreshAsync(partner, refresh));
+
+        Assert.Single(answers, a => a.Status == 0);
+        Assert.All(answers.Where(a => a.Status != 0), a => Assert.Equal(283, a.Status));
+    }
+
+    [Fact]
+    public async Task GetDevice_OfASuspendedPartner_IsUnauthorized()
+    {
+        var partner = await server.CreatePartnerAsync();
+        var macs = await ShipAsync(partner.ClientId, 17);
+        var access = (await TokensAsync(partner, Code(await ActivateOkAsync(partner, Profile(NewExternalId(), macs))))).GetProperty("access_token").GetString();
+        using var admin = server.CreateAdminClient();
+        (await admin.PostAsync($"/admin/api/partners/{partner.ClientId}/suspend", null, Ct)).EnsureSuccessStatusCode();
+
+        Assert.Equal(214, (await GetDeviceAsync("Bearer " + access)).Status);
+    }
+
+    [Fact]
+    public async Task GetUser_Refused_StillSpendsItsNonce()
+    {
+        var partner = await server.CreatePartnerAsync();
+        var signed = await partner.SignedAsync("get", new() { ["userid"] = int.MaxValue.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+
+        Assert.Equal(247, (await partner.PostFormAsync("/v2/user", signed)).Status);
+        Assert.Equal(401, (await partner.PostFormAsync("/v2/user", signed)).Status);
+    }
+
+    [Fact]
     public async Task CodesAndTokens_AppearInNoAuditEvent()
     {
         var partner = await server.CreatePartnerAsync();
