@@ -22,6 +22,14 @@ internal static class OAuthStatements
         static (a, p) => p.Add("@hash", a.Hash).Add("@clientId", a.ClientId).Add("@userId", a.UserId).Add("@redirectUri", a.RedirectUri)
             .Add("@expiresAt", a.ExpiresAt));
 
+    private static readonly SqlStatement<long> DeleteExpiredCodes = new(
+        "DELETE FROM oauth_codes WHERE expires_at <= @now",
+        static (now, p) => p.Add("@now", now));
+
+    private static readonly SqlStatement<long> DeleteExpiredTokens = new(
+        "DELETE FROM oauth_tokens WHERE expires_at <= @now",
+        static (now, p) => p.Add("@now", now));
+
     private static readonly SqlStatement<(int UserId, long Now)> DeleteExpiredCodesOfUser = new(
         "DELETE FROM oauth_codes WHERE userid = @userId AND expires_at <= @now",
         static (a, p) => p.Add("@userId", a.UserId).Add("@now", a.Now));
@@ -67,6 +75,11 @@ internal static class OAuthStatements
     private static readonly SqlStatement<(int UserId, long Now)> DeleteExpiredTokensOfUser = new(
         "DELETE FROM oauth_tokens WHERE userid = @userId AND expires_at <= @now",
         static (a, p) => p.Add("@userId", a.UserId).Add("@now", a.Now));
+
+    /// <summary>Deletes every expired code and token; the number of rows deleted.</summary>
+    public static async Task<int> DeleteExpiredCodesAndTokensAsync(this StoreSession session, long now) =>
+        await session.ExecuteAsync(DeleteExpiredCodes, now).ConfigureAwait(false)
+        + await session.ExecuteAsync(DeleteExpiredTokens, now).ConfigureAwait(false);
 
     /// <summary>
     /// Keeps a new code of the user, and drops its expired ones so that they do not pile up. Codes given before stay

@@ -112,6 +112,27 @@ public abstract class UserTokenSafetyTests : OwnServerTests
         }
     }
 
+    [Fact]
+    public async Task ExpiredCodesAndTokens_AreSweptAway()
+    {
+        using var server = NewServer();
+        var (partner, code) = await ActivateAsync(server);
+        var (_, unused) = await ActivateAsync(server);
+        Assert.Equal(0, (await TokenAsync(partner, "authorization_code", "code", code)).Status);
+        Assert.Equal(2, Sql.Scalar(server, "SELECT COUNT(*) FROM oauth_codes"));
+        Assert.Equal(2, Sql.Scalar(server, "SELECT COUNT(*) FROM oauth_tokens"));
+        var janitor = server.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>()
+            .OfType<DeviceFeatures.Server.OAuth.OAuthJanitor>().Single();
+
+        // After the codes (10 minutes) and the access token (3 hours): only the refresh token is left.
+        server.Time.Advance(TimeSpan.FromHours(3));
+        await janitor.SweepAsync(Ct);
+        Assert.Equal(0, Sql.Scalar(server, "SELECT COUNT(*) FROM oauth_codes"));
+        Assert.Equal(1, Sql.Scalar(server, "SELECT COUNT(*) FROM oauth_tokens WHERE kind = 'refresh'"));
+        Assert.Equal(0, Sql.Scalar(server, "SELECT COUNT(*) FROM oauth_tokens WHERE kind = 'access'"));
+        Assert.NotEmpty(unused);
+    }
+
     private sealed class LoggingServer(TestDatabase database, CapturingLoggerProvider logs)
         : ServerFactory(database, NewClock(), ownsDatabase: true)
     {
