@@ -18,6 +18,12 @@ internal static class OAuthSecrets
     /// <summary>How long an unused refresh token may renew the tokens; each use replaces it with a new one.</summary>
     public static readonly TimeSpan RefreshTokenLifetime = TimeSpan.FromDays(365);
 
+    /// <summary>
+    /// How long an expired code or token is kept before it is deleted, so that its use is answered "expired" rather
+    /// than "unknown" for a while.
+    /// </summary>
+    public static readonly TimeSpan KeepExpiredFor = TimeSpan.FromDays(1);
+
     /// <summary>The scope every token carries: getdevice needs user.info; user.metrics as in Withings' example.</summary>
     public const string Scope = "user.info,user.metrics";
 

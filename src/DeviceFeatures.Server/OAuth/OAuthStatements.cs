@@ -76,18 +76,21 @@ internal static class OAuthStatements
         "DELETE FROM oauth_tokens WHERE userid = @userId AND expires_at <= @now",
         static (a, p) => p.Add("@userId", a.UserId).Add("@now", a.Now));
 
-    /// <summary>Deletes every expired code and token; the number of rows deleted.</summary>
+    /// <summary>Deletes every code and token expired for longer than <see cref="OAuthSecrets.KeepExpiredFor"/>; the rows deleted.</summary>
     public static async Task<int> DeleteExpiredCodesAndTokensAsync(this StoreSession session, long now) =>
-        await session.ExecuteAsync(DeleteExpiredCodes, now).ConfigureAwait(false)
-        + await session.ExecuteAsync(DeleteExpiredTokens, now).ConfigureAwait(false);
+        await session.ExecuteAsync(DeleteExpiredCodes, Forgettable(now)).ConfigureAwait(false)
+        + await session.ExecuteAsync(DeleteExpiredTokens, Forgettable(now)).ConfigureAwait(false);
+
+    // Codes and tokens that expired before this time are deleted.
+    private static long Forgettable(long now) => now - (long)OAuthSecrets.KeepExpiredFor.TotalMilliseconds;
 
     /// <summary>
-    /// Keeps a new code of the user, and drops its expired ones so that they do not pile up. Codes given before stay
+    /// Keeps a new code of the user, and drops its long-expired ones so that they do not pile up. Codes given before stay
     /// valid until they expire: a partner that lost an answer and activated again may still hold the first one.
     /// </summary>
     public static async Task InsertCodeAsync(this StoreSession session, byte[] hash, string clientId, int userId, string? redirectUri, long now, long expiresAt)
     {
-        await session.ExecuteAsync(DeleteExpiredCodesOfUser, (userId, now)).ConfigureAwait(false);
+        await session.ExecuteAsync(DeleteExpiredCodesOfUser, (userId, Forgettable(now))).ConfigureAwait(false);
         await session.ExecuteAsync(InsertCode, (hash, clientId, userId, redirectUri, expiresAt)).ConfigureAwait(false);
     }
 
@@ -101,10 +104,10 @@ internal static class OAuthStatements
     public static Task<CodeRow?> FindCodeAsync(this StoreSession session, byte[] hash) =>
         session.QueryFirstAsync(FindCode, hash);
 
-    /// <summary>Keeps a new token, and drops the user's tokens that have expired so that they do not pile up.</summary>
+    /// <summary>Keeps a new token, and drops the user's long-expired tokens so that they do not pile up.</summary>
     public static async Task InsertTokenAsync(this StoreSession session, byte[] hash, string kind, string clientId, int userId, long now, long expiresAt)
     {
-        await session.ExecuteAsync(DeleteExpiredTokensOfUser, (userId, now)).ConfigureAwait(false);
+        await session.ExecuteAsync(DeleteExpiredTokensOfUser, (userId, Forgettable(now))).ConfigureAwait(false);
         await session.ExecuteAsync(InsertToken, (hash, kind, clientId, userId, now, expiresAt)).ConfigureAwait(false);
     }
 

@@ -119,7 +119,8 @@ internal interface ITimestampSignedHandler
 /// The one path of every <c>/v2</c> request, in this order: read the parameters; find the action in the service's
 /// table (2554 for an unknown one); authenticate (client, signature, quota, nonce or timestamp, suspension); for a
 /// signed action, open one write transaction, spend the nonce, refuse a suspended partner or bad parameters, then
-/// run the handler in that transaction; count the answer; write the envelope. See docs/architecture.md.
+/// run the handler in that transaction (a client-secret action: its own transaction, no nonce; a bearer action: a
+/// read, for the token's user); count the answer; write the envelope. See docs/architecture.md.
 /// </summary>
 internal sealed class WirePipeline(
     WireRequestReader reader,

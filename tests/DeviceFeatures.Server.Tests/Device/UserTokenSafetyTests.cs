@@ -124,8 +124,11 @@ public abstract class UserTokenSafetyTests : OwnServerTests
         var janitor = server.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>()
             .OfType<DeviceFeatures.Server.OAuth.OAuthJanitor>().Single();
 
-        // After the codes (10 minutes) and the access token (3 hours): only the refresh token is left.
-        server.Time.Advance(TimeSpan.FromHours(3));
+        // Expired a day ago, the codes (10 minutes) and the access token (3 hours) go: only the refresh token is left.
+        server.Time.Advance(TimeSpan.FromHours(3) + TimeSpan.FromDays(1) - TimeSpan.FromSeconds(1));
+        await janitor.SweepAsync(Ct);
+        Assert.Equal(1, Sql.Scalar(server, "SELECT COUNT(*) FROM oauth_tokens WHERE kind = 'access'"));
+        server.Time.Advance(TimeSpan.FromSeconds(1));
         await janitor.SweepAsync(Ct);
         Assert.Equal(0, Sql.Scalar(server, "SELECT COUNT(*) FROM oauth_codes"));
         Assert.Equal(1, Sql.Scalar(server, "SELECT COUNT(*) FROM oauth_tokens WHERE kind = 'refresh'"));
