@@ -28,6 +28,7 @@ internal static class DevfeatApp
             BulkCommand.Create(host),
             FeatureCommands.Nonce(host),
             DeviceCommands.Partner(host),
+            UserCommands.Create(host),
             AdminCommands.Create(host),
         };
         foreach (var option in GlobalOptions.All)

@@ -32,6 +32,8 @@ public sealed class DeviceFeaturesClient : IDeviceFeaturesClient
     private readonly ResiliencePipeline<WireAnswer> _pipeline;
     private readonly Uri _signatureUri;
     private readonly Uri _deviceUri;
+    private readonly Uri _userUri;
+    private readonly Uri _oauthUri;
 
     // The secret keyed once; keyed again if the options' secret is changed (a rotation applied in place).
     private KeyedSecret? _keyed;
@@ -52,6 +54,8 @@ public sealed class DeviceFeaturesClient : IDeviceFeaturesClient
         var baseAddress = options.BaseAddress.AbsoluteUri.EndsWith('/') ? options.BaseAddress : new Uri(options.BaseAddress.AbsoluteUri + "/");
         _signatureUri = new Uri(baseAddress, "v2/signature");
         _deviceUri = new Uri(baseAddress, "v2/device");
+        _userUri = new Uri(baseAddress, "v2/user");
+        _oauthUri = new Uri(baseAddress, "v2/oauth2");
         _pipeline = BuildPipeline(options, _time);
     }
 
@@ -126,7 +130,77 @@ public sealed class DeviceFeaturesClient : IDeviceFeaturesClient
         await ExecuteAsync(static (client, call, ct) => client.SendSignedAsync(call, ct), call, cancellationToken).ConfigureAwait(false);
     }
 
-    private sealed record SignedCall(string Action, KeyValuePair<string, string>[] Business);
+    /// <inheritdoc />
+    /// <remarks>Retried like the device calls: activating the same external_id again is the same user, with a fresh code.</remarks>
+    public async Task<ActivatedUser> ActivateUserAsync(UserActivation activation, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(activation);
+        var call = new SignedCall(WireActions.Activate, UserWire.ActivationParameters(activation), _userUri);
+        var answer = await ExecuteAsync(static (client, call, ct) => client.SendSignedAsync(call, ct), call, cancellationToken).ConfigureAwait(false);
+        return UserWire.ReadActivated(answer.Body);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// A code and a refresh token work once: if an answer is lost and the retry finds the code or token spent, the call
+    /// ends with an <see cref="InvalidParamsException"/> (status 283); activate the user again for a new code.
+    /// </remarks>
+    public async Task<UserTokens> RequestTokenAsync(TokenGrant grant, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(grant);
+        List<KeyValuePair<string, string>> parameters =
+        [
+            new(WireParameterNames.Action, WireActions.RequestToken),
+            new(WireParameterNames.ClientId, _options.ClientId),
+            new(WireParameterNames.ClientSecret, _options.ClientSecret),
+        ];
+        switch (grant)
+        {
+            case TokenGrant.AuthorizationCodeGrant code:
+                parameters.Add(new(WireParameterNames.GrantType, "authorization_code"));
+                parameters.Add(new(WireParameterNames.Code, code.Code));
+                parameters.Add(new(WireParameterNames.RedirectUri, code.RedirectUri.OriginalString));
+                break;
+            case TokenGrant.RefreshTokenGrant refresh:
+                parameters.Add(new(WireParameterNames.GrantType, "refresh_token"));
+                parameters.Add(new(WireParameterNames.RefreshToken, refresh.Token));
+                break;
+        }
+
+        var answer = await ExecuteAsync(static (client, p, ct) => client.PostAsync(client._oauthUri, p, ct), parameters, cancellationToken)
+            .ConfigureAwait(false);
+        return UserWire.ReadTokens(answer.Body);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<UserDevice>> GetDevicesAsync(string accessToken, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(accessToken);
+        var answer = await ExecuteAsync(
+            static (client, token, ct) => client.PostAsync(client._userUri, [new(WireParameterNames.Action, WireActions.GetDevice)], ct, token),
+            accessToken, cancellationToken).ConfigureAwait(false);
+        return UserWire.ReadDevices(answer.Body);
+    }
+
+    /// <inheritdoc />
+    public Task<UserProfile> GetUserAsync(int userId, CancellationToken cancellationToken = default) =>
+        GetUserAsync(new KeyValuePair<string, string>(WireParameterNames.UserId, userId.ToString(CultureInfo.InvariantCulture)), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<UserProfile> GetUserByEmailAsync(string email, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(email);
+        return GetUserAsync(new KeyValuePair<string, string>(WireParameterNames.Email, email), cancellationToken);
+    }
+
+    private async Task<UserProfile> GetUserAsync(KeyValuePair<string, string> lookup, CancellationToken cancellationToken)
+    {
+        var call = new SignedCall(WireActions.GetUser, [lookup], _userUri);
+        var answer = await ExecuteAsync(static (client, call, ct) => client.SendSignedAsync(call, ct), call, cancellationToken).ConfigureAwait(false);
+        return UserWire.ReadProfile(answer.Body);
+    }
+
+    private sealed record SignedCall(string Action, KeyValuePair<string, string>[] Business, Uri? Target = null);
 
     private async Task<WireAnswer> ExecuteAsync<TState>(
         Func<DeviceFeaturesClient, TState, CancellationToken, Task<WireAnswer>> attempt, TState state, CancellationToken cancellationToken)
@@ -178,7 +252,7 @@ public sealed class DeviceFeaturesClient : IDeviceFeaturesClient
             new(WireParameterNames.Signature, Signer.SignCall(call.Action, _options.ClientId, nonce)),
         };
         parameters.AddRange(call.Business);
-        return await PostAsync(_deviceUri, parameters, cancellationToken).ConfigureAwait(false);
+        return await PostAsync(call.Target ?? _deviceUri, parameters, cancellationToken).ConfigureAwait(false);
     }
 
     private Task<WireAnswer> RequestNonceAsync(CancellationToken cancellationToken)
@@ -193,10 +267,16 @@ public sealed class DeviceFeaturesClient : IDeviceFeaturesClient
         ], cancellationToken);
     }
 
-    private async Task<WireAnswer> PostAsync(Uri uri, IEnumerable<KeyValuePair<string, string>> parameters, CancellationToken cancellationToken)
+    private async Task<WireAnswer> PostAsync(
+        Uri uri, IEnumerable<KeyValuePair<string, string>> parameters, CancellationToken cancellationToken, string? bearerToken = null)
     {
-        using var content = new FormUrlEncodedContent(parameters);
-        using var response = await _http.PostAsync(uri, content, cancellationToken).ConfigureAwait(false);
+        using var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = new FormUrlEncodedContent(parameters) };
+        if (bearerToken is not null)
+        {
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bearerToken);
+        }
+
+        using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
 
         // Withings answers HTTP 200 with the envelope; anything else came from somewhere between us and it.

@@ -42,4 +42,40 @@ public interface IDeviceFeaturesClient
     /// <returns>The device's new state and, for a termination, its date.</returns>
     /// <exception cref="BadStateException">The device's state does not allow the request (e.g. it is terminated).</exception>
     Task<PartnerProgramResult> EndPartnerProgramAsync(string macAddress, SimStatus status, CancellationToken cancellationToken = default);
+
+    /// Activates a user with the devices shipped to it (<c>/v2/user</c>, <c>action=activate</c>): the devices must be
+    /// assigned to your client id and linked to no other user. Activating the same external id again is the same user,
+    /// with a fresh code, its free devices linked and its profile replaced.
+    /// </summary>
+    /// <param name="activation">The user's profile and devices.</param>
+    /// <param name="cancellationToken">Cancels the call and any wait between retries.</param>
+    /// <returns>The authorization code and the linked devices.</returns>
+    Task<ActivatedUser> ActivateUserAsync(UserActivation activation, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Exchanges an authorization code, or renews with a refresh token (<c>/v2/oauth2</c>, <c>action=requesttoken</c>,
+    /// authenticated by the client secret).
+    /// </summary>
+    /// <param name="grant">The code (<see cref="TokenGrant.AuthorizationCode"/>) or refresh token (<see cref="TokenGrant.RefreshToken"/>).</param>
+    /// <param name="cancellationToken">Cancels the call and any wait between retries.</param>
+    /// <returns>The user id and its tokens.</returns>
+    Task<UserTokens> RequestTokenAsync(TokenGrant grant, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists the devices of the user an access token was given for (<c>/v2/user</c>, <c>action=getdevice</c>).</summary>
+    /// <param name="accessToken">The access token from <see cref="RequestTokenAsync"/>.</param>
+    /// <param name="cancellationToken">Cancels the call and any wait between retries.</param>
+    /// <returns>The user's devices.</returns>
+    Task<IReadOnlyList<UserDevice>> GetDevicesAsync(string accessToken, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads one of your users' profile by its user id (<c>/v2/user</c>, <c>action=get</c>).</summary>
+    /// <param name="userId">The Withings user id.</param>
+    /// <param name="cancellationToken">Cancels the call and any wait between retries.</param>
+    /// <returns>The profile.</returns>
+    Task<UserProfile> GetUserAsync(int userId, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads one of your users' profile by its email address (<c>/v2/user</c>, <c>action=get</c>).</summary>
+    /// <param name="email">The email address given at activation (any case).</param>
+    /// <param name="cancellationToken">Cancels the call and any wait between retries.</param>
+    /// <returns>The profile.</returns>
+    Task<UserProfile> GetUserByEmailAsync(string email, CancellationToken cancellationToken = default);
 }

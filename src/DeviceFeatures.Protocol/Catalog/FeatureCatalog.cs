@@ -109,7 +109,14 @@ public sealed class FeatureCatalog
 /// <param name="Id">The Withings model id, as sent in the <c>model</c> parameter.</param>
 /// <param name="Name">The model's name, e.g. "Body Pro 2".</param>
 /// <param name="Slug">A short lower-case name for command lines, e.g. <c>body-pro-2</c>, when it has one.</param>
-public sealed record DeviceModelInfo(int Id, string Name, string? Slug = null);
+public sealed record DeviceModelInfo(int Id, string Name, string? Slug = null)
+{
+    /// <summary>
+    /// The kind of device as Withings names it in <c>user_device_mac_object.type</c>, e.g. "Scale" or "Blood Pressure
+    /// Monitor"; null when the catalog does not say.
+    /// </summary>
+    public string? Type { get; init; }
+}
 
 /// <summary>One switchable feature.</summary>
 /// <param name="Name">The <c>feature_name</c>, e.g. <c>feature_eyes_closed_mode</c>.</param>

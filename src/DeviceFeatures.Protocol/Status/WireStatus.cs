@@ -48,6 +48,15 @@ public static class WireStatus
     /// <summary>524: the device's programme state does not allow the request (for example, it has been terminated).</summary>
     public const int BadState = 524;
 
+    /// <summary>507: a device of <c>mac_addresses</c> cannot be linked: not one of the partner's, or linked to another user.</summary>
+    public const int DeviceNotAvailable = 507;
+
+    /// <summary>277: the <c>client_secret</c> does not match the partner's secret.</summary>
+    public const int InvalidClientSecret = 277;
+
+    /// <summary>283: the authorization code, access token or refresh token is invalid, expired, used or unknown.</summary>
+    public const int InvalidToken = 283;
+
     /// <summary>522: the service timed out (for example waiting for its database).</summary>
     public const int Timeout = 522;
 
@@ -82,6 +91,9 @@ public static class WireStatus
         new(UnknownModel, StatusFamily.InvalidParams, "Invalid Params: unknown model"),
         new(IncompatibleModel, StatusFamily.InvalidParams, "Invalid Params: feature not available on this model"),
         new(UnknownDevice, StatusFamily.InvalidParams, "Invalid Params: unknown mac_address"),
+        new(DeviceNotAvailable, StatusFamily.InvalidParams, "Invalid Params: device cannot be linked"),
+        new(InvalidClientSecret, StatusFamily.Unauthorized, "Unauthorized: invalid client_secret"),
+        new(InvalidToken, StatusFamily.InvalidParams, "Invalid Params: Token is invalid or doesn't exist"),
         new(Timeout, StatusFamily.Timeout, "Timeout"),
         new(BadState, StatusFamily.BadState, "Bad state"),
         new(FeatureNotGranted, StatusFamily.Unauthorized, "Unauthorized: feature not granted to this partner"),

@@ -11,6 +11,8 @@ internal static class AuditKinds
     public const string PartnerResumed = "partner.resumed";
     public const string PartnerRateLimitChanged = "partner.rate_limit_changed";
     public const string UserCreated = "user.created";
+    public const string UserActivated = "user.activated";
+    public const string UserReactivated = "user.reactivated";
     public const string DeviceImported = "device.imported";
     public const string DeviceUpdated = "device.updated";
     public const string DeviceAssigned = "device.assigned";

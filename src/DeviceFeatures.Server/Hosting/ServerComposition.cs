@@ -2,6 +2,7 @@ using DeviceFeatures.Server.Admin;
 using DeviceFeatures.Server.Catalog;
 using DeviceFeatures.Server.Demo;
 using DeviceFeatures.Server.Device;
+using DeviceFeatures.Server.OAuth;
 using DeviceFeatures.Server.Observability;
 using DeviceFeatures.Server.Partners;
 using DeviceFeatures.Server.Secrets;
@@ -34,6 +35,8 @@ public static class ServerComposition
         builder.Services.AddPartners();
         builder.Services.AddSignature();
         builder.Services.AddDevice();
+        builder.Services.AddUsers();
+        builder.Services.AddOAuth();
         builder.Services.AddAdmin();
         builder.Services.AddDemo();
         return builder;

@@ -24,6 +24,27 @@ internal sealed record PartnerCredentials(
         || (PreviousSecret is not null && now < PreviousSecretExpiresAt
             && PreviousSigner!.Verify(first, second, third, signature));
 
+    /// <summary>
+    /// Checks a client secret presented in clear (<c>/v2/oauth2 requesttoken</c>) against the current secret and, during
+    /// a rotation's overlap window, the previous one. The SHA-256 of each side is compared in constant time, so neither
+    /// the content nor the length of the secret shows in the timing.
+    /// </summary>
+    public bool VerifySecret(string presented, DateTimeOffset now)
+    {
+        Span<byte> given = stackalloc byte[32];
+        System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(presented), given);
+        var current = SecretMatches(Secret, given);
+        var previous = PreviousSecret is not null && now < PreviousSecretExpiresAt && SecretMatches(PreviousSecret, given);
+        return current | previous;
+    }
+
+    private static bool SecretMatches(string secret, ReadOnlySpan<byte> givenHash)
+    {
+        Span<byte> expected = stackalloc byte[32];
+        System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(secret), expected);
+        return System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(expected, givenHash);
+    }
+
     // Keyed once per secret, and carried over when the partner is read again with the same secrets.
     private WithingsSigner? _signer;
     private WithingsSigner? _previousSigner;
@@ -89,6 +110,27 @@ internal sealed class PartnerDirectory(IFeatureStore store, SecretProtector secr
 
         var fresh = await ReadAsync(partner.ClientId, now, cancellationToken);
         return fresh is not null && fresh.Secret != partner.Secret && fresh.Verify(first, second, third, signature, now);
+    }
+
+    /// <summary>
+    /// Checks a client secret presented in clear; like <see cref="VerifyAsync"/>, a refused secret reads the partner
+    /// again once (at most every second) before saying no, so that a rotation made on another instance works here at once.
+    /// </summary>
+    public async ValueTask<bool> VerifySecretAsync(PartnerCredentials partner, string presented, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (partner.VerifySecret(presented, now))
+        {
+            return true;
+        }
+
+        if (now - partner.ReadAt < RereadAfter)
+        {
+            return false;
+        }
+
+        var fresh = await ReadAsync(partner.ClientId, now, cancellationToken);
+        return fresh is not null && fresh.Secret != partner.Secret && fresh.VerifySecret(presented, now);
     }
 
     private async ValueTask<PartnerCredentials?> ReadAsync(string clientId, DateTimeOffset now, CancellationToken cancellationToken)

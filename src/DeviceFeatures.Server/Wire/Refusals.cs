@@ -53,6 +53,44 @@ internal static class Refusals
     public static WireResult UnknownUser(int userId) =>
         WireResult.Refuse(WireStatus.UnknownUser, $"Invalid Params: the userid provided is absent, or incorrect (userid {userId} is not one of your users)");
 
+    public static WireResult UnknownUserEmail() =>
+        WireResult.Refuse(WireStatus.UnknownUser, "Invalid Params: the userid provided is absent, or incorrect (no user of yours has this email)");
+
+    /// <summary>The same text whether the device does not exist or is another partner's: nothing about others shows.</summary>
+    public static WireResult DeviceNotYours(string macAddress) =>
+        WireResult.Refuse(WireStatus.DeviceNotAvailable,
+            $"Invalid Params: the device {macAddress} is not one of your devices; only devices assigned to your client_id can be linked");
+
+    public static WireResult DeviceLinkedToAnotherUser(string macAddress) =>
+        WireResult.Refuse(WireStatus.DeviceNotAvailable,
+            $"Invalid Params: the device {macAddress} is already linked to another user; a device links to one user only");
+
+    public static WireResult InvalidClientSecret() =>
+        WireResult.Refuse(WireStatus.InvalidClientSecret, "Unauthorized: invalid client_secret for this client_id");
+
+    public static WireResult InvalidCode() =>
+        WireResult.Refuse(WireStatus.InvalidToken,
+            "Invalid Params: Token is invalid or doesn't exist (the authorization code is unknown, expired or already used; activate the user again for a new one)");
+
+    public static WireResult RedirectUriMismatch() =>
+        WireResult.Refuse(WireStatus.InvalidParams,
+            "Invalid Params: parameter 'redirect_uri' is not the redirect_uri given when the user was activated");
+
+    public static WireResult InvalidRefreshToken() =>
+        WireResult.Refuse(WireStatus.InvalidToken,
+            "Invalid Params: Token is invalid or doesn't exist (the refresh token is unknown, expired or already used: each refresh token works once)");
+
+    public static WireResult MissingAccessToken() =>
+        WireResult.Refuse(WireStatus.InvalidToken,
+            "Invalid Params: Token is invalid or doesn't exist (no access token: send the header Authorization: Bearer <access_token>)");
+
+    public static WireResult UnknownAccessToken() =>
+        WireResult.Refuse(WireStatus.InvalidToken, "Invalid Params: Token is invalid or doesn't exist (unknown access token)");
+
+    public static WireResult ExpiredAccessToken(DateTimeOffset expiredAt) =>
+        WireResult.Refuse(WireStatus.InvalidToken,
+            $"Invalid Params: Token is invalid or doesn't exist (the access token expired at {expiredAt:yyyy-MM-dd'T'HH:mm:ss'Z'}; renew it with requesttoken grant_type=refresh_token)");
+
     public static WireResult UnknownFeature(string featureName) =>
         WireResult.Refuse(WireStatus.UnknownFeature, $"Invalid Params: unknown feature_name '{Echo(featureName)}'");
 

@@ -2,6 +2,7 @@ using DeviceFeatures.Protocol.Admin;
 using DeviceFeatures.Protocol.Parameters;
 using DeviceFeatures.Server.Admin;
 using DeviceFeatures.Server.Device;
+using DeviceFeatures.Server.OAuth;
 using DeviceFeatures.Server.Signature;
 using DeviceFeatures.Server.Storage;
 using Microsoft.AspNetCore.Diagnostics;
@@ -25,6 +26,7 @@ internal static partial class WireEndpoints
     private static WireService[] Services(IServiceProvider services)
     {
         var features = services.GetRequiredService<FeatureService>();
+        var users = services.GetRequiredService<UserService>();
         return
         [
             new("signature", [WireAction.TimestampSigned(WireActions.GetNonce, services.GetRequiredService<GetNonceHandler>())]),
@@ -35,7 +37,13 @@ internal static partial class WireEndpoints
                 WireAction.Signed(WireActions.GetFeatures, features.Get),
                 WireAction.Signed(WireActions.EndPartnerProgram, services.GetRequiredService<ProgrammeService>().EndPartnerProgram),
             ]),
-            new("user", []),
+            new("user",
+            [
+                WireAction.Signed(WireActions.Activate, users.Activate),
+                WireAction.Signed(WireActions.GetUser, users.Get),
+                WireAction.Bearer(WireActions.GetDevice, users.GetDevice),
+            ]),
+            new("oauth2", [WireAction.ClientSecret(WireActions.RequestToken, services.GetRequiredService<TokenService>())]),
         ];
     }
 

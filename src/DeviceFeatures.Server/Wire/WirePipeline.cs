@@ -1,4 +1,5 @@
 using DeviceFeatures.Protocol.Parameters;
+using DeviceFeatures.Server.OAuth;
 using DeviceFeatures.Server.Observability;
 using DeviceFeatures.Server.Partners;
 using DeviceFeatures.Server.Signature;
@@ -41,6 +42,15 @@ internal abstract class WireAction(string name)
     /// <summary>An action signed over a timestamp (<c>getnonce</c>), which writes nothing.</summary>
     public static WireAction TimestampSigned(string name, ITimestampSignedHandler handler) => new TimestampSignedAction(name, handler);
 
+    /// <summary>
+    /// An action authenticated by <c>client_id</c> and <c>client_secret</c> (OAuth 2's token endpoint), not signed and
+    /// without a nonce, run in a write transaction of its own.
+    /// </summary>
+    public static WireAction ClientSecret<TParams>(string name, IClientSecretHandler<TParams> handler) => new ClientSecretAction<TParams>(name, handler);
+
+    /// <summary>An action authenticated by an access token (<c>Authorization: Bearer</c>), which reads only.</summary>
+    public static WireAction Bearer<TParams>(string name, IBearerHandler<TParams> handler) => new BearerAction<TParams>(name, handler);
+
     private sealed class SignedAction<TParams>(string name, ISignedHandler<TParams> handler) : WireAction(name)
     {
         public override Task<WireResult> RunAsync(WirePipeline pipeline, WireParameters parameters, HttpContext context) =>
@@ -52,6 +62,38 @@ internal abstract class WireAction(string name)
         public override Task<WireResult> RunAsync(WirePipeline pipeline, WireParameters parameters, HttpContext context) =>
             pipeline.RunTimestampSignedAsync(Name, handler, parameters, context.RequestAborted);
     }
+
+    private sealed class ClientSecretAction<TParams>(string name, IClientSecretHandler<TParams> handler) : WireAction(name)
+    {
+        public override Task<WireResult> RunAsync(WirePipeline pipeline, WireParameters parameters, HttpContext context) =>
+            pipeline.RunClientSecretAsync(handler, parameters, context.TraceIdentifier, context.RequestAborted);
+    }
+
+    private sealed class BearerAction<TParams>(string name, IBearerHandler<TParams> handler) : WireAction(name)
+    {
+        public override Task<WireResult> RunAsync(WirePipeline pipeline, WireParameters parameters, HttpContext context) =>
+            pipeline.RunBearerAsync(handler, parameters, context.Request, context.TraceIdentifier, context.RequestAborted);
+    }
+}
+
+/// <summary>The handler of an action authenticated by <c>client_id</c> and <c>client_secret</c>.</summary>
+internal interface IClientSecretHandler<TParams>
+{
+    /// <summary>Reads the action's own parameters, without the database.</summary>
+    (TParams Parameters, WireResult? Refusal) Read(WireParameters parameters);
+
+    /// <summary>Runs the action in a write transaction, once the partner is authenticated, not suspended and counted.</summary>
+    ValueTask<WireResult> HandleAsync(PartnerCredentials partner, TParams parameters, StoreSession session, string requestId);
+}
+
+/// <summary>The handler of an action authenticated by a user's access token.</summary>
+internal interface IBearerHandler<TParams>
+{
+    /// <summary>Reads the action's own parameters, without the database.</summary>
+    (TParams Parameters, WireResult? Refusal) Read(WireParameters parameters);
+
+    /// <summary>Runs the action in a read of the database, for the user and partner the token was given to.</summary>
+    ValueTask<WireResult> HandleAsync(BearerCall call, TParams parameters, StoreSession session);
 }
 
 /// <summary>The handler of an action signed over a nonce.</summary>
@@ -77,11 +119,13 @@ internal interface ITimestampSignedHandler
 /// The one path of every <c>/v2</c> request, in this order: read the parameters; find the action in the service's
 /// table (2554 for an unknown one); authenticate (client, signature, quota, nonce or timestamp, suspension); for a
 /// signed action, open one write transaction, spend the nonce, refuse a suspended partner or bad parameters, then
-/// run the handler in that transaction; count the answer; write the envelope. See docs/architecture.md.
+/// run the handler in that transaction (a client-secret action: its own transaction, no nonce; a bearer action: a
+/// read, for the token's user); count the answer; write the envelope. See docs/architecture.md.
 /// </summary>
 internal sealed class WirePipeline(
     WireRequestReader reader,
     SignedRequestAuthenticator authenticator,
+    OAuthAuthenticator oauth,
     IFeatureStore store,
     TimeProvider time,
     ServerMetrics metrics)
@@ -166,5 +210,52 @@ internal sealed class WirePipeline(
     {
         var (partner, refusal) = await authenticator.AuthenticateTimestampAsync(parameters, action, cancellationToken).ConfigureAwait(false);
         return partner is null ? refusal! : handler.Handle(partner);
+    }
+
+    public async Task<WireResult> RunClientSecretAsync<TParams>(
+        IClientSecretHandler<TParams> handler,
+        WireParameters parameters,
+        string requestId,
+        CancellationToken cancellationToken)
+    {
+        var (partner, refusal) = await oauth.AuthenticateClientSecretAsync(parameters, cancellationToken).ConfigureAwait(false);
+        if (partner is null)
+        {
+            return refusal!;
+        }
+
+        var (read, invalid) = handler.Read(parameters);
+        if (invalid is not null)
+        {
+            return invalid;
+        }
+
+        var started = time.GetTimestamp();
+        var result = await store.WriteAsync(session => handler.HandleAsync(partner, read, session, requestId).AsTask(), cancellationToken)
+            .ConfigureAwait(false);
+        metrics.WriteCommitted(time.GetElapsedTime(started));
+        return result;
+    }
+
+    public async Task<WireResult> RunBearerAsync<TParams>(
+        IBearerHandler<TParams> handler,
+        WireParameters parameters,
+        HttpRequest request,
+        string requestId,
+        CancellationToken cancellationToken)
+    {
+        var (call, refusal) = await oauth.AuthenticateBearerAsync(request, requestId, cancellationToken).ConfigureAwait(false);
+        if (call is null)
+        {
+            return refusal!;
+        }
+
+        var (read, invalid) = handler.Read(parameters);
+        if (invalid is not null)
+        {
+            return invalid;
+        }
+
+        return await store.ReadAsync(session => handler.HandleAsync(call, read, session).AsTask(), cancellationToken).ConfigureAwait(false);
     }
 }

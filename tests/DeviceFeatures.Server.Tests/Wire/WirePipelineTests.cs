@@ -19,12 +19,12 @@ public sealed class WirePipelineTests
     }
 
     [Fact]
-    public async Task User_AnyAction_IsNotImplemented()
+    public async Task User_AnActionOutsideTheTable_IsNotImplemented()
     {
         using var server = new SqliteServer();
         var partner = await server.CreatePartnerAsync();
-        var answer = await partner.PostFormAsync("/v2/user", new() { ["action"] = "getdevice" });
+        var answer = await partner.PostFormAsync("/v2/user", new() { ["action"] = "addtorpm" });
         Assert.Equal(2554, answer.Status);
-        Assert.Contains("'getdevice' is not an action of /v2/user", answer.Error);
+        Assert.Contains("'addtorpm' is not an action of /v2/user", answer.Error);
     }
 }
