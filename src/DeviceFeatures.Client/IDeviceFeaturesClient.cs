@@ -43,6 +43,7 @@ public interface IDeviceFeaturesClient
     /// <exception cref="BadStateException">The device's state does not allow the request (e.g. it is terminated).</exception>
     Task<PartnerProgramResult> EndPartnerProgramAsync(string macAddress, SimStatus status, CancellationToken cancellationToken = default);
 
+    /// <summary>
     /// Activates a user with the devices shipped to it (<c>/v2/user</c>, <c>action=activate</c>): the devices must be
     /// assigned to your client id and linked to no other user. Activating the same external id again is the same user,
     /// with a fresh code, its free devices linked and its profile replaced.

@@ -182,7 +182,10 @@ internal static class UserWire
             if (d.ValueKind == JsonValueKind.Object)
             {
                 devices.Add(new UserDevice(Text(d, "mac_address"), Text(d, "type"), Text(d, "model"), Int(d, "model_id") ?? 0,
-                    Text(d, "deviceid"), Text(d, "timezone"), Text(d, "fw")));
+                    Text(d, "deviceid"), Text(d, "timezone"), Text(d, "fw"))
+                {
+                    SimStatus = Text(d, "sim_status") is { } sim ? new SimStatus(sim) : null,
+                });
             }
         }
 

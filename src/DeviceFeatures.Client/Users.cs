@@ -102,7 +102,14 @@ public sealed record UserActivation
 /// <param name="DeviceId">The device's id in the other services.</param>
 /// <param name="Timezone">The device's time zone, when known.</param>
 /// <param name="Firmware">The firmware (<c>fw</c>), when known; <c>getdevice</c> only.</param>
-public sealed record UserDevice(string? MacAddress, string? Type, string? Model, int ModelId, string? DeviceId, string? Timezone, string? Firmware);
+public sealed record UserDevice(string? MacAddress, string? Type, string? Model, int ModelId, string? DeviceId, string? Timezone, string? Firmware)
+{
+    /// <summary>
+    /// The device's state in your programme (<c>sim_status</c>, see <see cref="IDeviceFeaturesClient.EndPartnerProgramAsync"/>);
+    /// <c>getdevice</c> only.
+    /// </summary>
+    public SimStatus? SimStatus { get; init; }
+}
 
 /// <summary>The answer of <c>activate</c>.</summary>
 /// <param name="Code">The authorization code to exchange within 10 minutes (<see cref="IDeviceFeaturesClient.RequestTokenAsync"/>).</param>

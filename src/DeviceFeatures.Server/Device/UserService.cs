@@ -27,7 +27,7 @@ internal sealed class UserService(CatalogProvider catalog, TimeProvider time)
 
     public ISignedHandler<UserLookup> Get { get; } = new GetHandler();
 
-    public IBearerHandler<bool> GetDevice { get; } = new GetDeviceHandler(catalog);
+    public IBearerHandler<bool> GetDevice { get; } = new GetDeviceHandler(catalog, time);
 
     /// <summary>
     /// A device's <c>deviceid</c>: 40 hexadecimal characters like Withings' own, derived from the MAC address so that
@@ -36,7 +36,8 @@ internal sealed class UserService(CatalogProvider catalog, TimeProvider time)
     public static string DeviceId(string macAddress) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("deviceid:" + macAddress)).AsSpan(0, 20));
 
-    private static void WriteDevice(Utf8JsonWriter w, FeatureCatalog catalog, string macAddress, int model, string? timezone, string? firmware, bool withMacFirst)
+    private static void WriteDevice(
+        Utf8JsonWriter w, FeatureCatalog catalog, string macAddress, int model, string? timezone, string? firmware, bool withMacFirst, string? simStatus = null)
     {
         var info = catalog.TryGetModel(model, out var known) ? known : null;
         w.WriteStartObject();
@@ -63,6 +64,11 @@ internal sealed class UserService(CatalogProvider catalog, TimeProvider time)
         if (timezone is not null)
         {
             w.WriteString("timezone"u8, timezone);
+        }
+
+        if (simStatus is not null)
+        {
+            w.WriteString("sim_status"u8, simStatus);
         }
 
         w.WriteEndObject();
@@ -266,7 +272,7 @@ internal sealed class UserService(CatalogProvider catalog, TimeProvider time)
         }
     }
 
-    private sealed class GetDeviceHandler(CatalogProvider catalog) : IBearerHandler<bool>
+    private sealed class GetDeviceHandler(CatalogProvider catalog, TimeProvider time) : IBearerHandler<bool>
     {
         public (bool Parameters, WireResult? Refusal) Read(WireParameters parameters) => (true, null);
 
@@ -274,13 +280,19 @@ internal sealed class UserService(CatalogProvider catalog, TimeProvider time)
         {
             var profile = await session.FindProfileAsync(call.UserId);
             var devices = await session.ListUserDevicesAsync(call.UserId);
+
+            // sim_status is the device's state in the partner's programme (endpartnerprogram), as of now.
+            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+            var programme = (await session.ListUserProgrammeAsync(call.UserId, model: null))
+                .ToDictionary(row => row.MacAddress, row => row.At(now).State, StringComparer.Ordinal);
             var current = catalog.Current;
             return WireResult.Ok(w =>
             {
                 w.WriteStartArray("devices"u8);
                 foreach (var device in devices)
                 {
-                    WriteDevice(w, current, device.MacAddress, device.Model, profile?.Timezone, device.Firmware, withMacFirst: false);
+                    WriteDevice(w, current, device.MacAddress, device.Model, profile?.Timezone, device.Firmware, withMacFirst: false,
+                        programme.GetValueOrDefault(device.MacAddress));
                 }
 
                 w.WriteEndArray();
