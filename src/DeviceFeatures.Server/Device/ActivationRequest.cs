@@ -361,7 +361,7 @@ internal sealed partial record ActivationRequest(
             {
                 var ok = property.Name switch
                 {
-                    "steps" or "sleep" => property.Value.TryGetInt32(out var n) && n >= 0,
+                    "steps" or "sleep" => property.Value.ValueKind == JsonValueKind.Number && property.Value.TryGetInt32(out var n) && n >= 0,
                     "weight" => property.Value.ValueKind == JsonValueKind.Object
                         && TryInt(property.Value, "value", out var value) && value > 0
                         && TryInt(property.Value, "unit", out var unit) && unit is >= -10 and <= 10,

@@ -157,6 +157,7 @@ public abstract class UserActivationTests(ServerFactory server)
         { "phonenumber", "0612345678" }, { "phonenumber", "+33 6 12 34 56 78" },
         { "recovery_code", new string('r', 256) },
         { "goals", "[10000]" }, { "goals", """{"steps":-1}""" }, { "goals", """{"calories":2000}""" },
+        { "goals", """{"steps":"10000"}""" }, { "goals", """{"sleep":null}""" },
         { "redirect_uri", "not a uri" }, { "redirect_uri", "ftp://partner.example/" },
     };
 
