@@ -488,16 +488,17 @@ internal sealed partial record ActivationRequest(
 
     private static string Echo(string value) => value.Length <= 64 ? value : string.Concat(value.AsSpan(0, 64), "...");
 
-    [GeneratedRegex("^[a-zA-Z0-9]{3}$")]
+    // \z, not $: $ also matches before a final newline, which would let "ROB\n" through and into the profile.
+    [GeneratedRegex(@"^[a-zA-Z0-9]{3}\z")]
     private static partial Regex ShortNamePattern();
 
-    [GeneratedRegex("^[a-z]{2}_[A-Z]{2}$")]
+    [GeneratedRegex(@"^[a-z]{2}_[A-Z]{2}\z")]
     private static partial Regex PrefLangPattern();
 
-    [GeneratedRegex(@"^\+[1-9][0-9]{1,14}$")]
+    [GeneratedRegex(@"^\+[1-9][0-9]{1,14}\z")]
     private static partial Regex PhonePattern();
 
     // One @, something before it, a dotted domain after it, no spaces: what a partner's typing errors break.
-    [GeneratedRegex(@"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+    [GeneratedRegex(@"^[^@\s]+@[^@\s]+\.[^@\s]+\z")]
     private static partial Regex EmailPattern();
 }

@@ -158,6 +158,7 @@ public abstract class UserActivationTests(ServerFactory server)
         { "recovery_code", new string('r', 256) },
         { "goals", "[10000]" }, { "goals", """{"steps":-1}""" }, { "goals", """{"calories":2000}""" },
         { "goals", """{"steps":"10000"}""" }, { "goals", """{"sleep":null}""" },
+        { "shortname", "JAN\n" }, { "preflang", "en_EN\n" }, { "email", "jane.doe@example.com\n" }, { "phonenumber", "+33612345678\n" },
         { "redirect_uri", "not a uri" }, { "redirect_uri", "ftp://partner.example/" },
     };
 
