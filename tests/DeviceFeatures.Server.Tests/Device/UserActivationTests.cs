@@ -666,6 +666,120 @@ public abstract class UserActivationTests(ServerFactory server)
     }
 
     [Fact]
+    public async Task Activate_Accepted_SpendsItsNonce_AndItsReplayChangesNothing()
+    {
+        var partner = await server.CreatePartnerAsync();
+        var macs = await ShipAsync(partner.ClientId, 17);
+        var signed = await partner.SignedAsync("activate", Profile(NewExternalId(), macs));
+
+        var accepted = await partner.PostFormAsync("/v2/user", signed);
+        var replayed = await partner.PostFormAsync("/v2/user", signed);
+
+        Assert.Equal(0, accepted.Status);
+        Assert.Equal(401, replayed.Status);
+        Assert.Single(AuditOf("user.activated", partner.ClientId));
+        Assert.Empty(AuditOf("user.reactivated", partner.ClientId));
+        Assert.Equal(1, Sql.Scalar(server, $"SELECT COUNT(*) FROM oauth_codes WHERE client_id = '{partner.ClientId}'"));
+    }
+
+    [Fact]
+    public async Task RequestToken_WithAMissingParameterOfItsGrant_IsInvalidParams_NamingIt_AndSpendsNothing()
+    {
+        var partner = await server.CreatePartnerAsync();
+        var macs = await ShipAsync(partner.ClientId, 17, 47);
+        var tokens = await TokensAsync(partner, Code(await ActivateOkAsync(partner, Profile(NewExternalId(), macs[0]))));
+        var code = Code(await ActivateOkAsync(partner, Profile(NewExternalId(), macs[1])));
+        var refresh = tokens.GetProperty("refresh_token").GetString()!;
+
+        foreach (var (grant, missing) in new (string?, string)[]
+        {
+            (null, "grant_type"), ("authorization_code", "code"), ("authorization_code", "redirect_uri"), ("refresh_token", "refresh_token"),
+        })
+        {
+            var form = new Dictionary<string, string>
+            {
+                ["action"] = "requesttoken", ["client_id"] = partner.ClientId, ["client_secret"] = partner.ClientSecret,
+                ["code"] = code, ["redirect_uri"] = "https://partner.example/callback", ["refresh_token"] = refresh,
+            };
+            if (grant is not null)
+            {
+                form["grant_type"] = grant;
+            }
+
+            form.Remove(missing);
+            var answer = await partner.PostFormAsync("/v2/oauth2", form);
+
+            Assert.Equal(503, answer.Status);
+            Assert.Contains($"'{missing}'", answer.Error);
+        }
+
+        // Neither the code nor the refresh token was spent by the refusals.
+        Assert.Equal(0, (await ExchangeAsync(partner, code)).Status);
+        Assert.Equal(0, (await RefreshAsync(partner, refresh)).Status);
+    }
+
+    [Fact]
+    public async Task GetUser_WithABadUserid_IsInvalidParams_AndAnEmailOfAnotherUser_IsAnUnknownUser()
+    {
+        var partner = await server.CreatePartnerAsync();
+        var macs = await ShipAsync(partner.ClientId, 17, 17);
+        var first = Profile(NewExternalId(), macs[0]);
+        var userId = (await TokensAsync(partner, Code(await ActivateOkAsync(partner, first)))).GetProperty("userid").GetInt32();
+        var second = Profile(NewExternalId(), macs[1]);
+        second["email"] = "someone.else@example.com";
+        await ActivateOkAsync(partner, second);
+        var id = userId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        foreach (var bad in new[] { "abc", "0", "-1", "2147483648" })
+        {
+            var answer = await GetUserAsync(partner, new() { ["userid"] = bad });
+            Assert.Equal(503, answer.Status);
+            Assert.Contains("'userid'", answer.Error);
+        }
+
+        var mismatch = await GetUserAsync(partner, new() { ["userid"] = id, ["email"] = "someone.else@example.com" });
+        var unknown = await GetUserAsync(partner, new() { ["userid"] = int.MaxValue.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        Assert.Equal(247, mismatch.Status);
+        Assert.Equal(mismatch.Error!.Replace(id, "N", StringComparison.Ordinal),
+            unknown.Error!.Replace(int.MaxValue.ToString(System.Globalization.CultureInfo.InvariantCulture), "N", StringComparison.Ordinal));
+        Assert.Equal(0, (await GetUserAsync(partner, new() { ["userid"] = id, ["email"] = "JANE.DOE@example.com" })).Status);
+    }
+
+    [Fact]
+    public async Task GetDevice_AnswersEachDevicesSimStatus_FromItsProgrammeState_OnTheClock()
+    {
+        var partner = await server.CreatePartnerAsync();
+        var macs = await ShipAsync(partner.ClientId, 17, 47);
+        var tokens = await TokensAsync(partner, Code(await ActivateOkAsync(partner, Profile(NewExternalId(), macs))));
+
+        async Task<Dictionary<string, string>> SimStatusesAsync(string accessToken)
+        {
+            var answer = await GetDeviceAsync("Bearer " + accessToken);
+            Assert.True(answer.Status == 0, answer.Error);
+            return answer.Body.GetProperty("devices").EnumerateArray()
+                .ToDictionary(d => d.GetProperty("mac_address").GetString()!, d => d.GetProperty("sim_status").GetString()!);
+        }
+
+        async Task EndAsync(string mac, string status) =>
+            Assert.Equal(0, (await partner.PostFormAsync("/v2/device",
+                await partner.SignedAsync("endpartnerprogram", new() { ["mac_address"] = mac, ["status"] = status }))).Status);
+
+        var access = tokens.GetProperty("access_token").GetString()!;
+        Assert.Equal(new Dictionary<string, string> { [macs[0]] = "ACTIVE", [macs[1]] = "ACTIVE" }, await SimStatusesAsync(access));
+
+        await EndAsync(macs[0], "TERMINATED");
+        await EndAsync(macs[1], "STANDBY");
+        Assert.Equal(new Dictionary<string, string> { [macs[0]] = "PENDING_TERMINATION", [macs[1]] = "STANDBY" }, await SimStatusesAsync(access));
+
+        // Thirty days on the clock, and nothing rewrote the row: the countdown has completed.
+        server.Time.Advance(TimeSpan.FromDays(30));
+        var renewed = await RefreshAsync(partner, tokens.GetProperty("refresh_token").GetString()!);
+        Assert.Equal(0, renewed.Status);
+        Assert.Equal(new Dictionary<string, string> { [macs[0]] = "TERMINATED", [macs[1]] = "STANDBY" },
+            await SimStatusesAsync(renewed.Body.GetProperty("access_token").GetString()!));
+    }
+
+    [Fact]
     public async Task CodesAndTokens_AppearInNoAuditEvent()
     {
         var partner = await server.CreatePartnerAsync();
