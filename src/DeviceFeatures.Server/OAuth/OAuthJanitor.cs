@@ -3,8 +3,9 @@ using DeviceFeatures.Server.Storage;
 namespace DeviceFeatures.Server.OAuth;
 
 /// <summary>
-/// Deletes authorization codes and tokens once they have expired: an expired one is refused by its own expiry, so its
-/// hash no longer guards anything, and a partner's users who are never seen again would otherwise leave them behind.
+/// Deletes authorization codes and tokens a day after they expired (<see cref="OAuthSecrets.KeepExpiredFor"/>): an expired
+/// one is refused by its own expiry, so its hash no longer guards anything, and a partner's users who are never seen
+/// again would otherwise leave them behind; the day lets a late use be answered "expired" rather than "unknown".
 /// </summary>
 internal sealed partial class OAuthJanitor(IFeatureStore store, TimeProvider time, ILogger<OAuthJanitor> logger) : BackgroundService
 {
