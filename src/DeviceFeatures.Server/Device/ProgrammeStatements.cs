@@ -19,11 +19,6 @@ internal sealed class ProgrammeRow
 /// <summary>The programme state of devices (<c>device_programme</c>): set by endpartnerprogram, read by every feature switch.</summary>
 internal static class ProgrammeStatements
 {
-    private static readonly SqlQuery<string, string> Lock = new(
-        dialect => "SELECT mac_address FROM device_inventory WHERE mac_address = @macAddress" + dialect.LockForUpdate,
-        static (macAddress, p) => p.Add("@macAddress", macAddress),
-        static row => row.Text("mac_address"));
-
     private static readonly SqlQuery<string, ProgrammeRow> Find = new(
         """
         SELECT i.mac_address, i.model, i.market, i.client_id, d.userid, p.state, p.terminates_at
@@ -59,12 +54,13 @@ internal static class ProgrammeStatements
     /// until the transaction ends, so that two changes of one device follow each other.
     /// </summary>
     /// <remarks>
-    /// The lock is taken by a statement of its own, and the rows read by the next one: a PostgreSQL statement that
-    /// waited for a lock still sees the joined rows as they were when it started, which would be the state the change
-    /// it waited for has just replaced.
+    /// The lock is taken by a statement of its own (the same inventory lock an activation takes, so that a programme
+    /// change and an activation of one device follow each other too), and the rows read by the next one: a PostgreSQL
+    /// statement that waited for a lock still sees the joined rows as they were when it started, which would be the
+    /// state the change it waited for has just replaced.
     /// </remarks>
     public static async Task<ProgrammeRow?> FindProgrammeForUpdateAsync(this StoreSession session, string macAddress) =>
-        await session.QueryFirstAsync(Lock, macAddress).ConfigureAwait(false) is null
+        await session.LockInventoryDeviceAsync(macAddress).ConfigureAwait(false) is null
             ? null
             : await session.QueryFirstAsync(Find, macAddress).ConfigureAwait(false);
 
