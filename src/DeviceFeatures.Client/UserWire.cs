@@ -106,7 +106,8 @@ internal static class UserWire
             Text(user, "lastname"),
             Text(user, "shortname"),
             Int(user, "gender") is { } gender ? (UserGender)gender : null,
-            Int(user, "birthdate") is { } birthdate ? DateTimeOffset.FromUnixTimeSeconds(birthdate) : null,
+            // A long: a birth date before 1901-12-13 is below int.MinValue seconds, and activate accepts them from 1900.
+            Long(user, "birthdate") is { } birthdate ? DateTimeOffset.FromUnixTimeSeconds(birthdate) : null,
             Text(user, "preflang"),
             Text(user, "timezone"),
             mailing,
@@ -201,6 +202,16 @@ internal static class UserWire
             {
                 JsonValueKind.String => value.GetString(),
                 JsonValueKind.Number => value.GetRawText(),
+                _ => null,
+            }
+            : null;
+
+    private static long? Long(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value)
+            ? value.ValueKind switch
+            {
+                JsonValueKind.Number when value.TryGetInt64(out var n) => n,
+                JsonValueKind.String when long.TryParse(value.GetString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) => n,
                 _ => null,
             }
             : null;

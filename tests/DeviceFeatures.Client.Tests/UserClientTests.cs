@@ -112,6 +112,18 @@ public sealed class UserClientTests
     }
 
     [Fact]
+    public async Task GetUser_ReadsABirthdateBefore1902()
+    {
+        await using var server = await DeviceFeaturesTestServer.StartAsync(cancellationToken: Ct);
+        var macs = await ShipAsync(server, 17);
+        var born = new DateTimeOffset(1900, 6, 1, 0, 0, 0, TimeSpan.Zero);
+        var code = (await server.Client.ActivateUserAsync(Activation("crm-1900", macs) with { Birthdate = born }, Ct)).Code;
+        var tokens = await server.Client.RequestTokenAsync(TokenGrant.AuthorizationCode(code, Callback), Ct);
+
+        Assert.Equal(born, (await server.Client.GetUserAsync(tokens.UserId, Ct)).Birthdate);
+    }
+
+    [Fact]
     public void Measures_AreSentAsWholeValuesWithTheirExponent()
     {
         Assert.Equal((183L, -2), UserWire.ToMeasure(1.83m));
