@@ -215,9 +215,19 @@ internal sealed partial class AdminService
 
             if (device.ClientId != clientId)
             {
+                // A programme state is the previous partner's: the device starts the new partner's programme afresh.
+                var previousState = device.ProgrammeState is null ? null : device.ProgrammeAt(now).State;
+                if (previousState is not null)
+                {
+                    await s.ResetProgrammeAsync(mac);
+                    device.ProgrammeState = null;
+                    device.TerminatesAt = null;
+                }
+
                 await s.AssignInventoryDeviceAsync(mac, clientId, now);
                 await s.AppendAuditAsync(Event(AuditKinds.DeviceAssigned, clientId, requestId, now, userId: device.UserId, model: device.Model,
-                    detail: $"{mac} from {device.ClientId ?? "no partner"}"));
+                    detail: $"{mac} from {device.ClientId ?? "no partner"}"
+                        + (previousState is null ? "" : $"; its programme state {previousState} was reset")));
                 device.ClientId = clientId;
                 device.UpdatedAt = now;
             }

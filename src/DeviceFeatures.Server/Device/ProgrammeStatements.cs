@@ -42,6 +42,10 @@ internal static class ProgrammeStatements
         static (a, p) => p.Add("@userId", a.UserId).Add("@model", a.Model),
         Map);
 
+    private static readonly SqlStatement<string> Reset = new(
+        "DELETE FROM device_programme WHERE mac_address = @macAddress",
+        static (macAddress, p) => p.Add("@macAddress", macAddress));
+
     private static readonly SqlStatement<(string MacAddress, string State, long? TerminatesAt, long Now)> Set = new(
         """
         INSERT INTO device_programme (mac_address, state, terminates_at, updated_at) VALUES (@macAddress, @state, @terminatesAt, @now)
@@ -67,6 +71,10 @@ internal static class ProgrammeStatements
     /// <summary>The devices linked to the user, of one model or (with <paramref name="model"/> null) of all, with their programme rows.</summary>
     public static Task<IReadOnlyList<ProgrammeRow>> ListUserProgrammeAsync(this StoreSession session, int userId, int? model) =>
         session.QueryAsync(OfUser, (userId, model));
+
+    /// <summary>Forgets the device's programme state: it starts again as READY (or ACTIVE once linked).</summary>
+    public static Task<int> ResetProgrammeAsync(this StoreSession session, string macAddress) =>
+        session.ExecuteAsync(Reset, macAddress);
 
     public static Task<int> SetProgrammeAsync(this StoreSession session, string macAddress, string state, long? terminatesAt, long now) =>
         session.ExecuteAsync(Set, (macAddress, state, terminatesAt, now));

@@ -36,6 +36,13 @@ internal sealed class UserService(CatalogProvider catalog, TimeProvider time)
     public static string DeviceId(string macAddress) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("deviceid:" + macAddress)).AsSpan(0, 20));
 
+    /// <summary>
+    /// A device whose termination is pending or complete is leaving (or has left) the programme: it is not linked to a
+    /// new user, who could never switch its features. STANDBY and ACTIVE devices link and keep their state.
+    /// </summary>
+    private static string? LeavingTheProgramme(DeviceProgramme programme) =>
+        programme.State is ProgrammeStates.PendingTermination or ProgrammeStates.Terminated ? programme.State : null;
+
     private static void WriteDevice(
         Utf8JsonWriter w, FeatureCatalog catalog, string macAddress, int model, string? timezone, string? firmware, bool withMacFirst, string? simStatus = null)
     {
@@ -111,7 +118,9 @@ internal sealed class UserService(CatalogProvider catalog, TimeProvider time)
                 var device = await session.FindInventoryDeviceAsync(mac);
                 var refusal = device is null || device.ClientId != clientId
                     ? Refusals.DeviceNotYours(mac)
-                    : device.UserId is { } owner && owner != userId ? Refusals.DeviceLinkedToAnotherUser(mac) : null;
+                    : device.UserId is { } owner && owner != userId ? Refusals.DeviceLinkedToAnotherUser(mac)
+                    : device.UserId is null && LeavingTheProgramme(device.ProgrammeAt(now)) is { } state ? Refusals.DeviceLeftTheProgramme(mac, pending: state == ProgrammeStates.PendingTermination)
+                    : null;
                 if (refusal is not null)
                 {
                     if (created)

@@ -65,6 +65,11 @@ internal static class Refusals
         WireResult.Refuse(WireStatus.DeviceNotAvailable,
             $"Invalid Params: the device {macAddress} is already linked to another user; a device links to one user only");
 
+    public static WireResult DeviceLeftTheProgramme(string macAddress, bool pending) =>
+        WireResult.Refuse(WireStatus.BadState, pending
+            ? $"Bad state: the device {macAddress} is PENDING_TERMINATION; it cannot be linked to a user unless endpartnerprogram status=STANDBY cancels the termination first"
+            : $"Bad state: the device {macAddress} is TERMINATED; it has left your programme and cannot be linked to a user");
+
     public static WireResult InvalidClientSecret() =>
         WireResult.Refuse(WireStatus.InvalidClientSecret, "Unauthorized: invalid client_secret for this client_id");
 

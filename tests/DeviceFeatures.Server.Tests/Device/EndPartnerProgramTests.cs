@@ -193,6 +193,29 @@ public abstract class EndPartnerProgramTests(ServerFactory server)
         Assert.Equal("STANDBY", (await DeviceAsync(mac)).ProgrammeState);
     }
 
+    [Fact]
+    public async Task AssigningATerminatedDevice_ToAnotherPartner_StartsItsProgrammeAfresh_AndSaysSoInTheAudit()
+    {
+        var partner = await server.CreatePartnerAsync();
+        var next = await server.CreatePartnerAsync();
+        var mac = ServerFactory.RandomMac();
+        await ImportAsync(mac, partner.ClientId);
+        Assert.Equal(0, (await EndAsync(partner, mac, "TERMINATED")).Status);
+        server.Time.Advance(Countdown);
+        Assert.Equal("TERMINATED", (await DeviceAsync(mac)).ProgrammeState);
+
+        using var admin = server.CreateAdminClient();
+        using var response = await admin.PostAsJsonAsync($"/admin/api/devices/{mac}/assign", new { client_id = next.ClientId }, Ct);
+        response.EnsureSuccessStatusCode();
+
+        var device = await DeviceAsync(mac);
+        Assert.Equal(("READY", (DateTimeOffset?)null), (device.ProgrammeState, device.TerminationDate));
+        var page = await admin.GetFromJsonAsync($"/admin/api/audit?client_id={next.ClientId}", AdminJsonContext.Default.AuditPage, Ct);
+        Assert.Contains("its programme state TERMINATED was reset", page!.Events.Single(e => e.Kind == "device.assigned").Detail);
+        Assert.Equal("""{"new_sim_status":"ACTIVE"}""", (await EndAsync(next, mac, "ACTIVE")).Body.GetRawText());
+        Assert.Equal(510, (await EndAsync(partner, mac, "STANDBY")).Status);
+    }
+
     [Theory]
     [InlineData("standby", "STANDBY")]
     [InlineData("Active", "ACTIVE")]

@@ -278,6 +278,43 @@ public abstract class UserActivationTests(ServerFactory server)
         Assert.Equal(0, Sql.Scalar(server, $"SELECT COUNT(*) FROM devices WHERE mac_address = '{macs[1]}'"));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Activate_ADeviceLeavingTheProgramme_IsBadState_NamingIt_AndLinksNothing(bool countdownCompleted)
+    {
+        var partner = await server.CreatePartnerAsync();
+        var macs = await ShipAsync(partner.ClientId, 17, 47);
+        var ended = await partner.CallAsync("endpartnerprogram", new() { ["mac_address"] = macs[1], ["status"] = "TERMINATED" });
+        Assert.Equal(0, ended.Status);
+        if (countdownCompleted)
+        {
+            server.Time.Advance(TimeSpan.FromDays(30));
+        }
+
+        var answer = await partner.PostFormAsync("/v2/user", await partner.SignedAsync("activate", Profile(NewExternalId(), macs[0], macs[1])));
+
+        Assert.Equal(524, answer.Status);
+        Assert.Contains(macs[1], answer.Error);
+        Assert.Contains(countdownCompleted ? "is TERMINATED" : "is PENDING_TERMINATION", answer.Error);
+        Assert.Equal(0, Sql.Scalar(server, $"SELECT COUNT(*) FROM devices WHERE mac_address IN ('{macs[0]}', '{macs[1]}')"));
+        Assert.Equal(0, Sql.Scalar(server, $"SELECT COUNT(*) FROM user_profiles WHERE client_id = '{partner.ClientId}'"));
+        Assert.Empty(AuditOf("user.activated", partner.ClientId));
+    }
+
+    [Fact]
+    public async Task Activate_ADeviceOnStandby_LinksIt_AndItStaysOnStandby()
+    {
+        var partner = await server.CreatePartnerAsync();
+        var macs = await ShipAsync(partner.ClientId, 17);
+        Assert.Equal(0, (await partner.CallAsync("endpartnerprogram", new() { ["mac_address"] = macs[0], ["status"] = "STANDBY" })).Status);
+
+        var tokens = await TokensAsync(partner, Code(await ActivateOkAsync(partner, Profile(NewExternalId(), macs[0]))));
+        var devices = await GetDeviceAsync("Bearer " + tokens.GetProperty("access_token").GetString());
+
+        Assert.Equal("STANDBY", devices.Body.GetProperty("devices")[0].GetProperty("sim_status").GetString());
+    }
+
     [Fact]
     public async Task Activate_Refused_StillSpendsItsNonce()
     {
