@@ -56,7 +56,7 @@ internal sealed partial class AdminService
     {
         DeviceImportResult Refused(string? mac, string code, string reason) => new(index, mac, DeviceImportOutcomes.Refused, code, reason);
 
-        if (row is not null && NormalizeMac(row.MacAddress) is null)
+        if (row is not null && MacAddress.Normalize(row.MacAddress) is null)
         {
             return Refused(row.MacAddress, AdminProblemCodes.InvalidMacAddress, InvalidMac("mac_address").Detail);
         }
@@ -159,7 +159,7 @@ internal sealed partial class AdminService
             return (null, AdminError.Invalid($"'limit' must be a whole number from 1 to {MaxInventoryPage}."));
         }
 
-        var afterMac = string.IsNullOrEmpty(after) ? "" : NormalizeMac(after);
+        var afterMac = string.IsNullOrEmpty(after) ? "" : MacAddress.Normalize(after);
         if (afterMac is null)
         {
             return (null, InvalidMac("'after'"));
@@ -171,7 +171,7 @@ internal sealed partial class AdminService
 
     public async Task<(InventoryDevice? Device, AdminError? Error)> GetDeviceAsync(string macAddress, CancellationToken cancellationToken)
     {
-        if (NormalizeMac(macAddress) is not { } mac)
+        if (MacAddress.Normalize(macAddress) is not { } mac)
         {
             return (null, InvalidMac("The MAC address"));
         }
@@ -184,7 +184,7 @@ internal sealed partial class AdminService
     public async Task<(InventoryDevice? Device, AdminError? Error)> AssignDeviceAsync(
         string macAddress, string? clientId, string requestId, CancellationToken cancellationToken)
     {
-        if (NormalizeMac(macAddress) is not { } mac)
+        if (MacAddress.Normalize(macAddress) is not { } mac)
         {
             return (null, InvalidMac("The MAC address"));
         }

@@ -395,7 +395,7 @@ internal sealed partial class AdminService(
             return (null, AdminError.Invalid($"{path} is null."));
         }
 
-        var mac = NormalizeMac(input.MacAddress);
+        var mac = MacAddress.Normalize(input.MacAddress);
         if (mac is null)
         {
             return (null, AdminError.Invalid($"{path}.mac_address must be six hexadecimal byte pairs, e.g. 00:24:e4:12:34:56."));
@@ -413,23 +413,6 @@ internal sealed partial class AdminService(
         }
 
         return (new DeviceRow { MacAddress = mac, Model = model, Market = market }, null);
-    }
-
-    internal static string? NormalizeMac(string? input)
-    {
-        if (input is null)
-        {
-            return null;
-        }
-
-        var hex = input.Replace(":", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal).Trim();
-        if (hex.Length != 12 || !hex.All(char.IsAsciiHexDigit))
-        {
-            return null;
-        }
-
-        hex = hex.ToLowerInvariant();
-        return string.Join(':', Enumerable.Range(0, 6).Select(i => hex.Substring(i * 2, 2)));
     }
 
     private AdminError? CheckGated(string featureName)
@@ -477,6 +460,6 @@ internal sealed partial class AdminService(
     // Withings client ids and secrets are 64 lowercase hex characters.
     private static string NewToken() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
 
-    [GeneratedRegex("^[A-Z]{2,3}$")]
+    [GeneratedRegex(@"^[A-Z]{2,3}\z")]
     private static partial Regex MarketPattern();
 }

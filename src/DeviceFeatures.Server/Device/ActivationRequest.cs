@@ -1,10 +1,8 @@
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using DeviceFeatures.Protocol.Parameters;
-using DeviceFeatures.Server.Admin;
+using Microsoft.AspNetCore.Identity;
 using DeviceFeatures.Server.Wire;
 
 namespace DeviceFeatures.Server.Device;
@@ -29,7 +27,7 @@ internal sealed partial record ActivationRequest(
     string Measures,
     string? Goals,
     string? PhoneNumber,
-    string? RecoveryCodeSha256,
+    string? RecoveryCodeHash,
     string? RedirectUri)
 {
     public const int MaxMacAddresses = 32;
@@ -41,6 +39,10 @@ internal sealed partial record ActivationRequest(
 
     // 1900-01-01T00:00:00Z: a birth date before it is a typing error.
     private const long EarliestBirthdate = -2208988800;
+
+    // PasswordHasher keys nothing on the user object; one instance is safe to share.
+    private static readonly PasswordHasher<object> RecoveryCodeHasher = new();
+    private static readonly object Unused = new();
 
     private static readonly (string Name, int[] Codes, string Meaning)[] UnitFields =
     [
@@ -226,8 +228,9 @@ internal sealed partial record ActivationRequest(
             Compact(measuresText),
             goals,
             phone,
-            // Only the partner and the user need the recovery code back; we only ever compare it.
-            recovery is null ? null : Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(recovery))),
+            // Only the partner and the user need the recovery code back; we only ever compare it. Partners choose
+            // these codes and they may be short, so a salted, slow hash (PBKDF2, ASP.NET Core Identity's hasher).
+            recovery is null ? null : RecoveryCodeHasher.HashPassword(Unused, recovery),
             redirectUri), null);
     }
 
@@ -408,7 +411,7 @@ internal sealed partial record ActivationRequest(
                 }
 
                 var raw = item.GetString()!;
-                if (AdminService.NormalizeMac(raw) is not { } mac)
+                if (MacAddress.Normalize(raw) is not { } mac)
                 {
                     return (null, $"has '{Echo(raw)}', which is not a MAC address (six hexadecimal byte pairs, e.g. 00:24:e4:12:34:56)");
                 }

@@ -21,7 +21,7 @@ internal sealed class ProfileRow
     public string Measures { get; set; } = "";
     public string? Goals { get; set; }
     public string? PhoneNumber { get; set; }
-    public string? RecoveryCodeSha256 { get; set; }
+    public string? RecoveryCodeHash { get; set; }
     public long ActivatedAt { get; set; }
     public long UpdatedAt { get; set; }
 
@@ -43,7 +43,7 @@ internal sealed class ProfileRow
         Measures = request.Measures,
         Goals = request.Goals,
         PhoneNumber = request.PhoneNumber,
-        RecoveryCodeSha256 = request.RecoveryCodeSha256,
+        RecoveryCodeHash = request.RecoveryCodeHash,
         ActivatedAt = now,
         UpdatedAt = now,
     };
@@ -60,7 +60,7 @@ internal static class ProfileStatements
 {
     private const string Columns =
         "userid, client_id, external_id, email, shortname, firstname, lastname, birthdate, gender, preflang, timezone, mailingpref, "
-        + "unit_pref, measures, goals, phonenumber, recovery_code_sha256, activated_at, updated_at";
+        + "unit_pref, measures, goals, phonenumber, recovery_code_hash, activated_at, updated_at";
 
     private static readonly SqlQuery<(string ClientId, string ExternalId), ProfileRow> FindByExternalIdForUpdate = new(
         dialect => $"SELECT {Columns} FROM user_profiles WHERE client_id = @clientId AND external_id = @externalId" + dialect.LockForUpdate,
@@ -92,7 +92,7 @@ internal static class ProfileStatements
         UPDATE user_profiles SET email = @email, shortname = @shortname, firstname = @firstname, lastname = @lastname,
             birthdate = @birthdate, gender = @gender, preflang = @preflang, timezone = @timezone, mailingpref = @mailingpref,
             unit_pref = @unitPref, measures = @measures, goals = @goals, phonenumber = @phonenumber,
-            recovery_code_sha256 = @recoveryCode, updated_at = @updatedAt
+            recovery_code_hash = @recoveryCode, updated_at = @updatedAt
         WHERE userid = @userId AND client_id = @clientId AND external_id = @externalId
         """,
         static (r, p) => BindProfile(r, p));
@@ -175,7 +175,7 @@ internal static class ProfileStatements
             .Add("@shortname", r.ShortName).Add("@firstname", r.FirstName).Add("@lastname", r.LastName).Add("@birthdate", r.Birthdate)
             .Add("@gender", r.Gender).Add("@preflang", r.PrefLang).Add("@timezone", r.Timezone).Add("@mailingpref", r.MailingPref)
             .Add("@unitPref", r.UnitPref).Add("@measures", r.Measures).Add("@goals", r.Goals).Add("@phonenumber", r.PhoneNumber)
-            .Add("@recoveryCode", r.RecoveryCodeSha256).Add("@updatedAt", r.UpdatedAt);
+            .Add("@recoveryCode", r.RecoveryCodeHash).Add("@updatedAt", r.UpdatedAt);
 
     private static ProfileRow Map(ISqlRow row) => new()
     {
@@ -195,7 +195,7 @@ internal static class ProfileStatements
         Measures = row.Text("measures"),
         Goals = row.NullableText("goals"),
         PhoneNumber = row.NullableText("phonenumber"),
-        RecoveryCodeSha256 = row.NullableText("recovery_code_sha256"),
+        RecoveryCodeHash = row.NullableText("recovery_code_hash"),
         ActivatedAt = row.Int64("activated_at"),
         UpdatedAt = row.Int64("updated_at"),
     };

@@ -1,5 +1,4 @@
 using DeviceFeatures.Protocol.Parameters;
-using DeviceFeatures.Server.Admin;
 using DeviceFeatures.Server.Audit;
 using DeviceFeatures.Server.Signature;
 using DeviceFeatures.Server.Wire;
@@ -29,7 +28,7 @@ internal sealed class ProgrammeService(TimeProvider time)
                 return (default, Refusals.MissingParameter(WireParameterNames.MacAddress));
             }
 
-            if (AdminService.NormalizeMac(macText) is not { } mac)
+            if (MacAddress.Normalize(macText) is not { } mac)
             {
                 return (default, Refusals.InvalidParameter(WireParameterNames.MacAddress,
                     "must be 12 hexadecimal digits, with ':', '-' or no separators, e.g. 00:24:e4:12:34:56"));

@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.AspNetCore.Identity;
 using DeviceFeatures.Protocol.Admin;
 using DeviceFeatures.Protocol.Envelope;
 using DeviceFeatures.Server.Tests.Infrastructure;
@@ -217,7 +218,9 @@ public abstract class UserActivationTests(ServerFactory server)
         Assert.False(user.GetProperty("mailingpref").GetBoolean());
         Assert.Equal(6, user.GetProperty("unit_pref").GetProperty("height").GetInt32());
         Assert.Equal("+33612345678", user.GetProperty("phonenumber").GetString());
-        Assert.NotEqual("recover-me", Sql.Text(server, $"SELECT recovery_code_sha256 FROM user_profiles WHERE userid = {userId}"));
+        var recoveryHash = Sql.Text(server, $"SELECT recovery_code_hash FROM user_profiles WHERE userid = {userId}");
+        Assert.DoesNotContain("recover-me", recoveryHash, StringComparison.Ordinal);
+        Assert.Equal(PasswordVerificationResult.Success, new PasswordHasher<object>().VerifyHashedPassword(new object(), recoveryHash!, "recover-me"));
     }
 
     [Fact]

@@ -19,7 +19,7 @@ CREATE TABLE user_profiles (
     measures              text NOT NULL,
     goals                 text NULL,
     phonenumber           text NULL,
-    recovery_code_sha256  text NULL,
+    recovery_code_hash  text NULL,
     activated_at          bigint NOT NULL,
     updated_at            bigint NOT NULL
 );

@@ -18,7 +18,7 @@ CREATE TABLE user_profiles (
     measures              TEXT NOT NULL,
     goals                 TEXT NULL,
     phonenumber           TEXT NULL,
-    recovery_code_sha256  TEXT NULL,
+    recovery_code_hash  TEXT NULL,
     activated_at          INTEGER NOT NULL,
     updated_at            INTEGER NOT NULL
 );
