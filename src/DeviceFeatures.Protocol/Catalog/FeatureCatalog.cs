@@ -116,6 +116,13 @@ public sealed record DeviceModelInfo(int Id, string Name, string? Slug = null)
     /// Monitor"; null when the catalog does not say.
     /// </summary>
     public string? Type { get; init; }
+
+    /// <summary>
+    /// The model's name as Withings spells it in <c>user_device_mac_object.model</c> and <c>user_device_object.model</c>
+    /// when that differs from <see cref="Name"/> (e.g. "Aura Sensor V2" for the Sleep Sensor, model 63); null when it
+    /// is <see cref="Name"/>.
+    /// </summary>
+    public string? WithingsName { get; init; }
 }
 
 /// <summary>One switchable feature.</summary>

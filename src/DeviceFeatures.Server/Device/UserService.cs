@@ -54,7 +54,7 @@ internal sealed class UserService(CatalogProvider catalog, TimeProvider time)
         }
 
         w.WriteString("type"u8, info?.Type ?? "Unknown");
-        w.WriteString("model"u8, info?.Name ?? $"model {model}");
+        w.WriteString("model"u8, info is null ? $"model {model}" : info.WithingsName ?? info.Name);
         w.WriteNumber("model_id"u8, model);
         var deviceId = DeviceId(macAddress);
         w.WriteString("deviceid"u8, deviceId);

@@ -306,6 +306,19 @@ public abstract class UserActivationTests(ServerFactory server)
     }
 
     [Fact]
+    public async Task Activate_NamesEachModelAsWithingsSpellsIt()
+    {
+        var partner = await server.CreatePartnerAsync();
+        var macs = await ShipAsync(partner.ClientId, 63, 41, 17);
+
+        var devices = (await ActivateOkAsync(partner, Profile(NewExternalId(), macs))).Body.GetProperty("devices");
+
+        Assert.Equal(["Aura Sensor V2", "Withings Blood Pressure Monitor V1", "Body Pro 2"],
+            devices.EnumerateArray().Select(d => d.GetProperty("model").GetString()));
+        Assert.Equal(["Sleep Monitor", "Blood Pressure Monitor", "Scale"], devices.EnumerateArray().Select(d => d.GetProperty("type").GetString()));
+    }
+
+    [Fact]
     public async Task Activate_ADeviceOnStandby_LinksIt_AndItStaysOnStandby()
     {
         var partner = await server.CreatePartnerAsync();
