@@ -14,7 +14,7 @@ internal sealed record TokenRequest(bool IsRefresh, string Secret, string? Redir
 /// refresh token, exchanged for a new access token and a new refresh token. A code works once and a refresh token
 /// works once (it is replaced by the one in the answer); both rest on the database, not on an earlier read.
 /// </summary>
-internal sealed class TokenService(TimeProvider time) : IClientSecretHandler<TokenRequest>
+internal sealed class TokenService(TimeProvider time) : IClientSecretHandler<TokenRequest>, ISignedHandler<TokenRequest>
 {
     public const string AuthorizationCode = "authorization_code";
     public const string RefreshToken = "refresh_token";
@@ -44,6 +44,10 @@ internal sealed class TokenService(TimeProvider time) : IClientSecretHandler<Tok
                 return (null!, Refusals.InvalidParameter(WireParameterNames.GrantType, $"must be {AuthorizationCode} or {RefreshToken}"));
         }
     }
+
+    /// <summary>The signed form: the same exchange, in the transaction that has spent the call's nonce.</summary>
+    public ValueTask<WireResult> HandleAsync(SignedCall call, TokenRequest request, SignedSession session) =>
+        HandleAsync(call.Partner, request, session.Store, call.RequestId);
 
     public async ValueTask<WireResult> HandleAsync(PartnerCredentials partner, TokenRequest request, StoreSession session, string requestId)
     {

@@ -43,7 +43,7 @@ internal static partial class WireEndpoints
                 WireAction.Signed(WireActions.GetUser, users.Get),
                 WireAction.Bearer(WireActions.GetDevice, users.GetDevice),
             ]),
-            new("oauth2", [WireAction.ClientSecret(WireActions.RequestToken, services.GetRequiredService<TokenService>())]),
+            new("oauth2", [WireAction.ClientSecretOrSigned<TokenService, TokenRequest>(WireActions.RequestToken, services.GetRequiredService<TokenService>())]),
         ];
     }
 

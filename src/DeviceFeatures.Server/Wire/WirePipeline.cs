@@ -48,6 +48,15 @@ internal abstract class WireAction(string name)
     /// </summary>
     public static WireAction ClientSecret<TParams>(string name, IClientSecretHandler<TParams> handler) => new ClientSecretAction<TParams>(name, handler);
 
+    /// <summary>
+    /// An action Withings accepts in two forms: with <c>client_secret</c> (run as <see cref="ClientSecret{TParams}"/>), or
+    /// signed over a nonce instead (run as <see cref="Signed{TParams}"/>, the nonce spent in the handler's transaction).
+    /// A request carrying a <c>signature</c> and no <c>client_secret</c> is the signed form.
+    /// </summary>
+    public static WireAction ClientSecretOrSigned<THandler, TParams>(string name, THandler handler)
+        where THandler : IClientSecretHandler<TParams>, ISignedHandler<TParams> =>
+        new ClientSecretOrSignedAction<TParams>(name, handler, handler);
+
     /// <summary>An action authenticated by an access token (<c>Authorization: Bearer</c>), which reads only.</summary>
     public static WireAction Bearer<TParams>(string name, IBearerHandler<TParams> handler) => new BearerAction<TParams>(name, handler);
 
@@ -67,6 +76,15 @@ internal abstract class WireAction(string name)
     {
         public override Task<WireResult> RunAsync(WirePipeline pipeline, WireParameters parameters, HttpContext context) =>
             pipeline.RunClientSecretAsync(handler, parameters, context.TraceIdentifier, context.RequestAborted);
+    }
+
+    private sealed class ClientSecretOrSignedAction<TParams>(string name, IClientSecretHandler<TParams> bySecret, ISignedHandler<TParams> bySignature)
+        : WireAction(name)
+    {
+        public override Task<WireResult> RunAsync(WirePipeline pipeline, WireParameters parameters, HttpContext context) =>
+            !parameters.TryGet(WireParameterNames.ClientSecret, out _) && parameters.TryGet(WireParameterNames.Signature, out _)
+                ? pipeline.RunSignedAsync(Name, bySignature, parameters, context.TraceIdentifier, context.RequestAborted)
+                : pipeline.RunClientSecretAsync(bySecret, parameters, context.TraceIdentifier, context.RequestAborted);
     }
 
     private sealed class BearerAction<TParams>(string name, IBearerHandler<TParams> handler) : WireAction(name)

@@ -481,6 +481,33 @@ public abstract class UserActivationTests(ServerFactory server)
     }
 
     [Fact]
+    public async Task RequestToken_SignedWithANonceInsteadOfTheSecret_ExchangesAndRefreshes_AndItsNonceWorksOnce()
+    {
+        var partner = await server.CreatePartnerAsync();
+        var macs = await ShipAsync(partner.ClientId, 17);
+        var code = Code(await ActivateOkAsync(partner, Profile(NewExternalId(), macs[0])));
+        var signed = await partner.SignedAsync("requesttoken",
+            new() { ["grant_type"] = "authorization_code", ["code"] = code, ["redirect_uri"] = "https://partner.example/callback" });
+
+        var exchanged = await partner.PostFormAsync("/v2/oauth2", signed);
+        var replayed = await partner.PostFormAsync("/v2/oauth2", signed);
+
+        Assert.True(exchanged.Status == 0, exchanged.Error);
+        Assert.Equal(401, replayed.Status);
+        Assert.Equal("Bearer", exchanged.Body.GetProperty("token_type").GetString());
+        Assert.Equal(0, (await GetDeviceAsync("Bearer " + exchanged.Body.GetProperty("access_token").GetString())).Status);
+
+        var refresh = new Dictionary<string, string> { ["grant_type"] = "refresh_token", ["refresh_token"] = exchanged.Body.GetProperty("refresh_token").GetString()! };
+        var forged = await partner.SignedAsync("requesttoken", refresh);
+        forged["signature"] = new string('0', 64);
+        Assert.Equal(101, (await partner.PostFormAsync("/v2/oauth2", forged)).Status);
+
+        var renewed = await partner.PostFormAsync("/v2/oauth2", await partner.SignedAsync("requesttoken", refresh));
+        Assert.True(renewed.Status == 0, renewed.Error);
+        Assert.Equal(exchanged.Body.GetProperty("userid").GetInt32(), renewed.Body.GetProperty("userid").GetInt32());
+    }
+
+    [Fact]
     public async Task RequestToken_TwoConcurrentExchangesOfOneCode_OneGetsTokens()
     {
         var partner = await server.CreatePartnerAsync();
