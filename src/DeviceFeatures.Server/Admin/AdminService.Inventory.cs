@@ -197,6 +197,10 @@ internal sealed partial class AdminService
         var now = Now();
         return await store.WriteAsync<(InventoryDevice?, AdminError?)>(async s =>
         {
+            // Locked like activate and endpartnerprogram lock it, by a statement of its own before the device is read:
+            // an activation or a programme change of the device on another instance waits for this move, or this
+            // move for it, and each reads what the other committed.
+            await s.LockInventoryDeviceAsync(mac);
             if (await s.FindInventoryDeviceAsync(mac) is not { } device)
             {
                 return (null, DeviceNotFound(mac));

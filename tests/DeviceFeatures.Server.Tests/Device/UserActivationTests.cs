@@ -429,6 +429,30 @@ public abstract class UserActivationTests(ServerFactory server)
     }
 
     [Fact]
+    public async Task Activate_RacingAnAssignToAnotherPartner_EndsWithOneOfThemOnly()
+    {
+        var partner = await server.CreatePartnerAsync();
+        var other = await server.CreatePartnerAsync();
+        using var admin = server.CreateAdminClient();
+        for (var i = 0; i < 5; i++)
+        {
+            var mac = (await ShipAsync(partner.ClientId, 17))[0];
+            var signed = await partner.SignedAsync("activate", Profile(NewExternalId(), mac));
+            var activation = partner.PostFormAsync("/v2/user", signed);
+            var assignment = admin.PostAsJsonAsync($"/admin/api/devices/{mac}/assign", new { client_id = other.ClientId }, Ct);
+            await Task.WhenAll(activation, assignment);
+
+            // Either the activation linked it (the move is refused: a linked device stays with its user's partner),
+            // or the move came first (the activation is refused: not one of the partner's devices).
+            using var assigned = await assignment;
+            var activated = (await activation).Status == 0;
+            Assert.Equal(activated ? System.Net.HttpStatusCode.Conflict : System.Net.HttpStatusCode.OK, assigned.StatusCode);
+            var device = await admin.GetFromJsonAsync($"/admin/api/devices/{mac}", AdminJsonContext.Default.InventoryDevice, Ct);
+            Assert.Equal((activated ? partner.ClientId : other.ClientId, activated), (device!.ClientId, device.Linked));
+        }
+    }
+
+    [Fact]
     public async Task Activate_TwoRacingForOneNewExternalId_CreateOneUser()
     {
         var partner = await server.CreatePartnerAsync();
