@@ -41,8 +41,8 @@ public sealed class DeviceCommandTests : IAsyncLifetime
         Assert.Contains("imported 2, updated 0, skipped 0, refused 2", first.Out);
         Assert.Contains("line 4: refused (invalid_mac_address)", first.Error);
         var report = File.ReadAllLines(path + ".report.csv");
-        Assert.Equal("line,mac_address,outcome,code,reason", report[0]);
-        Assert.StartsWith("2,00:24:e4:10:00:01,imported,,", report[1]);
+        Assert.Equal("line,mac_address,outcome,code,reason,device_secret", report[0]);
+        Assert.Matches("^2,00:24:e4:10:00:01,imported,,,[0-9a-f]{64}$", report[1]);
         Assert.StartsWith("3,00:24:e4:10:00:02,imported,,", report[2]);
         Assert.StartsWith("4,0024e4zz0003,refused,invalid_mac_address,", report[3]);
         Assert.StartsWith("5,,refused,invalid_request,", report[4]);
@@ -68,8 +68,13 @@ public sealed class DeviceCommandTests : IAsyncLifetime
         Assert.True(assigned.ExitCode == 0, assigned.ToString());
         Assert.Contains($"client_id:   {partner}", assigned.Out);
 
+        var rotated = await devfeat.RunAsync(["admin", "devices", "rotate-credential", "00:24:e4:20:00:01", "--json"]);
+        Assert.True(rotated.ExitCode == 0, rotated.ToString());
+        Assert.Matches("^[0-9a-f]{64}$", JsonDocument.Parse(rotated.Out).RootElement.GetProperty("device_secret").GetString());
+
         var shown = await devfeat.RunAsync(["admin", "devices", "show", "0024e4200001"]);
         Assert.Contains("firmware:    1.5", shown.Out);
+        Assert.Contains("credential:  yes", shown.Out);
         Assert.Contains("userid:      not linked", shown.Out);
 
         var mine = await devfeat.RunAsync(["admin", "devices", "list", "--client-id", partner]);

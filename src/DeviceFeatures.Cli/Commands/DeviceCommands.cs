@@ -19,6 +19,7 @@ internal static class DeviceCommands
         List(host),
         Show(host),
         Assign(host),
+        RotateCredential(host),
     };
 
     /// <summary><c>devices ...</c>: the partner's own calls about its devices.</summary>
@@ -86,8 +87,8 @@ internal static class DeviceCommands
             var reportPath = parse.GetValue(report)?.FullName ?? input.FullName + ".report.csv";
             var (rows, problems) = InventoryFile.Read(input.FullName);
             var admin = context.CreateAdminClient();
-            var lines = new List<(int Line, string? Mac, string Outcome, string? Code, string? Reason)>();
-            lines.AddRange(problems.Select(p => (p.Line, (string?)null, DeviceImportOutcomes.Refused, (string?)AdminProblemCodes.InvalidRequest, (string?)p.Reason)));
+            var lines = new List<(int Line, string? Mac, string Outcome, string? Code, string? Reason, string? Secret)>();
+            lines.AddRange(problems.Select(p => (p.Line, (string?)null, DeviceImportOutcomes.Refused, (string?)AdminProblemCodes.InvalidRequest, (string?)p.Reason, (string?)null)));
             var size = parse.GetValue(batch);
 
             async Task SendAllAsync(Action<int> onBatch)
@@ -97,7 +98,7 @@ internal static class DeviceCommands
                     var answer = await admin.ImportDevicesAsync(chunk.Select(r => r.Row), ct);
                     foreach (var result in answer.Results)
                     {
-                        lines.Add((chunk[result.Index].Line, result.MacAddress, result.Outcome, result.Code, result.Reason));
+                        lines.Add((chunk[result.Index].Line, result.MacAddress, result.Outcome, result.Code, result.Reason, result.DeviceSecret));
                     }
 
                     onBatch(chunk.Length);
@@ -147,21 +148,22 @@ internal static class DeviceCommands
         });
     }
 
-    private static int Count(List<(int Line, string? Mac, string Outcome, string? Code, string? Reason)> lines, string outcome) =>
+    private static int Count(List<(int Line, string? Mac, string Outcome, string? Code, string? Reason, string? Secret)> lines, string outcome) =>
         lines.Count(l => l.Outcome == outcome);
 
     private static async Task WriteReportAsync(
-        string path, List<(int Line, string? Mac, string Outcome, string? Code, string? Reason)> lines, CancellationToken ct)
+        string path, List<(int Line, string? Mac, string Outcome, string? Code, string? Reason, string? Secret)> lines, CancellationToken ct)
     {
         static string Field(string? value) =>
             value is null ? "" : value.Contains(',', StringComparison.Ordinal) || value.Contains('"', StringComparison.Ordinal)
                 ? $"\"{value.Replace("\"", "\"\"", StringComparison.Ordinal)}\""
                 : value;
 
-        var text = new StringBuilder("line,mac_address,outcome,code,reason\n");
+        // device_secret: each imported device's secret for the device API, which the server shows this once only.
+        var text = new StringBuilder("line,mac_address,outcome,code,reason,device_secret\n");
         foreach (var l in lines)
         {
-            text.Append(CultureInfo.InvariantCulture, $"{l.Line},{Field(l.Mac)},{l.Outcome},{Field(l.Code)},{Field(l.Reason)}\n");
+            text.Append(CultureInfo.InvariantCulture, $"{l.Line},{Field(l.Mac)},{l.Outcome},{Field(l.Code)},{Field(l.Reason)},{l.Secret}\n");
         }
 
         await File.WriteAllTextAsync(path, text.ToString(), ct);
@@ -249,6 +251,28 @@ internal static class DeviceCommands
         });
     }
 
+    private static Command RotateCredential(CliHost host)
+    {
+        var mac = new Argument<string>("mac") { Description = "The MAC address" };
+        return new Command("rotate-credential", "Give a device a new secret for the device API; the previous one stops at once") { mac }
+            .Runs(host, async (context, parse, ct) =>
+            {
+                var credential = await context.CreateAdminClient().RotateDeviceCredentialAsync(parse.GetValue(mac)!, ct);
+                if (context.Json)
+                {
+                    context.WriteJson(credential);
+                }
+                else
+                {
+                    context.Console.WriteLine($"mac_address:   {credential.MacAddress}");
+                    context.Console.WriteLine($"device_secret: {credential.DeviceSecret}");
+                    context.Diagnostic("The secret is shown this once: put it on the device now.");
+                }
+
+                return ExitCodes.Success;
+            });
+    }
+
     private static void Write(CliContext context, InventoryDevice d)
     {
         if (context.Json)
@@ -264,6 +288,17 @@ internal static class DeviceCommands
         context.Console.WriteLine($"client_id:   {d.ClientId ?? "none"}");
         context.Console.WriteLine($"userid:      {d.Userid?.ToString(CultureInfo.InvariantCulture) ?? "not linked"}");
         context.Console.WriteLine($"programme:   {d.ProgrammeState}{(d.TerminationDate is { } at ? $" (termination {Time(at)})" : "")}");
+        if (d.Sync is { } sync)
+        {
+            context.Console.WriteLine($"credential:  {(sync.HasCredential ? "yes" : "none (rotate-credential issues one)")}");
+            context.Console.WriteLine($"config:      version {sync.ConfigVersion.ToString(CultureInfo.InvariantCulture)}");
+            context.Console.WriteLine($"last seen:   {(sync.LastSeenAt is { } seen ? Time(seen) : "never")}");
+            context.Console.WriteLine($"reported:    {(sync.ReportedVersion is { } v ? $"version {v.ToString(CultureInfo.InvariantCulture)} at {Time(sync.ReportedAt!.Value)}" : "never")}");
+            foreach (var f in sync.Features)
+            {
+                context.Console.WriteLine($"  {f.FeatureName}: {(f.Applied ? "applied" : "failed")}{(f.Reason is { } r ? $" ({r})" : "")} (version {f.Version.ToString(CultureInfo.InvariantCulture)})");
+            }
+        }
     }
 }
 

@@ -262,6 +262,16 @@ public sealed class DeviceFeaturesAdminClient
             JsonContent.Create(new AssignDeviceRequest(clientId), AdminJsonContext.Default.AssignDeviceRequest),
             AdminJsonContext.Default.InventoryDevice, cancellationToken);
 
+    /// <summary>
+    /// Issues the device a new secret for the device API (docs/device-api.md); its previous secret stops at once. The
+    /// way to give a secret to a device that has none (imported before the device API, or added by a user's creation).
+    /// </summary>
+    /// <param name="macAddress">The MAC address.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The new secret: shown here only, stored encrypted by the server.</returns>
+    public Task<DeviceCredential> RotateDeviceCredentialAsync(string macAddress, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, $"devices/{Escape(macAddress)}/rotate-credential", null, AdminJsonContext.Default.DeviceCredential, cancellationToken);
+
     /// <summary>Reads one page of audit events.</summary>
     /// <param name="filter">Which events.</param>
     /// <param name="after">Read events after this id (the previous page's <see cref="AuditPage.NextAfter"/>).</param>

@@ -23,6 +23,7 @@ namespace DeviceFeatures.Protocol.Admin;
 [JsonSerializable(typeof(ImportDevicesRequest))]
 [JsonSerializable(typeof(ImportDevicesResponse))]
 [JsonSerializable(typeof(InventoryDevice))]
+[JsonSerializable(typeof(DeviceCredential))]
 [JsonSerializable(typeof(InventoryPage))]
 [JsonSerializable(typeof(AssignDeviceRequest))]
 [JsonSerializable(typeof(ProgrammeChoiceRequest))]

@@ -18,7 +18,11 @@ public sealed record ImportDevicesRequest(IReadOnlyList<DeviceImportRow?>? Devic
 /// <param name="Outcome">One of <see cref="DeviceImportOutcomes"/>.</param>
 /// <param name="Code">For a refused row, one of <see cref="AdminProblemCodes"/>.</param>
 /// <param name="Reason">For a refused or updated row, a sentence for people.</param>
-public sealed record DeviceImportResult(int Index, string? MacAddress, string Outcome, string? Code, string? Reason);
+/// <param name="DeviceSecret">
+/// For an imported row, the device's own secret for the device API (docs/device-api.md): shown here once, never again;
+/// an operator issues a new one with <c>POST /admin/api/devices/{mac}/rotate-credential</c>.
+/// </param>
+public sealed record DeviceImportResult(int Index, string? MacAddress, string Outcome, string? Code, string? Reason, string? DeviceSecret = null);
 
 /// <summary>The answer of <c>POST /admin/api/devices/import</c>: one result per row, in the order sent, and the counts.</summary>
 /// <param name="Results">One per row.</param>
@@ -60,9 +64,35 @@ public static class DeviceImportOutcomes
 /// <c>TERMINATED</c> (see docs/protocol.md).
 /// </param>
 /// <param name="TerminationDate">When its termination completes (pending) or completed (terminated); null otherwise.</param>
+/// <param name="Sync">What the device API knows of the device; only in <c>GET /admin/api/devices/{mac}</c>.</param>
 public sealed record InventoryDevice(
     string MacAddress, int Model, string ModelName, string Market, string? Firmware, string? ClientId, int? Userid, bool Linked,
-    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string? ProgrammeState = null, DateTimeOffset? TerminationDate = null);
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string? ProgrammeState = null, DateTimeOffset? TerminationDate = null,
+    DeviceSyncState? Sync = null);
+
+/// <summary>A device as the device API sees it (docs/device-api.md).</summary>
+/// <param name="HasCredential">Whether the device has a secret; one imported before the device API has none until rotated.</param>
+/// <param name="ConfigVersion">The version of its current configuration.</param>
+/// <param name="LastSeenAt">Its last authenticated request; null if never.</param>
+/// <param name="ReportedVersion">The version of its newest report; null if it never reported.</param>
+/// <param name="ReportedAt">When that report arrived.</param>
+/// <param name="Features">The latest report of each feature.</param>
+public sealed record DeviceSyncState(
+    bool HasCredential, long ConfigVersion, DateTimeOffset? LastSeenAt, long? ReportedVersion, DateTimeOffset? ReportedAt,
+    IReadOnlyList<DeviceReportedFeature> Features);
+
+/// <summary>The latest report of one feature of a device.</summary>
+/// <param name="FeatureName">The catalog name.</param>
+/// <param name="Applied">Whether the device applied it.</param>
+/// <param name="Reason">Why not, in the device's words.</param>
+/// <param name="Version">The configuration version of that report.</param>
+/// <param name="ReportedAt">When it arrived.</param>
+public sealed record DeviceReportedFeature(string FeatureName, bool Applied, string? Reason, long Version, DateTimeOffset ReportedAt);
+
+/// <summary>The answer of <c>POST /admin/api/devices/{mac}/rotate-credential</c>: the new secret, shown once.</summary>
+/// <param name="MacAddress">The device.</param>
+/// <param name="DeviceSecret">Its new secret; the previous one stops at once.</param>
+public sealed record DeviceCredential(string MacAddress, string DeviceSecret);
 
 /// <summary>A page of <c>GET /admin/api/devices</c>, in MAC address order.</summary>
 /// <param name="Devices">The devices of the page.</param>

@@ -72,6 +72,7 @@ internal static class AdminEndpoints
         devices.MapGet("/", ListDevicesAsync);
         devices.MapGet("/{mac}", GetDeviceAsync);
         devices.MapPost("/{mac}/assign", AssignDeviceAsync);
+        devices.MapPost("/{mac}/rotate-credential", RotateDeviceCredentialAsync);
 
         api.MapGet("/audit", QueryAuditAsync);
         api.MapGet("/audit/export", ExportAuditAsync);
@@ -194,6 +195,9 @@ internal static class AdminEndpoints
     internal static async Task<IResult> AssignDeviceAsync(
         string mac, [FromBody] AssignDeviceRequest? request, AdminService admin, HttpContext context, CancellationToken ct) =>
         Answer(await admin.AssignDeviceAsync(mac, request?.ClientId, context.TraceIdentifier, ct));
+
+    internal static async Task<IResult> RotateDeviceCredentialAsync(string mac, AdminService admin, HttpContext context, CancellationToken ct) =>
+        Answer(await admin.RotateDeviceCredentialAsync(mac, context.TraceIdentifier, ct));
 
     internal static async Task<IResult> QueryAuditAsync(HttpRequest request, IFeatureStore store, CancellationToken ct)
     {

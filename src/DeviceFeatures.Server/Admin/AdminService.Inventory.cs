@@ -2,6 +2,7 @@ using DeviceFeatures.Protocol.Admin;
 using DeviceFeatures.Server.Audit;
 using DeviceFeatures.Server.Device;
 using DeviceFeatures.Server.Partners;
+using DeviceFeatures.Server.Secrets;
 using DeviceFeatures.Server.Storage;
 
 namespace DeviceFeatures.Server.Admin;
@@ -130,6 +131,8 @@ internal sealed partial class AdminService
             return Refused(mac, AdminProblemCodes.DeviceOfOtherPartner, $"Linked to a user of partner {linkedPartner}.");
         }
 
+        // The device's own secret for the device API: in this answer once, stored encrypted only.
+        var secret = NewToken();
         var inserted = await s.TryInsertInventoryDeviceAsync(new InventoryRow
         {
             MacAddress = mac,
@@ -139,6 +142,7 @@ internal sealed partial class AdminService
             ClientId = clientId,
             CreatedAt = now,
             UpdatedAt = now,
+            Credential = secrets.Protect(SecretProtector.DeviceContext(mac), secret),
         });
         if (!inserted)
         {
@@ -148,7 +152,7 @@ internal sealed partial class AdminService
 
         await s.AppendAuditAsync(Event(AuditKinds.DeviceImported, clientId, requestId, now, model: device.Model,
             detail: $"{mac} model {device.Model} {device.Market} firmware {firmware ?? "unknown"}"));
-        return new DeviceImportResult(index, mac, DeviceImportOutcomes.Imported, null, null);
+        return new DeviceImportResult(index, mac, DeviceImportOutcomes.Imported, null, null, secret);
     }
 
     public async Task<(InventoryPage? Page, AdminError? Error)> ListDevicesAsync(
@@ -176,9 +180,49 @@ internal sealed partial class AdminService
             return (null, InvalidMac("The MAC address"));
         }
 
-        var row = await store.ReadAsync(s => s.FindInventoryDeviceAsync(mac), cancellationToken);
-        return row is null ? (null, DeviceNotFound(mac)) : (ToResponse(row), null);
+        var (row, sync, reports) = await store.ReadAsync(async s =>
+            (await s.FindInventoryDeviceAsync(mac), await s.FindDeviceSyncAsync(mac), await s.ListDeviceReportsAsync(mac)), cancellationToken);
+        if (row is null)
+        {
+            return (null, DeviceNotFound(mac));
+        }
+
+        var state = new DeviceSyncState(row.Credential is not null, sync?.Version ?? 0, Maybe(sync?.LastSeenAt), sync?.ReportedVersion,
+            Maybe(sync?.ReportedAt), reports.Select(r => new DeviceReportedFeature(r.FeatureName, r.Applied, r.Reason, r.Version, At(r.ReportedAt))).ToArray());
+        return (ToResponse(row) with { Sync = state }, null);
     }
+
+    /// <summary>
+    /// Issues the device a new secret for the device API; the previous one stops at once (a device holds one secret,
+    /// so an overlap would only lengthen the life of a leaked one). The only way to give a secret to a device that
+    /// came into the inventory without one (before the device API, or by the creation of a user).
+    /// </summary>
+    public async Task<(DeviceCredential? Credential, AdminError? Error)> RotateDeviceCredentialAsync(
+        string macAddress, string requestId, CancellationToken cancellationToken)
+    {
+        if (MacAddress.Normalize(macAddress) is not { } mac)
+        {
+            return (null, InvalidMac("The MAC address"));
+        }
+
+        var secret = NewToken();
+        var now = Now();
+        var found = await store.WriteAsync(async s =>
+        {
+            if (await s.FindInventoryDeviceAsync(mac) is not { } device
+                || await s.SetDeviceCredentialAsync(mac, secrets.Protect(SecretProtector.DeviceContext(mac), secret), now) == 0)
+            {
+                return false;
+            }
+
+            await s.AppendAuditAsync(Event(AuditKinds.DeviceCredentialRotated, device.ClientId, requestId, now, userId: device.UserId, model: device.Model,
+                detail: device.Credential is null ? $"{mac} first credential" : $"{mac} previous credential stopped"));
+            return true;
+        }, cancellationToken);
+        return found ? (new DeviceCredential(mac, secret), null) : (null, DeviceNotFound(mac));
+    }
+
+    private static DateTimeOffset? Maybe(long? ms) => ms is { } value ? At(value) : null;
 
     /// <summary>Assigns the device to the partner; refused when it is linked to a user of another partner.</summary>
     public async Task<(InventoryDevice? Device, AdminError? Error)> AssignDeviceAsync(
@@ -229,6 +273,7 @@ internal sealed partial class AdminService
                 }
 
                 await s.AssignInventoryDeviceAsync(mac, clientId, now);
+                await s.DeviceConfigurationChangedAsync(mac, now);
                 await s.AppendAuditAsync(Event(AuditKinds.DeviceAssigned, clientId, requestId, now, userId: device.UserId, model: device.Model,
                     detail: $"{mac} from {device.ClientId ?? "no partner"}"
                         + (previousState is null ? "" : $"; its programme state {previousState} was reset")));
@@ -283,6 +328,7 @@ internal sealed partial class AdminService
             else if (row.ClientId is null)
             {
                 await s.AssignInventoryDeviceAsync(device.MacAddress, clientId, now);
+                await s.DeviceConfigurationChangedAsync(device.MacAddress, now);
                 await s.AppendAuditAsync(Event(AuditKinds.DeviceAssigned, clientId, requestId, now, model: device.Model,
                     detail: $"{device.MacAddress} from no partner, linked to a new user"));
             }

@@ -47,6 +47,7 @@ internal sealed partial class AdminService
             if (previous != on)
             {
                 await s.SetProgrammeChoiceAsync(clientId, modelId, feature.Name, on, now);
+                await s.PartnerConfigurationChangedAsync(clientId, modelId, now);
                 await s.AppendAuditAsync(Event(AuditKinds.ProgrammeChoiceSet, clientId, requestId, now, model: modelId, featureName: feature.Name,
                     oldValue: previous, newValue: on,
                     detail: previous is null ? $"first programme choice; catalog default was {(feature.DefaultOn ? "on" : "off")}" : null));
@@ -79,6 +80,7 @@ internal sealed partial class AdminService
             {
                 await s.AppendAuditAsync(Event(AuditKinds.ProgrammeChoiceCleared, clientId, requestId, now, model: modelId, featureName: feature.Name,
                     oldValue: previous, detail: $"back to the catalog default ({(feature.DefaultOn ? "on" : "off")}) where no user chose"));
+                await s.PartnerConfigurationChangedAsync(clientId, modelId, now);
             }
 
             return null;

@@ -214,6 +214,8 @@ internal sealed partial class AdminService(
                     {
                         throw new DeviceLinkedMeanwhileException(device.MacAddress);
                     }
+
+                    await s.DeviceConfigurationChangedAsync(device.MacAddress, now);
                 }
 
                 var detail = devices.Count == 0 ? "no devices" : string.Join(", ", devices.Select(d => $"{d.MacAddress} model {d.Model} {d.Market}"));
@@ -271,6 +273,7 @@ internal sealed partial class AdminService(
             if (await s.GrantEntitlementAsync(clientId, featureName, now) == 1)
             {
                 await s.AppendAuditAsync(Event(AuditKinds.EntitlementGranted, clientId, requestId, now, featureName: featureName, newValue: true));
+                await s.PartnerConfigurationChangedAsync(clientId, null, now);
             }
 
             var granted = (await s.ListEntitlementsAsync(clientId)).First(e => e.FeatureName == featureName);
@@ -296,6 +299,7 @@ internal sealed partial class AdminService(
             if (await s.RevokeEntitlementAsync(clientId, featureName) == 1)
             {
                 await s.AppendAuditAsync(Event(AuditKinds.EntitlementRevoked, clientId, requestId, now, featureName: featureName, oldValue: true, newValue: false));
+                await s.PartnerConfigurationChangedAsync(clientId, null, now);
             }
 
             return null;
@@ -333,7 +337,7 @@ internal sealed partial class AdminService(
         }).ToArray();
 
         var linkedModels = state.Devices.Select(d => d.Model).ToHashSet();
-        var pending = state.Choices.Values.Where(c => !linkedModels.Contains(c.Model))
+        var pending = state.Choices.Where(c => !linkedModels.Contains(c.Model))
             .Select(c => new PendingChoice(c.Model, c.FeatureName, c.Active, At(c.UpdatedAt))).ToArray();
         return (new UserFeatureState(userId, state.User.ClientId, devices, pending), null);
     }
@@ -343,9 +347,10 @@ internal sealed partial class AdminService(
         UserRow User,
         IReadOnlyList<DeviceRow> Devices,
         Dictionary<string, DeviceProgramme> Programme,
-        Dictionary<(int Model, string FeatureName), ChoiceRow> Choices,
-        Dictionary<(int Model, string FeatureName), bool> ProgrammeChoices,
-        HashSet<string> Granted);
+        ConfigurationInputs Inputs)
+    {
+        public IEnumerable<ChoiceRow> Choices => Inputs.Choices.Values;
+    }
 
     private async Task<UserState?> ReadUserStateAsync(int userId, CancellationToken cancellationToken)
     {
@@ -359,30 +364,14 @@ internal sealed partial class AdminService(
 
             var devices = await s.ListDevicesAsync(userId);
             var programme = (await s.ListUserProgrammeAsync(userId, null)).ToDictionary(p => p.MacAddress, p => p.At(now), StringComparer.Ordinal);
-            var choices = (await s.ListChoicesAsync(userId, null)).ToDictionary(c => (c.Model, c.FeatureName));
-            var programmeChoices = (await s.ListProgrammeChoicesAsync(user.ClientId, null)).ToDictionary(c => (c.Model, c.FeatureName), c => c.Active);
-            var granted = (await s.ListEntitlementsAsync(user.ClientId)).Select(g => g.FeatureName).ToHashSet(StringComparer.Ordinal);
-            return new UserState(user, devices, programme, choices, programmeChoices, granted);
+            return new UserState(user, devices, programme, await ConfigurationInputs.ReadAsync(s, userId, user.ClientId, null));
         }, cancellationToken);
     }
 
     private (DeviceProgramme Programme, EffectiveFeature[] Features) Effective(UserState state, DeviceRow device)
     {
         var programme = state.Programme[device.MacAddress];
-        var features = catalog.Current.FeaturesOf(device.Model).Select(feature =>
-        {
-            bool? choice = state.Choices.TryGetValue((device.Model, feature.Name), out var c) ? c.Active : null;
-            bool? partnerChoice = state.ProgrammeChoices.TryGetValue((device.Model, feature.Name), out var p) ? p : null;
-            var restriction = !feature.IsAvailableIn(device.Market)
-                ? $"available on {string.Join("/", feature.Markets)} devices only"
-                : feature.Gated && !state.Granted.Contains(feature.Name) ? "gated feature not granted to the partner" : null;
-            var (value, source) = programme.IsTerminated ? (feature.DefaultOn, FeatureSources.Terminated)
-                : choice is { } own ? (own, FeatureSources.Choice)
-                : partnerChoice is { } chosen ? (chosen, FeatureSources.Programme)
-                : (feature.DefaultOn, FeatureSources.Default);
-            return new EffectiveFeature(feature.Name, restriction is null && value, source, choice, feature.DefaultOn, restriction, partnerChoice);
-        }).ToArray();
-        return (programme, features);
+        return (programme, EffectiveConfiguration.Of(catalog.Current, device.Model, device.Market, programme, state.Inputs));
     }
 
     public static AuditEvent ToResponse(AuditRow e) =>

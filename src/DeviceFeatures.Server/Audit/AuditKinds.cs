@@ -16,6 +16,7 @@ internal static class AuditKinds
     public const string DeviceImported = "device.imported";
     public const string DeviceUpdated = "device.updated";
     public const string DeviceAssigned = "device.assigned";
+    public const string DeviceCredentialRotated = "device.credential_rotated";
     public const string DeviceProgrammeChanged = "device.programme_changed";
     public const string ProgrammeChoiceSet = "programme_choice.set";
     public const string ProgrammeChoiceCleared = "programme_choice.cleared";

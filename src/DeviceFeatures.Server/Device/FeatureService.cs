@@ -79,6 +79,7 @@ internal sealed class FeatureService(CatalogProvider catalog, TimeProvider time)
             }
 
             await session.SetChoiceAsync(request.UserId, request.Model, feature.Name, active, now);
+            await session.UserConfigurationChangedAsync(request.UserId, request.Model, now);
             await session.AppendAuditAsync(new AuditRow
             {
                 OccurredAt = now,

@@ -19,6 +19,9 @@ internal sealed class InventoryRow
     public string? ProgrammeState { get; set; }
     public long? TerminatesAt { get; set; }
 
+    /// <summary>The device API secret, encrypted (<see cref="Secrets.SecretProtector"/>); null until one is issued.</summary>
+    public string? Credential { get; set; }
+
     public DeviceProgramme ProgrammeAt(long nowMs) => DeviceProgramme.Of(ProgrammeState, TerminatesAt, UserId is not null, nowMs);
 }
 
@@ -29,7 +32,7 @@ internal sealed record InventoryQuery(string? ClientId, int? Model, bool? Linked
 internal static class InventoryStatements
 {
     private const string Columns =
-        "i.mac_address, i.model, i.market, i.firmware, i.client_id, i.created_at, i.updated_at, d.userid, p.state, p.terminates_at";
+        "i.mac_address, i.model, i.market, i.firmware, i.client_id, i.created_at, i.updated_at, i.credential, d.userid, p.state, p.terminates_at";
 
     private const string Joins =
         "LEFT JOIN devices d ON d.mac_address = i.mac_address LEFT JOIN device_programme p ON p.mac_address = i.mac_address";
@@ -57,12 +60,16 @@ internal static class InventoryStatements
 
     private static readonly SqlStatement<InventoryRow> Insert = new(
         """
-        INSERT INTO device_inventory (mac_address, model, market, firmware, client_id, created_at, updated_at)
-        VALUES (@macAddress, @model, @market, @firmware, @clientId, @createdAt, @updatedAt)
+        INSERT INTO device_inventory (mac_address, model, market, firmware, client_id, created_at, updated_at, credential)
+        VALUES (@macAddress, @model, @market, @firmware, @clientId, @createdAt, @updatedAt, @credential)
         ON CONFLICT (mac_address) DO NOTHING
         """,
         static (d, p) => p.Add("@macAddress", d.MacAddress).Add("@model", d.Model).Add("@market", d.Market).Add("@firmware", d.Firmware)
-            .Add("@clientId", d.ClientId).Add("@createdAt", d.CreatedAt).Add("@updatedAt", d.UpdatedAt));
+            .Add("@clientId", d.ClientId).Add("@createdAt", d.CreatedAt).Add("@updatedAt", d.UpdatedAt).Add("@credential", d.Credential));
+
+    private static readonly SqlStatement<(string MacAddress, string Credential, long Now)> SetCredential = new(
+        "UPDATE device_inventory SET credential = @credential, updated_at = @now WHERE mac_address = @macAddress",
+        static (a, p) => p.Add("@macAddress", a.MacAddress).Add("@credential", a.Credential).Add("@now", a.Now));
 
     private static readonly SqlStatement<(string MacAddress, string? Firmware, long Now)> UpdateFirmware = new(
         "UPDATE device_inventory SET firmware = @firmware, updated_at = @now WHERE mac_address = @macAddress",
@@ -90,6 +97,10 @@ internal static class InventoryStatements
     public static Task<int> SetInventoryFirmwareAsync(this StoreSession session, string macAddress, string? firmware, long now) =>
         session.ExecuteAsync(UpdateFirmware, (macAddress, firmware, now));
 
+    /// <summary>Replaces the device's encrypted secret; 0 when the inventory has no such device.</summary>
+    public static Task<int> SetDeviceCredentialAsync(this StoreSession session, string macAddress, string credential, long now) =>
+        session.ExecuteAsync(SetCredential, (macAddress, credential, now));
+
     public static Task<int> AssignInventoryDeviceAsync(this StoreSession session, string macAddress, string clientId, long now) =>
         session.ExecuteAsync(Assign, (macAddress, clientId, now));
 
@@ -109,5 +120,6 @@ internal static class InventoryStatements
         UserId = row.NullableInt32("userid"),
         ProgrammeState = row.NullableText("state"),
         TerminatesAt = row.NullableInt64("terminates_at"),
+        Credential = row.NullableText("credential"),
     };
 }

@@ -73,6 +73,7 @@ internal sealed class ProgrammeService(TimeProvider time)
             if (next != current)
             {
                 await session.SetProgrammeAsync(request.MacAddress, next.State, next.TerminatesAtMs, nowMs);
+                await session.DeviceConfigurationChangedAsync(request.MacAddress, nowMs);
                 await session.AppendAuditAsync(new AuditRow
                 {
                     OccurredAt = nowMs,

@@ -144,6 +144,7 @@ internal sealed class UserService(CatalogProvider catalog, TimeProvider time)
                     foreach (var done in linked)
                     {
                         await session.UnlinkDeviceAsync(done.MacAddress, userId);
+                        await session.DeviceConfigurationChangedAsync(done.MacAddress, now);
                     }
 
                     if (created)
@@ -154,6 +155,7 @@ internal sealed class UserService(CatalogProvider catalog, TimeProvider time)
                     return Refusals.DeviceLinkedToAnotherUser(device.MacAddress);
                 }
 
+                await session.DeviceConfigurationChangedAsync(device.MacAddress, now);
                 linked.Add(device);
             }
 

@@ -2,6 +2,7 @@ using DeviceFeatures.Server.Admin;
 using DeviceFeatures.Server.Catalog;
 using DeviceFeatures.Server.Demo;
 using DeviceFeatures.Server.Device;
+using DeviceFeatures.Server.DeviceApi;
 using DeviceFeatures.Server.OAuth;
 using DeviceFeatures.Server.Observability;
 using DeviceFeatures.Server.Partners;
@@ -35,6 +36,7 @@ public static class ServerComposition
         builder.Services.AddPartners();
         builder.Services.AddSignature();
         builder.Services.AddDevice();
+        builder.Services.AddDeviceApi();
         builder.Services.AddUsers();
         builder.Services.AddOAuth();
         builder.Services.AddAdmin();
@@ -76,6 +78,7 @@ public static class ServerComposition
         app.MapWireServices();
         app.MapWireFallback();
         app.MapAdminEndpoints();
+        app.MapDeviceApi();
         app.MapDevelopmentSigning();
         app.MapObservabilityEndpoints();
         return app;

@@ -50,6 +50,12 @@ internal sealed class SecretProtector(StartupValue<SecretKey> key)
         return Prefix + Convert.ToBase64String(sealedBytes);
     }
 
+    /// <summary>
+    /// The associated data of a device secret: a device's MAC address cannot be confused with a partner's client id,
+    /// and a secret copied onto another device's row does not decrypt.
+    /// </summary>
+    public static string DeviceContext(string macAddress) => "device " + macAddress;
+
     public string Unprotect(string clientId, string stored)
     {
         if (!stored.StartsWith(Prefix, StringComparison.Ordinal))

@@ -18,14 +18,18 @@ internal sealed partial class PostgresFeatureStore : IFeatureStore, IAsyncDispos
     private readonly TimeProvider _time;
     private readonly ILogger<PostgresFeatureStore> _logger;
 
-    public PostgresFeatureStore(IOptions<StorageOptions> options, TimeProvider time, ILogger<PostgresFeatureStore> logger)
+    public PostgresFeatureStore(IOptions<StorageOptions> options, TimeProvider time, ILogger<PostgresFeatureStore> logger, Device.DeviceSignals? signals = null)
     {
+        Signals = signals ?? new Device.DeviceSignals();
         var builder = new NpgsqlDataSourceBuilder(options.Value.ConnectionString);
         builder.ConnectionStringBuilder.ApplicationName ??= "DeviceFeatures";
         _dataSource = builder.Build();
         _time = time;
         _logger = logger;
     }
+
+    /// <summary>The devices of this instance waiting for a change of their configuration.</summary>
+    internal Device.DeviceSignals Signals { get; }
 
     /// <summary>Where the store connects, without the password.</summary>
     public string Target
@@ -64,7 +68,10 @@ internal sealed partial class PostgresFeatureStore : IFeatureStore, IAsyncDispos
     // A lost connection throws out of here and rolls the transaction back on the server. After a database restart
     // only the first call that meets a dead pooled connection fails: Npgsql then drops the others (measured, see
     // PostgresOutageTests).
-    public async Task<T> WriteAsync<T>(Func<StoreSession, Task<T>> work, CancellationToken cancellationToken)
+    public Task<T> WriteAsync<T>(Func<StoreSession, Task<T>> work, CancellationToken cancellationToken) =>
+        CommittedSession.WriteAsync(w => WriteOnceAsync(w, cancellationToken), work, Signals);
+
+    private async Task<T> WriteOnceAsync<T>(Func<StoreSession, Task<T>> work, CancellationToken cancellationToken)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);

@@ -26,8 +26,10 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IAsyncDisposab
     private SqliteFileLock? _lock;
 
     public SqliteFeatureStore(
-        IOptions<StorageOptions> options, TimeProvider time, ILogger<SqliteFeatureStore> logger, IHostEnvironment? environment = null, IMeterFactory? meters = null)
+        IOptions<StorageOptions> options, TimeProvider time, ILogger<SqliteFeatureStore> logger, IHostEnvironment? environment = null, IMeterFactory? meters = null,
+        Device.DeviceSignals? signals = null)
     {
+        Signals = signals ?? new Device.DeviceSignals();
         Connections = new SqliteConnectionFactory(options.Value.ConnectionString, environment);
         _metrics = new SqliteMetrics(meters);
         _writer = new SqliteGroupCommitWriter(Connections, _metrics, options.Value.SqliteLogRestartPages, logger);
@@ -39,6 +41,9 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IAsyncDisposab
     public string DataSource => Connections.DataSource;
 
     internal SqliteConnectionFactory Connections { get; }
+
+    /// <summary>The devices of this instance waiting for a change of their configuration.</summary>
+    internal Device.DeviceSignals Signals { get; }
 
     /// <summary>Completes once <see cref="MigrateAsync"/> has created and migrated the database.</summary>
     internal Task Migrated => _migrated.Task;
@@ -102,7 +107,7 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IAsyncDisposab
     }
 
     public Task<T> WriteAsync<T>(Func<StoreSession, Task<T>> work, CancellationToken cancellationToken) =>
-        _writer.WriteAsync(work, cancellationToken);
+        CommittedSession.WriteAsync(w => _writer.WriteAsync(w, cancellationToken), work, Signals);
 
     public async Task<T> ReadAsync<T>(Func<StoreSession, Task<T>> work, CancellationToken cancellationToken)
     {

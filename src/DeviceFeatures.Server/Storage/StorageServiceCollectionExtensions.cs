@@ -11,6 +11,7 @@ internal static class StorageServiceCollectionExtensions
     {
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<Device.DeviceSignals>();
         services.AddSingleton<IFeatureStore>(sp => sp.GetRequiredService<IOptions<StorageOptions>>().Value.IsPostgres
             ? ActivatorUtilities.CreateInstance<PostgresFeatureStore>(sp)
             : ActivatorUtilities.CreateInstance<SqliteFeatureStore>(sp));

@@ -11,6 +11,15 @@ internal abstract class StoreSession
     {
     }
 
+    /// <summary>
+    /// Notes that the configuration of these devices has changed in this session's write transaction: once it has
+    /// committed (never when it rolls back) the store wakes the devices waiting for a change on this instance. Ignored
+    /// on a read session.
+    /// </summary>
+    internal virtual void DevicesChanged(IReadOnlyList<string> macAddresses)
+    {
+    }
+
     /// <summary>Runs a statement; the number of rows it changed.</summary>
     internal abstract Task<int> ExecuteAsync<TArgs>(SqlStatement<TArgs> statement, TArgs args);
 
