@@ -56,12 +56,20 @@ public sealed class CrashSafetyTests
         });
     }
 
-    /// <summary>What one worker knows of one (user, feature): the last acknowledged value, and one it is unsure of.</summary>
+    /// <summary>
+    /// What one worker knows of one (user, feature): the last acknowledged value, and the values asked for since then
+    /// whose answers never came. Any of those may have been stored: two calls in a row can each lose their answer to a
+    /// kill, and the first may have committed while the second did not. An acknowledgement settles them all, since the
+    /// user's row lock orders every change of the user after the ones before it.
+    /// </summary>
     private sealed class Expectation
     {
         public bool? Acknowledged { get; set; }
 
-        public bool? Uncertain { get; set; }
+        public List<bool> Uncertain { get; } = [];
+
+        /// <summary>The value the worker last asked for.</summary>
+        public bool Latest => Uncertain.Count > 0 ? Uncertain[^1] : Acknowledged ?? false;
     }
 
     internal static async Task RunAsync(Dictionary<string, string> settings)
@@ -103,13 +111,13 @@ public sealed class CrashSafetyTests
 
                     var feature = Features[local.Next(Features.Length)];
                     var expectation = mine[feature];
-                    var wanted = !(expectation.Uncertain ?? expectation.Acknowledged ?? false);
-                    expectation.Uncertain = wanted;
+                    var wanted = !expectation.Latest;
+                    expectation.Uncertain.Add(wanted);
                     var answer = await CallAsync(http, clientId, secret, user, feature, wanted, load.Token);
                     if (answer is { Status: 0 })
                     {
                         expectation.Acknowledged = wanted;
-                        expectation.Uncertain = null;
+                        expectation.Uncertain.Clear();
                         Interlocked.Increment(ref acknowledged);
                     }
                     else if (answer is { Status: 522 })
@@ -179,10 +187,12 @@ public sealed class CrashSafetyTests
                 {
                     bool? actual = stored.TryGetValue(feature, out var value) ? value : null;
                     var explained = actual == expectation.Acknowledged
-                        || (expectation.Uncertain is { } maybe && actual == maybe);
+                        || (actual is { } maybe && expectation.Uncertain.Contains(maybe));
                     if (!explained)
                     {
                         lost++;
+                        TestContext.Current.SendDiagnosticMessage(
+                            $"lost: user {user} {feature}: stored {actual}, acknowledged {expectation.Acknowledged}, unanswered [{string.Join(", ", expectation.Uncertain)}]");
                     }
                 }
             }
