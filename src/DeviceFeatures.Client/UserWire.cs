@@ -217,14 +217,7 @@ internal static class UserWire
             : null;
 
     private static int? Int(JsonElement element, string name) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value)
-            ? value.ValueKind switch
-            {
-                JsonValueKind.Number when value.TryGetInt32(out var n) => n,
-                JsonValueKind.String when int.TryParse(value.GetString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) => n,
-                _ => null,
-            }
-            : null;
+        Long(element, name) is long n && n is >= int.MinValue and <= int.MaxValue ? (int)n : null;
 }
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(IReadOnlyList<string>))]

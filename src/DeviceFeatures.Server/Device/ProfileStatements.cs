@@ -50,7 +50,11 @@ internal sealed class ProfileRow
 }
 
 /// <summary>A device of a user as <c>getdevice</c> shows it: the link, and the firmware the inventory knows.</summary>
-internal sealed record UserDeviceRow(string MacAddress, int Model, string? Firmware);
+internal sealed record UserDeviceRow(string MacAddress, int Model, string? Firmware, string? ProgrammeState, long? TerminatesAt)
+{
+    /// <summary>The device's programme state at <paramref name="nowMs"/> (a linked device without a row is ACTIVE).</summary>
+    public DeviceProgramme ProgrammeAt(long nowMs) => DeviceProgramme.Of(ProgrammeState, TerminatesAt, linked: true, nowMs);
+}
 
 /// <summary>
 /// Activated users' profiles, and the lock an activation takes on each inventory device it links. The unique key on
@@ -116,13 +120,16 @@ internal static class ProfileStatements
 
     private static readonly SqlQuery<int, UserDeviceRow> ListUserDevices = new(
         """
-        SELECT d.mac_address, d.model, i.firmware
-        FROM devices d LEFT JOIN device_inventory i ON i.mac_address = d.mac_address
+        SELECT d.mac_address, d.model, i.firmware, p.state, p.terminates_at
+        FROM devices d
+        LEFT JOIN device_inventory i ON i.mac_address = d.mac_address
+        LEFT JOIN device_programme p ON p.mac_address = d.mac_address
         WHERE d.userid = @userId
         ORDER BY d.linked_at, d.mac_address
         """,
         static (userId, p) => p.Add("@userId", userId),
-        static row => new UserDeviceRow(row.Text("mac_address"), row.Int32("model"), row.NullableText("firmware")));
+        static row => new UserDeviceRow(row.Text("mac_address"), row.Int32("model"), row.NullableText("firmware"),
+            row.NullableText("state"), row.NullableInt64("terminates_at")));
 
     /// <summary>
     /// The partner's user with this external_id, its row locked until the transaction ends where writers run side by

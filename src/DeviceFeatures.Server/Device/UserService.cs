@@ -294,8 +294,6 @@ internal sealed class UserService(CatalogProvider catalog, TimeProvider time)
 
             // sim_status is the device's state in the partner's programme (endpartnerprogram), as of now.
             var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-            var programme = (await session.ListUserProgrammeAsync(call.UserId, model: null))
-                .ToDictionary(row => row.MacAddress, row => row.At(now).State, StringComparer.Ordinal);
             var current = catalog.Current;
             return WireResult.Ok(w =>
             {
@@ -303,7 +301,7 @@ internal sealed class UserService(CatalogProvider catalog, TimeProvider time)
                 foreach (var device in devices)
                 {
                     WriteDevice(w, current, device.MacAddress, device.Model, profile?.Timezone, device.Firmware, withMacFirst: false,
-                        programme.GetValueOrDefault(device.MacAddress));
+                        device.ProgrammeAt(now).State);
                 }
 
                 w.WriteEndArray();
