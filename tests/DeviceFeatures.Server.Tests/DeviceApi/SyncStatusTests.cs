@@ -261,3 +261,43 @@ public sealed class SyncStatusTestsOnSqlite(SqliteServer server) : SyncStatusTes
 
 [NeedsPostgres]
 public sealed class SyncStatusTestsOnPostgres(PostgresServer server) : SyncStatusTests(server.OrSkip()), IClassFixture<PostgresServer>;
+
+/// <summary><c>DeviceApi:UnknownAfter</c>: read from configuration, and checked when the server starts.</summary>
+public sealed class SyncStatusSettingsTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task UnknownAfter_IsTheConfiguredSilence()
+    {
+        using var server = new SqliteServer();
+        server.Settings["DeviceApi:UnknownAfter"] = "00:05:00";
+        var partner = await server.CreatePartnerAsync((17, "EU"));
+        using var admin = server.CreateAdminClient();
+        var mac = (await admin.GetFromJsonAsync($"/admin/api/users/{partner.UserId}", AdminJsonContext.Default.User, Ct))!.Devices.Single().MacAddress;
+        using var rotated = await admin.PostAsync($"/admin/api/devices/{mac}/rotate-credential", null, Ct);
+        var device = new TestDevice(server, mac, (await rotated.Content.ReadFromJsonAsync(AdminJsonContext.Default.DeviceCredential, Ct))!.DeviceSecret);
+        await device.ConfigurationAsync();
+
+        async Task<string> EyesAsync() =>
+            (await admin.GetFromJsonAsync($"/admin/api/users/{partner.UserId}/features", AdminJsonContext.Default.UserFeatureState, Ct))!
+                .Devices.Single().Features.Single(f => f.FeatureName == "feature_eyes_closed_mode").Sync!.Status;
+
+        server.Time.Advance(TimeSpan.FromMinutes(5));
+        Assert.Equal(FeatureSyncStatuses.Pending, await EyesAsync());
+        server.Time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(FeatureSyncStatuses.Unknown, await EyesAsync());
+    }
+
+    [Theory]
+    [InlineData("00:00:00")]
+    [InlineData("-01:00:00")]
+    [InlineData("an hour")]
+    public void UnknownAfter_OutOfRange_StopsTheStart(string value)
+    {
+        using var server = new SqliteServer();
+        server.Settings["DeviceApi:UnknownAfter"] = value;
+        var error = Assert.ThrowsAny<Exception>(() => server.CreateClient());
+        Assert.Contains("UnknownAfter", error.ToString(), StringComparison.Ordinal);
+    }
+}
