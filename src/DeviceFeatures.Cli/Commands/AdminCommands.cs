@@ -366,9 +366,11 @@ internal static class AdminCommands
             {
                 var table = new Table { Title = new TableTitle(Markup.Escape($"{device.ModelName} ({device.Model}) {device.MacAddress} {device.Market} {device.ProgrammeState}")) }
                     .AddColumns("feature", "active", "source", "restriction", "sync");
+                var sync = (device.Sync?.Features ?? []).ToDictionary(f => f.FeatureName, StringComparer.Ordinal);
                 foreach (var f in device.Features)
                 {
-                    table.AddRow(f.FeatureName, f.Active ? "on" : "off", f.Source, Markup.Escape(f.Restriction ?? ""), Markup.Escape(SyncText(f.Sync)));
+                    table.AddRow(f.FeatureName, f.Active ? "on" : "off", f.Source, Markup.Escape(f.Restriction ?? ""),
+                        Markup.Escape(SyncText(sync.GetValueOrDefault(f.FeatureName))));
                 }
 
                 context.Console.Write(table);

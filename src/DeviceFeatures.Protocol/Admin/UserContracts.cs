@@ -1,5 +1,3 @@
-using System.Text.Json.Serialization;
-
 namespace DeviceFeatures.Protocol.Admin;
 
 /// <summary>A device to link to a new user. Every member is required; the server refuses a missing one by name.</summary>
@@ -48,25 +46,23 @@ public sealed record User(int Userid, string ClientId, DateTimeOffset CreatedAt,
 /// <param name="DefaultOn">The catalog default.</param>
 /// <param name="Restriction">Why the feature is off whatever was chosen (market, missing grant), if it is.</param>
 /// <param name="ProgrammeChoice">The partner's programme choice for the model, if any.</param>
-/// <param name="Sync">
-/// Whether the device runs it as <paramref name="Active"/> says, from what the device reported; only in the effective
-/// view (<c>GET /admin/api/users/{userid}/features</c>), absent elsewhere.
-/// </param>
 public sealed record EffectiveFeature(
-    string FeatureName, bool Active, string Source, bool? Choice, bool DefaultOn, string? Restriction, bool? ProgrammeChoice = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] FeatureSyncState? Sync = null);
+    string FeatureName, bool Active, string Source, bool? Choice, bool DefaultOn, string? Restriction, bool? ProgrammeChoice = null);
 
 /// <summary>
 /// Whether a device runs a feature as it should (docs/device-api.md, "Sync status"): computed when read from the
 /// device's configuration version, its last report of the feature and when it was last seen.
 /// </summary>
+/// <param name="FeatureName">The feature.</param>
 /// <param name="Status">One of <see cref="FeatureSyncStatuses"/>.</param>
+/// <param name="Active">The desired value: the device's effective state of the feature (<see cref="EffectiveFeature.Active"/>).</param>
 /// <param name="Version">The device's current configuration version: the one that carries the desired value.</param>
 /// <param name="ReportedVersion">The version of the feature's last report; null if the device never reported it.</param>
 /// <param name="ReportedActive">The state the device said it runs the feature in, if known.</param>
 /// <param name="Reason">The device's reason when the last report says it failed.</param>
 /// <param name="ReportedAt">When the feature's last report was received.</param>
-public sealed record FeatureSyncState(string Status, long Version, long? ReportedVersion, bool? ReportedActive, string? Reason, DateTimeOffset? ReportedAt);
+public sealed record FeatureSyncState(
+    string FeatureName, string Status, bool Active, long Version, long? ReportedVersion, bool? ReportedActive, string? Reason, DateTimeOffset? ReportedAt);
 
 /// <summary>The values of <see cref="FeatureSyncState.Status"/>, as the admin API and the wire extension spell them.</summary>
 public static class FeatureSyncStatuses
@@ -87,13 +83,15 @@ public static class FeatureSyncStatuses
     public const string Superseded = "superseded";
 }
 
-/// <summary>What the device API knows of a device, in the effective view.</summary>
+/// <summary>What the device API knows of a device, and whether it runs each feature as it should, in the effective view.</summary>
 /// <param name="ConfigVersion">The device's current configuration version.</param>
 /// <param name="LastSeenAt">Its last authenticated request, if any.</param>
 /// <param name="Firmware">The firmware the inventory knows (the device's last report updates it).</param>
 /// <param name="ReportedVersion">The version of its newest report, if any.</param>
 /// <param name="ReportedAt">When that report was received.</param>
-public sealed record DeviceSyncSummary(long ConfigVersion, DateTimeOffset? LastSeenAt, string? Firmware, long? ReportedVersion, DateTimeOffset? ReportedAt);
+/// <param name="Features">Each feature of its model, in catalog order, with its sync status.</param>
+public sealed record DeviceSyncSummary(
+    long ConfigVersion, DateTimeOffset? LastSeenAt, string? Firmware, long? ReportedVersion, DateTimeOffset? ReportedAt, IReadOnlyList<FeatureSyncState> Features);
 
 /// <summary>The values of <see cref="EffectiveFeature.Source"/>, strongest first.</summary>
 public static class FeatureSources
@@ -119,7 +117,7 @@ public static class FeatureSources
 /// <param name="Features">Every feature of its model, as it runs.</param>
 /// <param name="ProgrammeState">Its state in the partner's programme now.</param>
 /// <param name="TerminationDate">When its termination completes (pending) or completed (terminated); null otherwise.</param>
-/// <param name="Sync">Its configuration version, last request, firmware and newest report.</param>
+/// <param name="Sync">Its configuration version, last request, firmware, newest report, and each feature's sync status.</param>
 public sealed record DeviceFeatureState(
     string MacAddress, int Model, string ModelName, string Market, IReadOnlyList<EffectiveFeature> Features, string? ProgrammeState = null,
     DateTimeOffset? TerminationDate = null, DeviceSyncSummary? Sync = null);

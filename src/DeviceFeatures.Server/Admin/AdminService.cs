@@ -333,9 +333,8 @@ internal sealed partial class AdminService(
         var devices = state.Devices.Select(device =>
         {
             var (programme, features) = Effective(state, device);
-            var (summary, synced) = WithSync(state.Sync![device.MacAddress], features);
-            return new DeviceFeatureState(device.MacAddress, device.Model, ModelName(device.Model), device.Market, synced,
-                programme.State, programme.TerminatesAtMs is { } at ? At(at) : null, summary);
+            return new DeviceFeatureState(device.MacAddress, device.Model, ModelName(device.Model), device.Market, features,
+                programme.State, programme.TerminatesAtMs is { } at ? At(at) : null, Summary(state.Sync![device.MacAddress]));
         }).ToArray();
 
         var linkedModels = state.Devices.Select(d => d.Model).ToHashSet();
@@ -384,16 +383,10 @@ internal sealed partial class AdminService(
         return sync;
     }
 
-    private static (DeviceSyncSummary Summary, EffectiveFeature[] Features) WithSync(DeviceSync sync, EffectiveFeature[] features)
-    {
-        var byName = sync.Features.ToDictionary(f => f.FeatureName, StringComparer.Ordinal);
-        return (
-            new DeviceSyncSummary(sync.Version, sync.LastSeenAt is { } seen ? At(seen) : null, sync.Firmware, sync.ReportedVersion,
-                sync.ReportedAt is { } reported ? At(reported) : null),
-            features.Select(f => byName.TryGetValue(f.FeatureName, out var s)
-                ? f with { Sync = new FeatureSyncState(s.Status, s.Version, s.ReportedVersion, s.ReportedActive, s.Reason, s.ReportedAt is { } at ? At(at) : null) }
-                : f).ToArray());
-    }
+    private static DeviceSyncSummary Summary(DeviceSync sync) => new(
+        sync.Version, sync.LastSeenAt is { } seen ? At(seen) : null, sync.Firmware, sync.ReportedVersion, sync.ReportedAt is { } reported ? At(reported) : null,
+        sync.Features.Select(f => new FeatureSyncState(f.FeatureName, f.Status, f.Active, f.Version, f.ReportedVersion, f.ReportedActive, f.Reason,
+            f.ReportedAt is { } at ? At(at) : null)).ToArray());
 
     private (DeviceProgramme Programme, EffectiveFeature[] Features) Effective(UserState state, DeviceRow device)
     {

@@ -242,15 +242,17 @@ public abstract class SyncStatusTests(ServerFactory server)
         using var admin = server.CreateAdminClient();
         var state = (await admin.GetFromJsonAsync($"/admin/api/users/{partner.UserId}/features", AdminJsonContext.Default.UserFeatureState, Ct))!;
         var view = state.Devices.Single();
-        Assert.Equal(new DeviceSyncSummary(configuration.Version, server.Time.GetUtcNow(), "2.3.1", configuration.Version, server.Time.GetUtcNow()), view.Sync);
-        var pacemaker = view.Features.Single(f => f.FeatureName == Pacemaker);
-        Assert.True(pacemaker.Active);
-        Assert.Equal(new FeatureSyncState(FeatureSyncStatuses.SyncFailed, configuration.Version, configuration.Version, null, "sensor missing", server.Time.GetUtcNow()),
-            pacemaker.Sync);
-        Assert.Equal(FeatureSyncStatuses.InSync, view.Features.Single(f => f.FeatureName == Eyes).Sync!.Status);
-        Assert.Equal(FeatureSyncStatuses.Pending, view.Features.Single(f => f.FeatureName == FatMass).Sync!.Status);
+        var sync = view.Sync!;
+        Assert.Equal((configuration.Version, server.Time.GetUtcNow(), "2.3.1", configuration.Version, server.Time.GetUtcNow()),
+            (sync.ConfigVersion, sync.LastSeenAt, sync.Firmware, sync.ReportedVersion, sync.ReportedAt));
+        Assert.Equal(view.Features.Select(f => (f.FeatureName, f.Active)), sync.Features.Select(f => (f.FeatureName, f.Active)));
+        Assert.Equal(
+            new FeatureSyncState(Pacemaker, FeatureSyncStatuses.SyncFailed, true, configuration.Version, configuration.Version, null, "sensor missing", server.Time.GetUtcNow()),
+            sync.Features.Single(f => f.FeatureName == Pacemaker));
+        Assert.Equal(FeatureSyncStatuses.InSync, sync.Features.Single(f => f.FeatureName == Eyes).Status);
+        Assert.Equal(FeatureSyncStatuses.Pending, sync.Features.Single(f => f.FeatureName == FatMass).Status);
 
-        // The user view's features stay as they were: no sync member there.
+        // The user view stays as it was: no sync member there.
         using var user = await admin.GetAsync($"/admin/api/users/{partner.UserId}", Ct);
         var json = await user.Content.ReadAsStringAsync(Ct);
         Assert.DoesNotContain("\"sync\"", json, StringComparison.Ordinal);
@@ -281,7 +283,7 @@ public sealed class SyncStatusSettingsTests
 
         async Task<string> EyesAsync() =>
             (await admin.GetFromJsonAsync($"/admin/api/users/{partner.UserId}/features", AdminJsonContext.Default.UserFeatureState, Ct))!
-                .Devices.Single().Features.Single(f => f.FeatureName == "feature_eyes_closed_mode").Sync!.Status;
+                .Devices.Single().Sync!.Features.Single(f => f.FeatureName == "feature_eyes_closed_mode").Status;
 
         server.Time.Advance(TimeSpan.FromMinutes(5));
         Assert.Equal(FeatureSyncStatuses.Pending, await EyesAsync());
