@@ -125,6 +125,23 @@ public abstract class SyncStatusTests(ServerFactory server)
     }
 
     [Fact]
+    public async Task AFailureThatLeftTheFeatureAsItIsNowDesired_IsInSync()
+    {
+        var (partner, device) = await LinkedDeviceAsync();
+        Assert.Equal(0, (await partner.EnableAsync(Pacemaker)).Status);
+        var enabled = await device.ConfigurationAsync();
+        await ReportAsync(device, enabled.Version, new DeviceFeatureReport(Pacemaker, false, "sensor missing", Active: false));
+        Assert.Equal(FeatureSyncStatuses.SyncFailed, await StatusAsync(partner, Pacemaker));
+
+        // The user gives up: the device still runs it off, which is now what is desired.
+        server.Time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(0, (await partner.DisableAsync(Pacemaker)).Status);
+        var pacemaker = await FeatureStatusAsync(partner, Pacemaker);
+        Assert.Equal(FeatureSyncStatuses.InSync, pacemaker.GetProperty("status").GetString());
+        Assert.Equal((false, false), (pacemaker.GetProperty("active").GetBoolean(), pacemaker.GetProperty("reported_active").GetBoolean()));
+    }
+
+    [Fact]
     public async Task Silence_MakesItUnknown_UnlessTheDeviceRunsWhatIsDesired()
     {
         var (partner, device) = await LinkedDeviceAsync();
