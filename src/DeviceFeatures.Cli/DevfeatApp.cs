@@ -24,6 +24,7 @@ internal static class DevfeatApp
             FeatureCommands.Enable(host),
             FeatureCommands.Disable(host),
             FeatureCommands.List(host),
+            FeatureCommands.Status(host),
             CatalogCommand.Create(host),
             BulkCommand.Create(host),
             FeatureCommands.Nonce(host),

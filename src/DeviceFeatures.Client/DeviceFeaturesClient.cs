@@ -97,6 +97,25 @@ public sealed class DeviceFeaturesClient : IDeviceFeaturesClient
     }
 
     /// <inheritdoc />
+    public async Task<IReadOnlyList<DeviceSyncStatus>> GetFeatureStatusAsync(
+        int userId, DeviceModel model, FeatureName? featureName = null, CancellationToken cancellationToken = default)
+    {
+        List<KeyValuePair<string, string>> parameters =
+        [
+            new(WireParameterNames.UserId, userId.ToString(CultureInfo.InvariantCulture)),
+            new(WireParameterNames.Model, model.Id.ToString(CultureInfo.InvariantCulture)),
+        ];
+        if (featureName is { Value: { Length: > 0 } name })
+        {
+            parameters.Add(new(WireParameterNames.FeatureName, name));
+        }
+
+        var call = new SignedCall(WireActions.GetFeatureStatus, [.. parameters]);
+        var answer = await ExecuteAsync(static (client, call, ct) => client.SendSignedAsync(call, ct), call, cancellationToken).ConfigureAwait(false);
+        return FeatureStatusWire.ReadDevices(answer.Body);
+    }
+
+    /// <inheritdoc />
     public async Task<PartnerProgramResult> EndPartnerProgramAsync(string macAddress, SimStatus status, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(macAddress);

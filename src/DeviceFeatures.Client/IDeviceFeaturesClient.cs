@@ -32,6 +32,19 @@ public interface IDeviceFeaturesClient
     Task<IReadOnlyList<FeatureChoice>> GetFeaturesAsync(int userId, DeviceModel model, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Tells, per device of the user's model, whether it runs each feature as chosen (<c>action=getfeaturestatus</c>, an
+    /// extension of the Withings API): in sync, pending, sync failed (with the device's reason), unknown (not seen for a
+    /// while) or superseded.
+    /// </summary>
+    /// <param name="userId">The Withings user id.</param>
+    /// <param name="model">The device model.</param>
+    /// <param name="featureName">Only this feature; every feature of the model when null.</param>
+    /// <param name="cancellationToken">Cancels the call and any wait between retries.</param>
+    /// <returns>The user's devices of the model (none if it has none), each with its features' status.</returns>
+    Task<IReadOnlyList<DeviceSyncStatus>> GetFeatureStatusAsync(
+        int userId, DeviceModel model, FeatureName? featureName = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Changes a device's state in the partner's programme (<c>action=endpartnerprogram</c>): <see cref="SimStatus.Active"/>,
     /// <see cref="SimStatus.Standby"/> (which also reverses a pending termination), or <see cref="SimStatus.Terminated"/>,
     /// which starts a 30-day countdown.

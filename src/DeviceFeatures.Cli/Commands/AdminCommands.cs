@@ -365,10 +365,12 @@ internal static class AdminCommands
             foreach (var device in state.Devices)
             {
                 var table = new Table { Title = new TableTitle(Markup.Escape($"{device.ModelName} ({device.Model}) {device.MacAddress} {device.Market} {device.ProgrammeState}")) }
-                    .AddColumns("feature", "active", "source", "restriction");
+                    .AddColumns("feature", "active", "source", "restriction", "sync");
+                var sync = (device.Sync?.Features ?? []).ToDictionary(f => f.FeatureName, StringComparer.Ordinal);
                 foreach (var f in device.Features)
                 {
-                    table.AddRow(f.FeatureName, f.Active ? "on" : "off", f.Source, Markup.Escape(f.Restriction ?? ""));
+                    table.AddRow(f.FeatureName, f.Active ? "on" : "off", f.Source, Markup.Escape(f.Restriction ?? ""),
+                        Markup.Escape(SyncText(sync.GetValueOrDefault(f.FeatureName))));
                 }
 
                 context.Console.Write(table);
@@ -382,6 +384,10 @@ internal static class AdminCommands
             return ExitCodes.Success;
         });
     }
+
+    /// <summary>The sync column of <c>admin state</c>: the status, and the device's reason when it failed.</summary>
+    private static string SyncText(FeatureSyncState? sync) =>
+        sync is null ? "" : sync.Status == FeatureSyncStatuses.SyncFailed && sync.Reason is { } reason ? $"{sync.Status}: {reason}" : sync.Status;
 
     private static Command Audit(CliHost host)
     {

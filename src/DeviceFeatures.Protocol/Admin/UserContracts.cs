@@ -49,6 +49,50 @@ public sealed record User(int Userid, string ClientId, DateTimeOffset CreatedAt,
 public sealed record EffectiveFeature(
     string FeatureName, bool Active, string Source, bool? Choice, bool DefaultOn, string? Restriction, bool? ProgrammeChoice = null);
 
+/// <summary>
+/// Whether a device runs a feature as it should (docs/device-api.md, "Sync status"): computed when read from the
+/// device's configuration version, its last report of the feature and when it was last seen.
+/// </summary>
+/// <param name="FeatureName">The feature.</param>
+/// <param name="Status">One of <see cref="FeatureSyncStatuses"/>.</param>
+/// <param name="Active">The desired value: the device's effective state of the feature (<see cref="EffectiveFeature.Active"/>).</param>
+/// <param name="Version">The device's current configuration version: the one that carries the desired value.</param>
+/// <param name="ReportedVersion">The version of the feature's last report; null if the device never reported it.</param>
+/// <param name="ReportedActive">The state the device said it runs the feature in, if known.</param>
+/// <param name="Reason">The device's reason when the last report says it failed.</param>
+/// <param name="ReportedAt">When the feature's last report was received.</param>
+public sealed record FeatureSyncState(
+    string FeatureName, string Status, bool Active, long Version, long? ReportedVersion, bool? ReportedActive, string? Reason, DateTimeOffset? ReportedAt);
+
+/// <summary>The values of <see cref="FeatureSyncState.Status"/>, as the admin API and the wire extension spell them.</summary>
+public static class FeatureSyncStatuses
+{
+    /// <summary>The device reported that it runs the desired value.</summary>
+    public const string InSync = "in_sync";
+
+    /// <summary>The device has not reported the desired value yet.</summary>
+    public const string Pending = "pending";
+
+    /// <summary>The device reported that it could not apply the current version's value (see the reason).</summary>
+    public const string SyncFailed = "sync_failed";
+
+    /// <summary>The device has not been seen for <c>DeviceApi:UnknownAfter</c>, or never.</summary>
+    public const string Unknown = "unknown";
+
+    /// <summary>The device applied a version that a newer change had already replaced; the newer one is still to come.</summary>
+    public const string Superseded = "superseded";
+}
+
+/// <summary>What the device API knows of a device, and whether it runs each feature as it should, in the effective view.</summary>
+/// <param name="ConfigVersion">The device's current configuration version.</param>
+/// <param name="LastSeenAt">Its last authenticated request, if any.</param>
+/// <param name="Firmware">The firmware the inventory knows (the device's last report updates it).</param>
+/// <param name="ReportedVersion">The version of its newest report, if any.</param>
+/// <param name="ReportedAt">When that report was received.</param>
+/// <param name="Features">Each feature of its model, in catalog order, with its sync status.</param>
+public sealed record DeviceSyncSummary(
+    long ConfigVersion, DateTimeOffset? LastSeenAt, string? Firmware, long? ReportedVersion, DateTimeOffset? ReportedAt, IReadOnlyList<FeatureSyncState> Features);
+
 /// <summary>The values of <see cref="EffectiveFeature.Source"/>, strongest first.</summary>
 public static class FeatureSources
 {
@@ -73,9 +117,10 @@ public static class FeatureSources
 /// <param name="Features">Every feature of its model, as it runs.</param>
 /// <param name="ProgrammeState">Its state in the partner's programme now.</param>
 /// <param name="TerminationDate">When its termination completes (pending) or completed (terminated); null otherwise.</param>
+/// <param name="Sync">Its configuration version, last request, firmware, newest report, and each feature's sync status.</param>
 public sealed record DeviceFeatureState(
     string MacAddress, int Model, string ModelName, string Market, IReadOnlyList<EffectiveFeature> Features, string? ProgrammeState = null,
-    DateTimeOffset? TerminationDate = null);
+    DateTimeOffset? TerminationDate = null, DeviceSyncSummary? Sync = null);
 
 /// <summary>A choice recorded for a model the user has no device of yet.</summary>
 /// <param name="Model">The model id.</param>

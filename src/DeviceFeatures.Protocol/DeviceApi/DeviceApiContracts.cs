@@ -27,7 +27,12 @@ public sealed record DeviceReport(long? Version, string? Firmware, IReadOnlyList
 /// <param name="FeatureName">The catalog name.</param>
 /// <param name="Applied">True when the device runs the feature as configured.</param>
 /// <param name="Reason">Why not, in the device's words (at most 200 characters).</param>
-public sealed record DeviceFeatureReport(string? FeatureName, bool? Applied, string? Reason = null);
+/// <param name="Active">
+/// The state the device now runs the feature in. When omitted for the device's current version the server records the
+/// value that version configured; when omitted for an older version nothing is recorded (the sync status then cannot
+/// tell that later changes left the feature as it was).
+/// </param>
+public sealed record DeviceFeatureReport(string? FeatureName, bool? Applied, string? Reason = null, bool? Active = null);
 
 /// <summary>The answer of <c>POST /device/v1/report</c>.</summary>
 /// <param name="Version">The version of the newest report stored for the device.</param>

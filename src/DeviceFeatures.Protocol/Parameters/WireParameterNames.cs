@@ -112,6 +112,9 @@ public static class WireActions
     /// <summary><c>/v2/device</c>: list the recorded feature choices.</summary>
     public const string GetFeatures = "getfeatures";
 
+    /// <summary><c>/v2/device</c> (our extension): whether the user's devices of a model run what was chosen.</summary>
+    public const string GetFeatureStatus = "getfeaturestatus";
+
     /// <summary><c>/v2/device</c>: change a device's state in the partner's programme (standby, active, termination).</summary>
     public const string EndPartnerProgram = "endpartnerprogram";
 

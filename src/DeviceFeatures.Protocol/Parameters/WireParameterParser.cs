@@ -227,6 +227,7 @@ public static class WireParameterParser
                 _ when text.SequenceEqual("enablefeature"u8) => WireActions.EnableFeature,
                 _ when text.SequenceEqual("disablefeature"u8) => WireActions.DisableFeature,
                 _ when text.SequenceEqual("getfeatures"u8) => WireActions.GetFeatures,
+                _ when text.SequenceEqual("getfeaturestatus"u8) => WireActions.GetFeatureStatus,
                 _ when text.SequenceEqual("endpartnerprogram"u8) => WireActions.EndPartnerProgram,
                 _ => null,
             };

@@ -35,7 +35,8 @@ internal sealed partial class AdminService(
     PartnerDirectory partners,
     IOptions<SecretOptions> secretOptions,
     IOptions<RateLimitOptions> rateLimits,
-    TimeProvider time)
+    TimeProvider time,
+    DeviceSyncReader syncs)
 {
     public const string Actor = "admin";
     public const int MaxNameLength = 200;
@@ -324,7 +325,7 @@ internal sealed partial class AdminService(
     /// </summary>
     public async Task<(UserFeatureState? State, AdminError? Error)> GetEffectiveFeaturesAsync(int userId, CancellationToken cancellationToken)
     {
-        if (await ReadUserStateAsync(userId, cancellationToken) is not { } state)
+        if (await ReadUserStateAsync(userId, cancellationToken, withSync: true) is not { } state)
         {
             return (null, AdminError.UserNotFound(userId));
         }
@@ -333,7 +334,7 @@ internal sealed partial class AdminService(
         {
             var (programme, features) = Effective(state, device);
             return new DeviceFeatureState(device.MacAddress, device.Model, ModelName(device.Model), device.Market, features,
-                programme.State, programme.TerminatesAtMs is { } at ? At(at) : null);
+                programme.State, programme.TerminatesAtMs is { } at ? At(at) : null, Summary(state.Sync![device.MacAddress]));
         }).ToArray();
 
         var linkedModels = state.Devices.Select(d => d.Model).ToHashSet();
@@ -347,12 +348,13 @@ internal sealed partial class AdminService(
         UserRow User,
         IReadOnlyList<DeviceRow> Devices,
         Dictionary<string, DeviceProgramme> Programme,
-        ConfigurationInputs Inputs)
+        ConfigurationInputs Inputs,
+        Dictionary<string, DeviceSync>? Sync = null)
     {
         public IEnumerable<ChoiceRow> Choices => Inputs.Choices.Values;
     }
 
-    private async Task<UserState?> ReadUserStateAsync(int userId, CancellationToken cancellationToken)
+    private async Task<UserState?> ReadUserStateAsync(int userId, CancellationToken cancellationToken, bool withSync = false)
     {
         var now = Now();
         return await store.ReadAsync(async s =>
@@ -364,9 +366,27 @@ internal sealed partial class AdminService(
 
             var devices = await s.ListDevicesAsync(userId);
             var programme = (await s.ListUserProgrammeAsync(userId, null)).ToDictionary(p => p.MacAddress, p => p.At(now), StringComparer.Ordinal);
-            return new UserState(user, devices, programme, await ConfigurationInputs.ReadAsync(s, userId, user.ClientId, null));
+            var state = new UserState(user, devices, programme, await ConfigurationInputs.ReadAsync(s, userId, user.ClientId, null));
+            return withSync ? state with { Sync = await ReadSyncAsync(s, state) } : state;
         }, cancellationToken);
     }
+
+    /// <summary>The sync status of every device of the user, read in the transaction that read what they should run.</summary>
+    private async Task<Dictionary<string, DeviceSync>> ReadSyncAsync(StoreSession s, UserState state)
+    {
+        var sync = new Dictionary<string, DeviceSync>(StringComparer.Ordinal);
+        foreach (var device in state.Devices)
+        {
+            sync[device.MacAddress] = await syncs.ReadAsync(s, device.MacAddress, Effective(state, device).Features);
+        }
+
+        return sync;
+    }
+
+    private static DeviceSyncSummary Summary(DeviceSync sync) => new(
+        sync.Version, sync.LastSeenAt is { } seen ? At(seen) : null, sync.Firmware, sync.ReportedVersion, sync.ReportedAt is { } reported ? At(reported) : null,
+        sync.Features.Select(f => new FeatureSyncState(f.FeatureName, f.Status, f.Active, f.Version, f.ReportedVersion, f.ReportedActive, f.Reason,
+            f.ReportedAt is { } at ? At(at) : null)).ToArray());
 
     private (DeviceProgramme Programme, EffectiveFeature[] Features) Effective(UserState state, DeviceRow device)
     {

@@ -21,6 +21,9 @@ internal sealed class DeviceReportRow
     public bool Applied { get; set; }
     public string? Reason { get; set; }
     public long ReportedAt { get; set; }
+
+    /// <summary>The state the device runs the feature in, when it said so or reported its current version; else null.</summary>
+    public bool? Active { get; set; }
 }
 
 /// <summary>
@@ -103,17 +106,17 @@ internal static class DeviceSyncStatements
 
     private static readonly SqlStatement<(string Mac, DeviceReportRow Report)> Report = new(
         """
-        INSERT INTO device_reports (mac_address, feature_name, version, applied, reason, reported_at)
-        VALUES (@mac, @featureName, @version, @applied, @reason, @now)
+        INSERT INTO device_reports (mac_address, feature_name, version, applied, reason, reported_at, active)
+        VALUES (@mac, @featureName, @version, @applied, @reason, @now, @active)
         ON CONFLICT (mac_address, feature_name) DO UPDATE SET version = excluded.version, applied = excluded.applied, reason = excluded.reason,
-            reported_at = excluded.reported_at
+            reported_at = excluded.reported_at, active = excluded.active
         WHERE device_reports.version <= excluded.version
         """,
         static (a, p) => p.Add("@mac", a.Mac).Add("@featureName", a.Report.FeatureName).Add("@version", a.Report.Version)
-            .Add("@applied", a.Report.Applied).Add("@reason", a.Report.Reason).Add("@now", a.Report.ReportedAt));
+            .Add("@applied", a.Report.Applied).Add("@reason", a.Report.Reason).Add("@now", a.Report.ReportedAt).Add("@active", a.Report.Active));
 
     private static readonly SqlQuery<string, DeviceReportRow> Reports = new(
-        "SELECT feature_name, version, applied, reason, reported_at FROM device_reports WHERE mac_address = @mac ORDER BY feature_name",
+        "SELECT feature_name, version, applied, reason, reported_at, active FROM device_reports WHERE mac_address = @mac ORDER BY feature_name",
         static (mac, p) => p.Add("@mac", mac),
         static row => new DeviceReportRow
         {
@@ -122,6 +125,7 @@ internal static class DeviceSyncStatements
             Applied = row.Boolean("applied"),
             Reason = row.NullableText("reason"),
             ReportedAt = row.Int64("reported_at"),
+            Active = row.NullableBoolean("active"),
         });
 
     /// <summary>Bumps the version of one device (a link, an assignment, a programme state).</summary>

@@ -52,4 +52,17 @@ internal static class EffectiveConfiguration
                 : (feature.DefaultOn, FeatureSources.Default);
             return new EffectiveFeature(feature.Name, restriction is null && value, source, choice, feature.DefaultOn, restriction, partnerChoice);
         }).ToArray();
+
+    /// <summary>
+    /// What an inventory device must run now, read in the session's transaction: its user's choices and its partner's
+    /// (the linked user's partner, else the one it is assigned to) programme choices and grants.
+    /// </summary>
+    public static async Task<(DeviceProgramme Programme, EffectiveFeature[] Features)> OfDeviceAsync(
+        StoreSession s, FeatureCatalog catalog, InventoryRow device, long nowMs)
+    {
+        var clientId = await s.FindLinkedPartnerAsync(device.MacAddress).ConfigureAwait(false) ?? device.ClientId;
+        var inputs = await ConfigurationInputs.ReadAsync(s, device.UserId, clientId, device.Model).ConfigureAwait(false);
+        var programme = device.ProgrammeAt(nowMs);
+        return (programme, Of(catalog, device.Model, device.Market, programme, inputs));
+    }
 }

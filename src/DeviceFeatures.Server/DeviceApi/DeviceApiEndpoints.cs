@@ -159,7 +159,7 @@ internal static class DeviceApiEndpoints
                 return Invalid($"features[{index}]: {name} is listed twice.");
             }
 
-            features.Add(new DeviceReportRow { FeatureName = name, Version = version, Applied = applied, Reason = feature.Reason, ReportedAt = now });
+            features.Add(new DeviceReportRow { FeatureName = name, Version = version, Applied = applied, Reason = feature.Reason, ReportedAt = now, Active = feature.Active });
         }
 
         var (receipt, current) = await store.WriteAsync<(DeviceReportReceipt?, long)>(async s =>
@@ -175,6 +175,7 @@ internal static class DeviceApiEndpoints
                 return (new DeviceReportReceipt(sync?.ReportedVersion ?? version, Recorded: false), 0);
             }
 
+            await SyncStatus.CompleteReportedActiveAsync(s, catalog.Current, device, features, sync?.Version ?? 0, now);
             foreach (var feature in features)
             {
                 await s.RecordFeatureReportAsync(device.MacAddress, feature);

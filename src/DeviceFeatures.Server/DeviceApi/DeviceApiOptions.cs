@@ -19,6 +19,13 @@ internal sealed class DeviceApiOptions
     [Range(1, 100)]
     public int MaxWaitersPerDevice { get; set; } = 2;
 
+    /// <summary>
+    /// How long a device may go without a signed request before the sync status of its features is <c>unknown</c>
+    /// (unless its last report already covers its current configuration).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "365.00:00:00")]
+    public TimeSpan UnknownAfter { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>Whether PostgreSQL instances wake each other's waiting devices with LISTEN/NOTIFY.</summary>
     public bool ListenForChanges { get; set; } = true;
 }

@@ -37,11 +37,8 @@ internal sealed class DeviceConfigurationService(IFeatureStore store, CatalogPro
             var sync = await s.FindDeviceSyncAsync(macAddress).ConfigureAwait(false);
             var device = await s.FindInventoryDeviceAsync(macAddress).ConfigureAwait(false)
                 ?? throw new InvalidOperationException($"The device {macAddress} left the inventory while it was being answered.");
-            var clientId = await s.FindLinkedPartnerAsync(macAddress).ConfigureAwait(false) ?? device.ClientId;
-            var inputs = await ConfigurationInputs.ReadAsync(s, device.UserId, clientId, device.Model).ConfigureAwait(false);
-            var programme = device.ProgrammeAt(now);
-            var features = EffectiveConfiguration.Of(catalog.Current, device.Model, device.Market, programme, inputs)
-                .Select(f => new DeviceFeatureSetting(f.FeatureName, f.Active)).ToArray();
+            var (programme, effective) = await EffectiveConfiguration.OfDeviceAsync(s, catalog.Current, device, now).ConfigureAwait(false);
+            var features = effective.Select(f => new DeviceFeatureSetting(f.FeatureName, f.Active)).ToArray();
             var uncounted = programme.IsTerminated && programme.TerminatesAtMs is { } at && (sync is null || sync.ChangedAt < at);
             return (new DeviceConfiguration(macAddress, device.Model, sync?.Version ?? 0, features), uncounted);
         }, cancellationToken);

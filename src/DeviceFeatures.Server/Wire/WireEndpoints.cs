@@ -35,6 +35,7 @@ internal static partial class WireEndpoints
                 WireAction.Signed(WireActions.EnableFeature, features.Enable),
                 WireAction.Signed(WireActions.DisableFeature, features.Disable),
                 WireAction.Signed(WireActions.GetFeatures, features.Get),
+                WireAction.Signed(WireActions.GetFeatureStatus, services.GetRequiredService<FeatureStatusHandler>()),
                 WireAction.Signed(WireActions.EndPartnerProgram, services.GetRequiredService<ProgrammeService>().EndPartnerProgram),
             ]),
             new("user",
