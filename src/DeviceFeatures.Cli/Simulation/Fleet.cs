@@ -43,6 +43,7 @@ internal sealed record FleetResult(
     TimeSpan ChangePhase,
     IReadOnlyList<KeyValuePair<string, long>> Answers,
     long DeviceRequests)
+    // DeviceRequests: those answered while the changes were made (the first pulls and reports are not in it).
 {
     public int Arrived => ArrivalMilliseconds.Length;
 
@@ -199,6 +200,7 @@ internal sealed class Fleet(Uri baseAddress, Func<HttpClient> createHttpClient, 
         var desired = new bool[devices.Length];
         int made = 0, refused = 0, skipped = 0, next = 0;
         var inFlight = new List<Task>();
+        var requestsBefore = tally.DeviceRequests;
         var started = Stopwatch.GetTimestamp();
         using (var timer = new PeriodicTimer(TimeSpan.FromSeconds(1 / settings.ChangeRate), time))
         {
@@ -222,6 +224,7 @@ internal sealed class Fleet(Uri baseAddress, Func<HttpClient> createHttpClient, 
 
         await Task.WhenAll(inFlight);
         var phase = Stopwatch.GetElapsedTime(started);
+        var requestsDuring = tally.DeviceRequests - requestsBefore;
         var graceEnd = Stopwatch.GetTimestamp() + (long)(settings.Grace.TotalSeconds * Stopwatch.Frequency);
         while (Stopwatch.GetTimestamp() < graceEnd && Pending() > 0)
         {
@@ -236,7 +239,7 @@ internal sealed class Fleet(Uri baseAddress, Func<HttpClient> createHttpClient, 
             measured = arrivals.ToArray();
         }
 
-        return new FleetResult(devices.Length, made, refused, skipped, measured, Pending(), phase, tally.Counts, tally.DeviceRequests);
+        return new FleetResult(devices.Length, made, refused, skipped, measured, Pending(), phase, tally.Counts, requestsDuring);
 
         int Pending()
         {
