@@ -97,7 +97,7 @@ public sealed class SimulateCommandTests
         var result = await Devfeat.For(server, withCredentials: false, withAdminKey: false).RunAsync(
             ["device", "simulate", "--mac", mac, "--secret", new string('0', 64), "--duration", "30s"]);
 
-        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(4, result.ExitCode);
         Assert.Contains("device_signature_invalid", result.Error);
     }
 
