@@ -25,6 +25,9 @@ internal sealed record FleetSettings
     /// <summary>Devices started per second, so that thousands of first pulls do not arrive in one instant.</summary>
     public int StartRate { get; init; } = 1000;
 
+    /// <summary>Devices between their start and their first report at any one time.</summary>
+    public int StartingAtOnce { get; init; } = 200;
+
     /// <summary>After the changes stop, how long the run still waits for the last ones to arrive.</summary>
     public TimeSpan Grace { get; init; } = TimeSpan.FromSeconds(5);
 }
@@ -171,22 +174,46 @@ internal sealed class Fleet(Uri baseAddress, Func<HttpClient> createHttpClient, 
         progress($"starting {devices.Length:N0} devices");
         foreach (var chunk in devices.Chunk(Math.Max(1, settings.StartRate / 10)))
         {
+            // At most StartingAtOnce devices between their start and their first report: a server that answers more
+            // slowly (PostgreSQL here, with its pool of connections) is not buried under thousands of first pulls.
+            while (running.Count - Volatile.Read(ref ready) >= settings.StartingAtOnce && running.Any(t => !t.IsCompleted))
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(20), time, cancellationToken);
+            }
+
             running.AddRange(chunk.Select(d => Task.Run(() => d.RunAsync(stop.Token), CancellationToken.None)));
             await Task.Delay(TimeSpan.FromMilliseconds(100), time, cancellationToken);
         }
 
-        // Every device has pulled and reported its first configuration: from now on they all wait in long polls.
+        // Every device has pulled and reported its first configuration: from now on they all wait in long polls. A
+        // slow server is given time as long as devices keep getting ready; 30 s without one more ends the run.
         var firstFailure = Task.WhenAny(running);
-        var settled = await Task.WhenAny(allReady.Task, firstFailure, Task.Delay(TimeSpan.FromSeconds(60) + TimeSpan.FromMilliseconds(devices.Length), time, cancellationToken));
-        if (settled != allReady.Task)
+        var lastReady = -1;
+        var lastProgress = Stopwatch.GetTimestamp();
+        while (!allReady.Task.IsCompleted)
         {
-            await stop.CancelAsync();
+            var settled = await Task.WhenAny(allReady.Task, firstFailure, Task.Delay(TimeSpan.FromSeconds(2), time, cancellationToken));
             if (settled == firstFailure && firstFailure.Result.IsFaulted)
             {
+                await stop.CancelAsync();
                 await firstFailure.Result;
             }
 
-            throw new CliException(ExitCodes.Unavailable, $"only {ready:N0} of {devices.Length:N0} devices got their first configuration");
+            var now = Volatile.Read(ref ready);
+            if (now != lastReady)
+            {
+                lastReady = now;
+                lastProgress = Stopwatch.GetTimestamp();
+                if (!allReady.Task.IsCompleted && devices.Length >= 1000)
+                {
+                    progress($"  {now:N0} of {devices.Length:N0} devices have their first configuration");
+                }
+            }
+            else if (Stopwatch.GetElapsedTime(lastProgress) > TimeSpan.FromSeconds(30))
+            {
+                await stop.CancelAsync();
+                throw new CliException(ExitCodes.Unavailable, $"only {now:N0} of {devices.Length:N0} devices got their first configuration (none more for 30 s)");
+            }
         }
 
         progress($"{devices.Length:N0} devices waiting; changing {FleetSettings.Feature} {settings.ChangeRate:0.##} times a second for {settings.Duration.TotalSeconds:0.#} s");
