@@ -193,6 +193,7 @@ internal static class SimulateCommands
                     changes = result.ChangesMade,
                     changes_refused = result.ChangesRefused,
                     changes_skipped = result.ChangesSkipped,
+                    change_seconds = Math.Round(result.ChangePhase.TotalSeconds, 1),
                     arrived = result.Arrived,
                     not_arrived = result.NotArrived,
                     p50_ms = Round(result.Percentile(0.50)),
@@ -205,7 +206,7 @@ internal static class SimulateCommands
             else
             {
                 context.Console.WriteLine($"devices {result.Devices} (partner {devices.Partner.ClientId}, MAC addresses {devices.MacPrefix}:xx:xx)");
-                context.Console.WriteLine($"changes {result.ChangesMade} made, {result.ChangesRefused} refused, {result.ChangesSkipped} skipped (the device's previous change had not arrived)");
+                context.Console.WriteLine($"changes {result.ChangesMade} made in {result.ChangePhase.TotalSeconds:0.0} s, {result.ChangesRefused} refused, {result.ChangesSkipped} skipped (the device's previous change had not arrived)");
                 context.Console.WriteLine($"arrived {result.Arrived}, not arrived {result.NotArrived}");
                 context.Console.WriteLine($"change to arrival: p50 {Ms(result.Percentile(0.50))} ms, p99 {Ms(result.Percentile(0.99))} ms, max {Ms(result.Max)} ms");
                 context.Console.WriteLine($"device requests {result.DeviceRequestsPerSecond:0.#}/s while changes were made");

@@ -85,7 +85,7 @@ internal sealed class Fleet(Uri baseAddress, Func<HttpClient> createHttpClient, 
     private const int ProvisioningParallelism = 16;
 
     /// <summary>
-    /// Creates a partner and <paramref name="count"/> Body Pro 2 (EU) devices in the inventory, each with a MAC address
+    /// Creates a partner (with no quota of signed requests) and <paramref name="count"/> Body Pro 2 (EU) devices in the inventory, each with a MAC address
     /// under a locally administered prefix <c>02:df:xx:xx</c> chosen at random for this run, its secret, and a user
     /// linked to it. What it creates stays on the server (see docs/cli.md).
     /// </summary>
@@ -98,6 +98,9 @@ internal sealed class Fleet(Uri baseAddress, Func<HttpClient> createHttpClient, 
 
         var stamp = time.GetUtcNow().UtcDateTime.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
         var partner = await admin.CreatePartnerAsync($"devfeat fleet {stamp}", cancellationToken);
+
+        // Unlimited: the server's default quota of signed requests would otherwise set the change rate, not --change-rate.
+        await admin.SetRateLimitAsync(partner.ClientId, 0, cancellationToken);
         var run = RandomNumberGenerator.GetBytes(2);
         var prefix = string.Create(CultureInfo.InvariantCulture, $"02:df:{run[0]:x2}:{run[1]:x2}");
         progress($"partner {partner.ClientId} created; importing {count:N0} devices {prefix}:xx:xx");
