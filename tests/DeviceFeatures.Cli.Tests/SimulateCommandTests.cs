@@ -88,6 +88,34 @@ public sealed class SimulateCommandTests
         Assert.Contains(features, f => f is { FeatureName: "feature_muscle_mass", Applied: true, Reason: null });
     }
 
+    [Theory]
+    [MemberData(nameof(ProviderServer.Providers), MemberType = typeof(ProviderServer))]
+    public async Task Simulate_OfflineDuringThreeChanges_GetsTheFinalStateInOnePull(string provider)
+    {
+        await using var started = await ProviderServer.StartAsync(provider, new DeviceFeaturesTestServerOptions(), Ct);
+        var server = started.Server;
+        var (mac, secret, userId) = await DeviceAsync(server);
+        var output = new ConcurrentStringWriter();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var run = Devfeat.For(server, withCredentials: false, withAdminKey: false)
+            .RunUntilAsync(["device", "simulate", "--mac", mac, "--secret", secret, "--offline-for", "8s", "--wait", "20"], null, stop.Token, output);
+
+        // The device goes offline as soon as it has reported its first configuration: the three changes land meanwhile.
+        await UntilAsync(() => output.ToString().Contains("reported version", StringComparison.Ordinal), output.ToString);
+        await server.Client.EnableFeatureAsync(userId, DeviceModel.BodyPro2, FeatureName.EyesClosedMode, Ct);
+        await server.Client.EnableFeatureAsync(userId, DeviceModel.BodyPro2, FeatureName.Pacemaker, Ct);
+        await server.Client.EnableFeatureAsync(userId, DeviceModel.BodyPro2, FeatureName.PulseWaveVelocity, Ct);
+        await UntilAsync(() => output.ToString().Split('\n').Count(l => l.Contains("reported version", StringComparison.Ordinal)) == 2, output.ToString);
+        await stop.CancelAsync();
+        await run;
+
+        var caughtUp = Assert.Single(output.ToString().Split('\n'), l => l.Contains(" -> on", StringComparison.Ordinal));
+        Assert.Contains("feature_eyes_closed_mode off -> on, feature_pacemaker off -> on, feature_pwv off -> on", caughtUp);
+        Assert.Contains("3 feature changes applied, 2 reports", output.ToString());
+        var device = await server.Admin.GetDeviceAsync(mac, Ct);
+        Assert.Equal(device.Sync!.ConfigVersion, device.Sync.ReportedVersion);
+    }
+
     [Fact]
     public async Task Simulate_WithAWrongSecret_EndsAsAnAuthenticationFailure()
     {

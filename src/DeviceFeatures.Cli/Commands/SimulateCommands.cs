@@ -71,7 +71,7 @@ internal static class SimulateCommands
                         context.Diagnostic($"warning: --fail {string.Join(", ", unknown)}: not a feature of model {configuration.Model}");
                     }
 
-                    var first = changes.All(c => c.Before is null);
+                    var first = changes.Count > 0 && changes.All(c => c.Before is null);
                     context.Console.WriteLine(first
                         ? $"{Now()} version {configuration.Version}: {Describe(configuration)}"
                         : $"{Now()} version {configuration.Version}: {(changes.Count == 0 ? "no feature changed" : string.Join(", ", changes.Select(c => $"{c.FeatureName} {OnOff(c.Before)} -> {OnOff(c.After)}")))}");
