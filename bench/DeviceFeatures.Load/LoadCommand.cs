@@ -30,20 +30,33 @@ internal static class LoadCommand
         var output = new Option<string>("--output") { Description = "The Markdown file the report is written into (between its load-report markers); 'none' to only print it", DefaultValueFactory = _ => "docs/benchmarks.md" };
         var noBuild = new Option<bool>("--no-build") { Description = "Use the server as last built in Release instead of building it first" };
         var keep = new Option<bool>("--keep-database") { Description = "Keep the throwaway database after the run (its path or name is printed)" };
+        var scenario = new Option<string>("--scenario") { Description = "wire: the workloads a-e; sync: devices waiting in long polls while changes are made (docs/benchmarks.md)", DefaultValueFactory = _ => "wire" };
+        scenario.AcceptOnlyFromAmong("wire", "sync");
+        var devices = new Option<int>("--devices") { Description = "sync: simulated devices, each holding a long poll (one socket here and one in the server)", DefaultValueFactory = _ => 10_000 };
+        var changeRate = new Option<double>("--change-rate") { Description = "sync: changes per second through the wire API", DefaultValueFactory = _ => 10 };
+        var wait = new Option<int>("--wait") { Description = "sync: seconds each long poll may wait (1-60)", DefaultValueFactory = _ => 60 };
 
         var root = new RootCommand("""
             Load test of the DeviceFeatures server: starts it in Release on a loopback port with a throwaway database,
             creates a partner and its users, then measures (a) /health/live, (b) getnonce, (c) the getnonce +
             enable/disablefeature flow, (d) the getnonce + getfeatures flow and (e) the same flow against WireMock.Net,
             all in one run, and reports rates, latencies, errors, the server's peak memory, ratios and targets.
+            With --scenario sync: N simulated devices wait in long polls while changes are made through the wire API at a
+            steady rate; reports change-to-device latency, the server's memory while they wait, and the targets.
             Exit codes: 0 done, 1 some requests failed, 2 usage, 3 setup failed, 130 cancelled.
             """)
         {
             connections, duration, warmup, rounds, workloads, database, postgres, seeded, clientId, clientSecret, userIds, users, target, output, noBuild, keep,
+            scenario, devices, changeRate, wait,
         };
 
         root.SetAction(async (parse, ct) =>
         {
+            if (parse.GetValue(scenario) == "sync")
+            {
+                return await RunSyncAsync(parse, duration, database, postgres, output, noBuild, keep, devices, changeRate, wait, args, ct);
+            }
+
             var problems = new List<string>();
             if (!SettingParsers.TryParseConnections(parse.GetValue(connections)!, out var connectionList))
             {
@@ -166,5 +179,70 @@ internal static class LoadCommand
         }
 
         return await parseResult.InvokeAsync(new InvocationConfiguration(), cancellationToken);
+    }
+
+    private static async Task<int> RunSyncAsync(
+        ParseResult parse, Option<string> duration, Option<string> database, Option<string?> postgres, Option<string> output, Option<bool> noBuild,
+        Option<bool> keep, Option<int> devices, Option<double> changeRate, Option<int> wait, string[] args, CancellationToken ct)
+    {
+        // The wire scenario's 10 s default is too short to see a long poll expire: the sync scenario's is 60 s.
+        var durationText = parse.GetResult(duration) is { Implicit: false } ? parse.GetValue(duration)! : "60s";
+        var problems = new List<string>();
+        if (!SettingParsers.TryParseDuration(durationText, out var length))
+        {
+            problems.Add("--duration must be a time such as 60s or 2m");
+        }
+
+        var kind = parse.GetValue(database) == "postgres" ? DatabaseKind.Postgres : DatabaseKind.Sqlite;
+        if (kind == DatabaseKind.Postgres && string.IsNullOrWhiteSpace(parse.GetValue(postgres)))
+        {
+            problems.Add("--database postgres needs --postgres \"<connection string>\"");
+        }
+
+        problems.AddRange(SyncSettings.Problems(parse.GetValue(devices), parse.GetValue(changeRate), length, parse.GetValue(wait)));
+        if (problems.Count > 0)
+        {
+            foreach (var problem in problems)
+            {
+                await Console.Error.WriteLineAsync($"error: {problem}");
+            }
+
+            return Usage;
+        }
+
+        var outputPath = parse.GetValue(output)!;
+        var settings = new SyncSettings
+        {
+            Devices = parse.GetValue(devices),
+            ChangeRate = parse.GetValue(changeRate),
+            Duration = length,
+            WaitSeconds = parse.GetValue(wait),
+            Database = kind,
+            Postgres = parse.GetValue(postgres),
+            Output = outputPath.Equals("none", StringComparison.OrdinalIgnoreCase) ? null : outputPath,
+            NoBuild = parse.GetValue(noBuild),
+            KeepDatabase = parse.GetValue(keep),
+            CommandLine = "dotnet run -c Release --project bench/DeviceFeatures.Load -- " + SettingParsers.Redact(args),
+        };
+
+        try
+        {
+            return await SyncScenario.RunAsync(settings, ct);
+        }
+        catch (LoadException ex)
+        {
+            await Console.Error.WriteLineAsync($"error: {ex.Message}");
+            return SetupFailed;
+        }
+        catch (DeviceFeatures.Cli.CliException ex)
+        {
+            await Console.Error.WriteLineAsync($"error: {ex.Message}");
+            return SetupFailed;
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            await Console.Error.WriteLineAsync("cancelled");
+            return Cancelled;
+        }
     }
 }

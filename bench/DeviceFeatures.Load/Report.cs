@@ -108,9 +108,17 @@ internal static class Report
     }
 
     /// <summary>Puts the report between the markers of <paramref name="path"/>, keeping everything around them.</summary>
-    public static async Task WriteAsync(string path, string report, CancellationToken cancellationToken)
+    public static Task WriteAsync(string path, string report, CancellationToken cancellationToken) =>
+        WriteSectionAsync(path, "load-report", BeginMarker, EndMarker, report, cancellationToken);
+
+    /// <summary>Puts a report between the markers <c>&lt;!-- NAME:begin --&gt;</c> and <c>&lt;!-- NAME:end --&gt;</c>, keeping the rest.</summary>
+    public static Task WriteSectionAsync(string path, string name, string report, CancellationToken cancellationToken) =>
+        WriteSectionAsync(path, name, $"<!-- {name}:begin (written by bench/DeviceFeatures.Load: everything up to {name}:end is replaced by each run) -->",
+            $"<!-- {name}:end -->", report, cancellationToken);
+
+    private static async Task WriteSectionAsync(string path, string name, string beginMarker, string endMarker, string report, CancellationToken cancellationToken)
     {
-        var section = $"{BeginMarker}\n{report.TrimEnd()}\n{EndMarker}\n";
+        var section = $"{beginMarker}\n{report.TrimEnd()}\n{endMarker}\n";
         string content;
         if (!File.Exists(path))
         {
@@ -119,11 +127,11 @@ internal static class Report
         else
         {
             var existing = await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false);
-            var begin = existing.IndexOf("<!-- load-report:begin", StringComparison.Ordinal);
-            var end = existing.IndexOf(EndMarker, StringComparison.Ordinal);
+            var begin = existing.IndexOf($"<!-- {name}:begin", StringComparison.Ordinal);
+            var end = existing.IndexOf(endMarker, StringComparison.Ordinal);
             if (begin >= 0 && end > begin)
             {
-                var after = existing[(end + EndMarker.Length)..].TrimStart('\n');
+                var after = existing[(end + endMarker.Length)..].TrimStart('\n');
                 content = string.Concat(existing.AsSpan(0, begin), section, after.Length > 0 ? "\n" + after : "");
             }
             else

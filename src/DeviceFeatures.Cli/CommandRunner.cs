@@ -1,6 +1,7 @@
 using System.CommandLine;
 using DeviceFeatures.Client;
 using DeviceFeatures.Client.Admin;
+using DeviceFeatures.Client.Devices;
 using DeviceFeatures.Protocol.Status;
 
 namespace DeviceFeatures.Cli;
@@ -51,6 +52,14 @@ internal static class CommandRunner
             _ => ExitCodes.Refused,
         }, $"{admin.Detail} ({admin.Code})", admin.HttpStatus),
         DeviceFeaturesTransportException => (ExitCodes.Unavailable, exception.Message, null),
+
+        // The device API (device simulate): a refused signature is an authentication failure, like a partner's.
+        DeviceApiException device => (device switch
+        {
+            DeviceAuthenticationException => ExitCodes.AuthenticationFailed,
+            { HttpStatus: >= 500 } => ExitCodes.Unavailable,
+            _ => ExitCodes.Refused,
+        }, $"{device.Detail} ({device.Code})", device.HttpStatus),
         _ => (ExitCodes.Failed, exception.Message, null),
     };
 

@@ -29,6 +29,7 @@ internal static class DevfeatApp
             BulkCommand.Create(host),
             FeatureCommands.Nonce(host),
             DeviceCommands.Partner(host),
+            SimulateCommands.Create(host),
             UserCommands.Create(host),
             AdminCommands.Create(host),
         };

@@ -9,6 +9,7 @@ namespace DeviceFeatures.Client;
 /// it to branch. <see cref="WithingsRefusalException"/>: the service answered and refused (one subclass per status
 /// family). <see cref="DeviceFeaturesTransportException"/>: no answer could be had.
 /// <see cref="DeviceFeaturesAdminException"/>: the admin API refused a request.
+/// <see cref="Devices.DeviceApiException"/>: the device API refused a device's request.
 /// </summary>
 public abstract class DeviceFeaturesException : Exception
 {

@@ -67,6 +67,25 @@ internal static class OptionValues
         }
     }
 
+    /// <summary>A duration: <c>90s</c>, <c>500ms</c>, <c>2m</c>, <c>1h</c>, or a bare number of seconds; never negative.</summary>
+    public static bool TryDuration(string text, out TimeSpan value)
+    {
+        value = default;
+        text = text.Trim();
+        var (number, unit) = text.EndsWith("ms", StringComparison.Ordinal) ? (text[..^2], 0.001)
+            : text.EndsWith('s') ? (text[..^1], 1.0)
+            : text.EndsWith('m') ? (text[..^1], 60.0)
+            : text.EndsWith('h') ? (text[..^1], 3600.0)
+            : (text, 1.0);
+        if (!double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount) || amount * unit > TimeSpan.FromDays(1).TotalSeconds)
+        {
+            return false;
+        }
+
+        value = TimeSpan.FromSeconds(amount * unit);
+        return true;
+    }
+
     private static bool TryWholeNumber(string text, int min, int max, out int value) =>
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value) && value >= min && value <= max;
 
