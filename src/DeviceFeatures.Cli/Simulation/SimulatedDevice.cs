@@ -98,7 +98,7 @@ internal sealed class SimulatedDevice(DeviceApiClient client, DeviceBehaviour be
 
                 ChangesApplied += known is null ? 0 : changes.Count;
                 Received?.Invoke(this, configuration, changes, arrived);
-                unreported = BuildReport(configuration);
+                unreported = BuildReport(configuration, known);
                 await ReportAsync(unreported, cancellationToken);
                 unreported = null;
                 if (behaviour.OfflineFor > TimeSpan.Zero && changes.Count > 0)
@@ -177,13 +177,20 @@ internal sealed class SimulatedDevice(DeviceApiClient client, DeviceBehaviour be
         Reported?.Invoke(this, report, receipt);
     }
 
-    /// <summary>Every feature of the configuration: applied, unless the device is told to fail it.</summary>
-    internal DeviceReport BuildReport(DeviceConfiguration configuration) =>
-        new(configuration.Version, behaviour.Firmware, configuration.Features
+    /// <summary>
+    /// Every feature of the configuration: applied, unless the device is told to fail it, with the state it runs: the
+    /// configured one when applied, the one it ran before when it failed (unknown before its first configuration).
+    /// </summary>
+    internal DeviceReport BuildReport(DeviceConfiguration configuration, DeviceConfiguration? before)
+    {
+        var previous = before?.Features.ToDictionary(f => f.FeatureName, f => f.Active, StringComparer.Ordinal);
+        return new(configuration.Version, behaviour.Firmware, configuration.Features
             .Select(f => behaviour.Fail.Contains(f.FeatureName)
-                ? new DeviceFeatureReport(f.FeatureName, false, DeviceBehaviour.FailureReason)
-                : new DeviceFeatureReport(f.FeatureName, true))
+                ? new DeviceFeatureReport(f.FeatureName, false, DeviceBehaviour.FailureReason,
+                    previous is not null && previous.TryGetValue(f.FeatureName, out var ran) ? ran : null)
+                : new DeviceFeatureReport(f.FeatureName, true, Active: f.Active))
             .ToArray());
+    }
 
     internal static IReadOnlyList<FeatureChange> Diff(DeviceConfiguration? before, DeviceConfiguration after)
     {
