@@ -71,7 +71,7 @@ internal static class ChangeEventStatements
             WHERE event_id IN (
                 SELECT event_id FROM change_events
                 WHERE state = 'pending' AND next_attempt_at <= @now AND (claimed_until IS NULL OR claimed_until <= @now)
-                ORDER BY next_attempt_at, created_at LIMIT @limit{(ReferenceEquals(dialect, SqlDialect.Postgres) ? " FOR UPDATE SKIP LOCKED" : "")})
+                ORDER BY next_attempt_at, seq LIMIT @limit{(ReferenceEquals(dialect, SqlDialect.Postgres) ? " FOR UPDATE SKIP LOCKED" : "")})
             RETURNING {Columns}
             """,
         static (a, p) => p.Add("@now", a.Now).Add("@until", a.Until).Add("@limit", a.Limit),
@@ -111,8 +111,8 @@ internal static class ChangeEventStatements
         $"""
         SELECT {Columns} FROM change_events
         WHERE (@clientId IS NULL OR client_id = @clientId) AND (@state IS NULL OR state = @state)
-          AND (@after IS NULL OR (created_at, event_id) > (SELECT created_at, event_id FROM change_events WHERE event_id = @after))
-        ORDER BY created_at, event_id LIMIT @limit
+          AND (@after IS NULL OR seq > (SELECT seq FROM change_events WHERE event_id = @after))
+        ORDER BY seq LIMIT @limit
         """,
         static (a, p) => p.Add("@clientId", a.ClientId).Add("@state", a.State).Add("@after", a.After).Add("@limit", a.Limit),
         Map);
@@ -168,7 +168,7 @@ internal static class ChangeEventStatements
 
     public static Task<ChangeEventRow?> FindChangeEventAsync(this StoreSession session, string eventId) => session.QueryFirstAsync(Find, eventId);
 
-    /// <summary>Events oldest first, after the event <paramref name="after"/> (the last of the previous page).</summary>
+    /// <summary>Events in the order they were written, after the event <paramref name="after"/> (the last of the previous page).</summary>
     public static Task<IReadOnlyList<ChangeEventRow>> ListChangeEventsAsync(
         this StoreSession session, string? clientId, string? state, string? after, int limit) =>
         session.QueryAsync(List, (clientId, state, after, limit));

@@ -2,7 +2,8 @@
 ALTER TABLE partners ADD COLUMN callback_url text NULL;
 
 CREATE TABLE change_events (
-    event_id         text PRIMARY KEY,
+    seq              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    event_id         text NOT NULL UNIQUE,
     client_id        text NOT NULL REFERENCES partners(client_id),
     type             text NOT NULL,
     userid           integer NULL,
@@ -22,7 +23,7 @@ CREATE TABLE change_events (
     delivered_at     bigint NULL
 );
 CREATE INDEX change_events_due ON change_events(state, next_attempt_at);
-CREATE INDEX change_events_partner ON change_events(client_id, state, created_at);
+CREATE INDEX change_events_partner ON change_events(client_id, state, seq);
 
 CREATE TABLE owed_reports (
     mac_address   text NOT NULL,

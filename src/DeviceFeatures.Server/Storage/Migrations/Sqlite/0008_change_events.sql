@@ -5,9 +5,11 @@ ALTER TABLE partners ADD COLUMN callback_url TEXT NULL;
 -- the idempotency key the partner receives. state: pending, delivered or parked (after the last attempt failed, or
 -- when the callback URL was cleared). claimed_until: the lease of the instance delivering it now; SQLite has one
 -- instance, PostgreSQL claims with FOR UPDATE SKIP LOCKED. last_error holds a status or an exception's kind, never a
--- URL's query or a secret. devices: feature.changed's JSON array of {mac_address, version}.
+-- URL's query or a secret. devices: feature.changed's JSON array of {mac_address, version}. seq: the order events were
+-- written in, for listing (several can share a millisecond).
 CREATE TABLE change_events (
-    event_id         TEXT PRIMARY KEY,
+    seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id         TEXT NOT NULL UNIQUE,
     client_id        TEXT NOT NULL REFERENCES partners(client_id),
     type             TEXT NOT NULL,
     userid           INTEGER NULL,
@@ -25,9 +27,9 @@ CREATE TABLE change_events (
     claimed_until    INTEGER NULL,
     last_error       TEXT NULL,
     delivered_at     INTEGER NULL
-) WITHOUT ROWID;
+);
 CREATE INDEX change_events_due ON change_events(state, next_attempt_at);
-CREATE INDEX change_events_partner ON change_events(client_id, state, created_at);
+CREATE INDEX change_events_partner ON change_events(client_id, state, seq);
 
 -- The reports devices owe: a user's choice that bumped a device's version records here that the device owes a report
 -- of that feature at that version (a newer change replaces an older one); the first recorded report covering it emits
