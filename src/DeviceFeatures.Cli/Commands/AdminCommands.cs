@@ -17,6 +17,7 @@ internal static class AdminCommands
         Entitlements(host),
         Programme(host),
         State(host),
+        ChangeEventCommands.Events(host),
         Audit(host),
     };
 
@@ -49,10 +50,11 @@ internal static class AdminCommands
                 return ExitCodes.Success;
             }
 
-            var table = new Table().AddColumns("client_id", "name", "status", "requests/min", "created");
+            var table = new Table().AddColumns("client_id", "name", "status", "requests/min", "callback", "created");
             foreach (var p in partners)
             {
-                table.AddRow(p.ClientId, Markup.Escape(p.Name), p.Status, p.RequestsPerMinute == 0 ? "unlimited" : p.RequestsPerMinute.ToString(CultureInfo.InvariantCulture), Time(p.CreatedAt));
+                table.AddRow(p.ClientId, Markup.Escape(p.Name), p.Status, p.RequestsPerMinute == 0 ? "unlimited" : p.RequestsPerMinute.ToString(CultureInfo.InvariantCulture),
+                    Markup.Escape(p.CallbackUrl ?? ""), Time(p.CreatedAt));
             }
 
             context.Console.Write(table);
@@ -65,6 +67,7 @@ internal static class AdminCommands
             list,
             RotateSecret(host),
             RateLimit(host),
+            ChangeEventCommands.Callback(host),
             PartnerAction(host, "suspend", "Suspend a partner: its requests are refused", async (admin, id, ct) =>
             {
                 var partner = await admin.SuspendPartnerAsync(id, ct);

@@ -245,6 +245,70 @@ public sealed class DeviceFeaturesAdminClient
         return SendAsync(HttpMethod.Get, "devices" + query, null, AdminJsonContext.Default.InventoryPage, cancellationToken);
     }
 
+    /// <summary>
+    /// Sets the URL a partner's change events are POSTed to (<c>feature.changed</c>, <c>feature.applied</c>,
+    /// <c>feature.failed</c>), signed with its client secret; verify them with <see cref="CallbackSignature"/>.
+    /// </summary>
+    /// <param name="clientId">The partner's client id.</param>
+    /// <param name="url">An absolute http or https URL.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The partner, with its callback URL.</returns>
+    public Task<Partner> SetCallbackAsync(string clientId, Uri url, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        return SendAsync(HttpMethod.Put, $"partners/{Escape(clientId)}/callback",
+            JsonContent.Create(new CallbackRequest(url.OriginalString), AdminJsonContext.Default.CallbackRequest), AdminJsonContext.Default.Partner, cancellationToken);
+    }
+
+    /// <summary>Clears a partner's callback URL: no more events are written for it, and its pending ones are parked.</summary>
+    /// <param name="clientId">The partner's client id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The partner.</returns>
+    public Task<Partner> ClearCallbackAsync(string clientId, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Delete, $"partners/{Escape(clientId)}/callback", null, AdminJsonContext.Default.Partner, cancellationToken);
+
+    /// <summary>Lists change events, oldest first, one page at a time.</summary>
+    /// <param name="clientId">Only this partner's.</param>
+    /// <param name="state">Only the events in this state (<see cref="ChangeEventStates"/>).</param>
+    /// <param name="after">Start after this event (the previous page's <see cref="ChangeEventPage.NextAfter"/>).</param>
+    /// <param name="limit">At most this many events (1 to 1000; the server's default is 100).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The page.</returns>
+    public Task<ChangeEventPage> ListEventsAsync(
+        string? clientId = null, string? state = null, string? after = null, int? limit = null, CancellationToken cancellationToken = default)
+    {
+        var parts = new List<string>();
+        if (clientId is not null)
+        {
+            parts.Add("client_id=" + Escape(clientId));
+        }
+
+        if (state is not null)
+        {
+            parts.Add("state=" + Escape(state));
+        }
+
+        if (after is not null)
+        {
+            parts.Add("after=" + Escape(after));
+        }
+
+        if (limit is { } n)
+        {
+            parts.Add("limit=" + n.ToString(CultureInfo.InvariantCulture));
+        }
+
+        var query = parts.Count == 0 ? string.Empty : "?" + string.Join('&', parts);
+        return SendAsync(HttpMethod.Get, "events" + query, null, AdminJsonContext.Default.ChangeEventPage, cancellationToken);
+    }
+
+    /// <summary>Replays a parked change event: pending again, due now, with its attempts reset.</summary>
+    /// <param name="eventId">The event's id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The event.</returns>
+    public Task<ChangeEvent> ReplayEventAsync(string eventId, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, $"events/{Escape(eventId)}/replay", null, AdminJsonContext.Default.ChangeEvent, cancellationToken);
+
     /// <summary>Gets a device of the inventory, with the user it is linked to.</summary>
     /// <param name="macAddress">The MAC address, with <c>:</c>, <c>-</c> or no separators.</param>
     /// <param name="cancellationToken">Cancels the call.</param>

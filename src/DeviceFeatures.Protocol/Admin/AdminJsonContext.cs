@@ -31,5 +31,8 @@ namespace DeviceFeatures.Protocol.Admin;
 [JsonSerializable(typeof(ProgrammeChoiceList))]
 [JsonSerializable(typeof(AuditEvent))]
 [JsonSerializable(typeof(AuditPage))]
+[JsonSerializable(typeof(CallbackRequest))]
+[JsonSerializable(typeof(ChangeEvent))]
+[JsonSerializable(typeof(ChangeEventPage))]
 [JsonSerializable(typeof(AdminProblem))]
 public sealed partial class AdminJsonContext : JsonSerializerContext;

@@ -59,6 +59,15 @@ public static class AdminProblemCodes
     /// <summary>403: the feature is gated and the partner has no grant for it (grant it first).</summary>
     public const string FeatureNotGranted = "feature_not_granted";
 
+    /// <summary>404: no change event has that id.</summary>
+    public const string EventNotFound = "event_not_found";
+
+    /// <summary>409: only a parked change event can be replayed.</summary>
+    public const string EventNotParked = "event_not_parked";
+
+    /// <summary>409: the partner has no callback URL: set one before replaying its events.</summary>
+    public const string CallbackNotSet = "callback_not_set";
+
     /// <summary>503: the database is busy or unavailable; nothing was changed.</summary>
     public const string DatabaseUnavailable = "database_unavailable";
 

@@ -27,7 +27,11 @@ public sealed record Partner(
     DateTimeOffset UpdatedAt,
     int RequestsPerMinute,
     bool DefaultRateLimit,
-    DateTimeOffset? PreviousSecretExpiresAt);
+    DateTimeOffset? PreviousSecretExpiresAt)
+{
+    /// <summary>Where the partner's change events are POSTed; null when it receives none.</summary>
+    public string? CallbackUrl { get; init; }
+}
 
 /// <summary>The answer of <c>GET /admin/api/partners</c>.</summary>
 /// <param name="Partners">Every partner, oldest first.</param>

@@ -74,6 +74,8 @@ internal static class AdminEndpoints
         devices.MapPost("/{mac}/assign", AssignDeviceAsync);
         devices.MapPost("/{mac}/rotate-credential", RotateDeviceCredentialAsync);
 
+        CallbackAdminEndpoints.Map(api, partners);
+
         api.MapGet("/audit", QueryAuditAsync);
         api.MapGet("/audit/export", ExportAuditAsync);
         return app;

@@ -36,7 +36,8 @@ internal sealed partial class AdminService(
     IOptions<SecretOptions> secretOptions,
     IOptions<RateLimitOptions> rateLimits,
     TimeProvider time,
-    DeviceSyncReader syncs)
+    DeviceSyncReader syncs,
+    ChangeEvents.ChangeEventSignal changeEvents)
 {
     public const string Actor = "admin";
     public const int MaxNameLength = 200;
@@ -442,7 +443,7 @@ internal sealed partial class AdminService(
         new(p.ClientId, p.Name, p.Suspended ? "suspended" : "active", At(p.CreatedAt), At(p.UpdatedAt),
             p.RateLimitPerMinute ?? rateLimits.Value.DefaultRequestsPerMinute,
             p.RateLimitPerMinute is null,
-            p.PreviousSecretExpiresAt is { } ms && ms > Now() ? At(ms) : null);
+            p.PreviousSecretExpiresAt is { } ms && ms > Now() ? At(ms) : null) { CallbackUrl = p.CallbackUrl };
 
     private static AuditRow Event(
         string kind, string? clientId, string requestId, long now,

@@ -10,6 +10,9 @@ internal static class AuditKinds
     public const string PartnerSuspended = "partner.suspended";
     public const string PartnerResumed = "partner.resumed";
     public const string PartnerRateLimitChanged = "partner.rate_limit_changed";
+    public const string PartnerCallbackSet = "partner.callback_set";
+    public const string PartnerCallbackCleared = "partner.callback_cleared";
+    public const string ChangeEventReplayed = "change_event.replayed";
     public const string UserCreated = "user.created";
     public const string UserActivated = "user.activated";
     public const string UserReactivated = "user.reactivated";

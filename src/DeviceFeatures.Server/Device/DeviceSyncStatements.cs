@@ -38,9 +38,9 @@ internal static class DeviceSyncStatements
     /// <summary>The channel of <c>NOTIFY</c>; the payload is the MAC address.</summary>
     public const string Channel = "devicefeatures_config";
 
-    // One statement per scope: it bumps every device of the scope and returns their MAC addresses. SQLite needs the
+    // One statement per scope: it bumps every device of the scope and returns their MAC addresses with their new versions. SQLite needs the
     // "WHERE true" to read ON CONFLICT as the upsert's and not as a join's.
-    private static SqlQuery<(string? Mac, int? UserId, string? ClientId, int? Model, long Now), string> Bump(
+    private static SqlQuery<(string? Mac, int? UserId, string? ClientId, int? Model, long Now), (string Mac, long Version)> Bump(
         string source, Action<(string? Mac, int? UserId, string? ClientId, int? Model, long Now), ISqlArguments> bind) => new(
         dialect => ReferenceEquals(dialect, SqlDialect.Postgres)
             ? $"""
@@ -48,27 +48,27 @@ internal static class DeviceSyncStatements
                    INSERT INTO device_sync (mac_address, version, changed_at)
                    SELECT DISTINCT s.mac_address, 1, @now FROM ({source}) s
                    ON CONFLICT (mac_address) DO UPDATE SET version = device_sync.version + 1, changed_at = excluded.changed_at
-                   RETURNING mac_address)
-               SELECT mac_address, pg_notify('{Channel}', mac_address) AS notified FROM bumped
+                   RETURNING mac_address, version)
+               SELECT mac_address, version, pg_notify('{Channel}', mac_address) AS notified FROM bumped
                """
             : $"""
                INSERT INTO device_sync (mac_address, version, changed_at)
                SELECT DISTINCT s.mac_address, 1, @now FROM ({source}) s WHERE true
                ON CONFLICT (mac_address) DO UPDATE SET version = device_sync.version + 1, changed_at = excluded.changed_at
-               RETURNING mac_address
+               RETURNING mac_address, version
                """,
         (a, p) => bind(a, p.Add("@now", a.Now)),
-        static row => row.Text("mac_address"));
+        static row => (row.Text("mac_address"), row.Int64("version")));
 
-    private static readonly SqlQuery<(string? Mac, int? UserId, string? ClientId, int? Model, long Now), string> BumpDevice =
+    private static readonly SqlQuery<(string? Mac, int? UserId, string? ClientId, int? Model, long Now), (string Mac, long Version)> BumpDevice =
         Bump("SELECT mac_address FROM device_inventory WHERE mac_address = @mac UNION SELECT mac_address FROM devices WHERE mac_address = @mac",
         static (a, p) => p.Add("@mac", a.Mac));
 
-    private static readonly SqlQuery<(string? Mac, int? UserId, string? ClientId, int? Model, long Now), string> BumpUser =
+    private static readonly SqlQuery<(string? Mac, int? UserId, string? ClientId, int? Model, long Now), (string Mac, long Version)> BumpUser =
         Bump("SELECT mac_address FROM devices WHERE userid = @userId AND (@model IS NULL OR model = @model)",
         static (a, p) => p.Add("@userId", a.UserId).Add("@model", a.Model));
 
-    private static readonly SqlQuery<(string? Mac, int? UserId, string? ClientId, int? Model, long Now), string> BumpPartner = Bump(
+    private static readonly SqlQuery<(string? Mac, int? UserId, string? ClientId, int? Model, long Now), (string Mac, long Version)> BumpPartner = Bump(
         """
         SELECT mac_address FROM device_inventory WHERE client_id = @clientId AND (@model IS NULL OR model = @model)
         UNION SELECT d.mac_address FROM devices d JOIN users u ON u.userid = d.userid WHERE u.client_id = @clientId AND (@model IS NULL OR d.model = @model)
@@ -132,23 +132,25 @@ internal static class DeviceSyncStatements
     public static Task DeviceConfigurationChangedAsync(this StoreSession session, string macAddress, long now) =>
         session.ConfigurationChangedAsync(BumpDevice, (macAddress, null, null, null, now));
 
-    /// <summary>Bumps the versions of the user's devices, of one model or (null) of all (a choice).</summary>
-    public static Task UserConfigurationChangedAsync(this StoreSession session, int userId, int? model, long now) =>
+    /// <summary>Bumps the versions of the user's devices, of one model or (null) of all (a choice); each device with its new version.</summary>
+    public static Task<IReadOnlyList<(string Mac, long Version)>> UserConfigurationChangedAsync(this StoreSession session, int userId, int? model, long now) =>
         session.ConfigurationChangedAsync(BumpUser, (null, userId, null, model, now));
 
     /// <summary>Bumps the versions of the partner's devices, of one model or (null) of all (a programme choice, a grant).</summary>
     public static Task PartnerConfigurationChangedAsync(this StoreSession session, string clientId, int? model, long now) =>
         session.ConfigurationChangedAsync(BumpPartner, (null, null, clientId, model, now));
 
-    private static async Task ConfigurationChangedAsync(
-        this StoreSession session, SqlQuery<(string? Mac, int? UserId, string? ClientId, int? Model, long Now), string> bump,
+    private static async Task<IReadOnlyList<(string Mac, long Version)>> ConfigurationChangedAsync(
+        this StoreSession session, SqlQuery<(string? Mac, int? UserId, string? ClientId, int? Model, long Now), (string Mac, long Version)> bump,
         (string? Mac, int? UserId, string? ClientId, int? Model, long Now) args)
     {
-        var macs = await session.QueryAsync(bump, args).ConfigureAwait(false);
-        if (macs.Count > 0)
+        var bumped = await session.QueryAsync(bump, args).ConfigureAwait(false);
+        if (bumped.Count > 0)
         {
-            session.DevicesChanged(macs);
+            session.DevicesChanged(bumped.Select(b => b.Mac).ToArray());
         }
+
+        return bumped;
     }
 
     public static Task<DeviceSyncRow?> FindDeviceSyncAsync(this StoreSession session, string macAddress) =>

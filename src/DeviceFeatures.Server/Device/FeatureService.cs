@@ -1,6 +1,7 @@
 using DeviceFeatures.Protocol.Parameters;
 using DeviceFeatures.Server.Audit;
 using DeviceFeatures.Server.Catalog;
+using DeviceFeatures.Server.ChangeEvents;
 using DeviceFeatures.Server.Partners;
 using DeviceFeatures.Server.Signature;
 using DeviceFeatures.Server.Wire;
@@ -12,13 +13,14 @@ namespace DeviceFeatures.Server.Device;
 /// overrides the partner's programme choice for the model, which overrides the catalog default; devices that have
 /// left the programme (terminated) run the defaults. Each handler runs in the write transaction in which the pipeline
 /// has recorded the nonce as used; the answer is sent only after the commit. Changes of one user are serialized on the
-/// user's row, so that the audit event's old value is the choice the change replaced.
+/// user's row, so that the audit event's old value is the choice the change replaced. An accepted change writes its
+/// <c>feature.changed</c> event in the same transaction (<see cref="ChangeEventWriter"/>).
 /// </summary>
-internal sealed class FeatureService(CatalogProvider catalog, TimeProvider time)
+internal sealed class FeatureService(CatalogProvider catalog, TimeProvider time, ChangeEventWriter events)
 {
-    public ISignedHandler<FeatureRequest> Enable { get; } = new SetHandler(catalog, time, active: true);
+    public ISignedHandler<FeatureRequest> Enable { get; } = new SetHandler(catalog, time, events, active: true);
 
-    public ISignedHandler<FeatureRequest> Disable { get; } = new SetHandler(catalog, time, active: false);
+    public ISignedHandler<FeatureRequest> Disable { get; } = new SetHandler(catalog, time, events, active: false);
 
     public ISignedHandler<FeatureRequest> Get { get; } = new GetHandler(catalog, time);
 
@@ -29,7 +31,7 @@ internal sealed class FeatureService(CatalogProvider catalog, TimeProvider time)
     private static string? TerminatedDevices(IReadOnlyList<ProgrammeRow> devices, long nowMs) =>
         devices.Count > 0 && devices.All(d => d.At(nowMs).IsTerminated) ? string.Join(", ", devices.Select(d => d.MacAddress)) : null;
 
-    private sealed class SetHandler(CatalogProvider catalog, TimeProvider time, bool active) : ISignedHandler<FeatureRequest>
+    private sealed class SetHandler(CatalogProvider catalog, TimeProvider time, ChangeEventWriter events, bool active) : ISignedHandler<FeatureRequest>
     {
         public (FeatureRequest Parameters, WireResult? Refusal) Read(WireParameters parameters) =>
             FeatureRequest.Read(parameters, catalog.Current, needsFeature: true);
@@ -79,7 +81,8 @@ internal sealed class FeatureService(CatalogProvider catalog, TimeProvider time)
             }
 
             await session.SetChoiceAsync(request.UserId, request.Model, feature.Name, active, now);
-            await session.UserConfigurationChangedAsync(request.UserId, request.Model, now);
+            var bumped = await session.UserConfigurationChangedAsync(request.UserId, request.Model, now);
+            await events.FeatureChangedAsync(session, clientId, request.UserId, request.Model, feature.Name, active, bumped, now);
             await session.AppendAuditAsync(new AuditRow
             {
                 OccurredAt = now,

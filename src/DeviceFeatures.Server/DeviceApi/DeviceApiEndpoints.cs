@@ -3,6 +3,7 @@ using System.Text.Json;
 using DeviceFeatures.Protocol.DeviceApi;
 using DeviceFeatures.Server.Admin;
 using DeviceFeatures.Server.Catalog;
+using DeviceFeatures.Server.ChangeEvents;
 using DeviceFeatures.Server.Device;
 using DeviceFeatures.Server.Storage;
 using Microsoft.Extensions.Options;
@@ -109,7 +110,8 @@ internal static class DeviceApiEndpoints
     }
 
     /// <summary>Stores the report unless one for a newer version is stored; refuses one for a version not issued yet.</summary>
-    internal static async Task<IResult> ReportAsync(HttpContext context, IFeatureStore store, CatalogProvider catalog, TimeProvider time)
+    internal static async Task<IResult> ReportAsync(
+        HttpContext context, IFeatureStore store, CatalogProvider catalog, ChangeEventWriter events, TimeProvider time)
     {
         var authenticated = context.Features.Get<AuthenticatedDevice>()!;
         var device = authenticated.Device;
@@ -181,6 +183,8 @@ internal static class DeviceApiEndpoints
                 await s.RecordFeatureReportAsync(device.MacAddress, feature);
             }
 
+            await ReportedToPartnerAsync(s, events, device.MacAddress, features, now);
+
             // The firmware the device runs now; not audited (a device reports often), shown by the admin API.
             if (firmware is not null && firmware != device.Firmware)
             {
@@ -195,6 +199,13 @@ internal static class DeviceApiEndpoints
             : AdminEndpoints.Problem(new AdminError(StatusCodes.Status409Conflict, DeviceProblemCodes.VersionAhead,
                 $"Version {version} has not been issued: the device's configuration is at version {current}."));
     }
+
+    /// <summary>
+    /// <c>feature.applied</c> / <c>feature.failed</c> for the reports the device owed since a user's change, in the
+    /// report's transaction (docs/protocol.md, "Change events").
+    /// </summary>
+    private static Task ReportedToPartnerAsync(StoreSession session, ChangeEventWriter events, string macAddress, List<DeviceReportRow> features, long now) =>
+        events.DeviceReportedAsync(session, macAddress, features, now);
 
     /// <summary>The versions of <c>If-None-Match</c>: quoted or not, weak or not, comma-separated.</summary>
     private static HashSet<long> KnownVersions(HttpRequest request)

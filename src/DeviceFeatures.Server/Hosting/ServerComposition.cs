@@ -1,5 +1,6 @@
 using DeviceFeatures.Server.Admin;
 using DeviceFeatures.Server.Catalog;
+using DeviceFeatures.Server.ChangeEvents;
 using DeviceFeatures.Server.Demo;
 using DeviceFeatures.Server.Device;
 using DeviceFeatures.Server.DeviceApi;
@@ -37,6 +38,7 @@ public static class ServerComposition
         builder.Services.AddSignature();
         builder.Services.AddDevice();
         builder.Services.AddDeviceApi();
+        builder.Services.AddChangeEvents();
         builder.Services.AddUsers();
         builder.Services.AddOAuth();
         builder.Services.AddAdmin();

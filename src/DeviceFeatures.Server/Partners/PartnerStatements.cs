@@ -14,13 +14,16 @@ internal sealed class PartnerRow
     public string? PreviousSecret { get; set; }
     public long? PreviousSecretExpiresAt { get; set; }
     public int? RateLimitPerMinute { get; set; }
+
+    /// <summary>Where change events are delivered; null: the partner receives none (docs/protocol.md, "Change events").</summary>
+    public string? CallbackUrl { get; set; }
 }
 
 /// <summary>The partners: created and changed by the admin API, read by every signed request (through the cache).</summary>
 internal static class PartnerStatements
 {
     private const string Columns =
-        "client_id, name, client_secret, suspended, created_at, updated_at, previous_secret, previous_secret_expires_at, rate_limit_per_minute";
+        "client_id, name, client_secret, suspended, created_at, updated_at, previous_secret, previous_secret_expires_at, rate_limit_per_minute, callback_url";
 
     private static readonly SqlQuery<string, PartnerRow> Find = new(
         $"SELECT {Columns} FROM partners WHERE client_id = @clientId",
@@ -64,6 +67,10 @@ internal static class PartnerStatements
         "UPDATE partners SET suspended = @suspended, updated_at = @now WHERE client_id = @clientId AND suspended <> @suspended",
         static (a, p) => p.Add("@clientId", a.ClientId).Add("@suspended", a.Suspended).Add("@now", a.Now));
 
+    private static readonly SqlStatement<(string ClientId, string? Url, long Now)> SetCallbackUrl = new(
+        "UPDATE partners SET callback_url = @url, updated_at = @now WHERE client_id = @clientId AND callback_url IS DISTINCT FROM @url",
+        static (a, p) => p.Add("@clientId", a.ClientId).Add("@url", a.Url).Add("@now", a.Now));
+
     public static Task<PartnerRow?> FindPartnerAsync(this StoreSession session, string clientId) =>
         session.QueryFirstAsync(Find, clientId);
 
@@ -94,6 +101,10 @@ internal static class PartnerStatements
     public static Task<int> SetPartnerSuspendedAsync(this StoreSession session, string clientId, bool suspended, long now) =>
         session.ExecuteAsync(SetSuspended, (clientId, suspended, now));
 
+    /// <summary>Sets (or with null clears) the partner's callback URL; 0 rows when it already had it (or no such partner).</summary>
+    public static Task<int> SetPartnerCallbackUrlAsync(this StoreSession session, string clientId, string? url, long now) =>
+        session.ExecuteAsync(SetCallbackUrl, (clientId, url, now));
+
     private static PartnerRow Map(ISqlRow row) => new()
     {
         ClientId = row.Text("client_id"),
@@ -105,5 +116,6 @@ internal static class PartnerStatements
         PreviousSecret = row.NullableText("previous_secret"),
         PreviousSecretExpiresAt = row.NullableInt64("previous_secret_expires_at"),
         RateLimitPerMinute = row.NullableInt32("rate_limit_per_minute"),
+        CallbackUrl = row.NullableText("callback_url"),
     };
 }

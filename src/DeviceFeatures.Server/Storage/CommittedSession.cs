@@ -8,6 +8,7 @@ namespace DeviceFeatures.Server.Storage;
 internal sealed class CommittedSession(StoreSession inner) : StoreSession
 {
     private HashSet<string>? _devices;
+    private List<Action>? _afterCommit;
 
     /// <summary>Runs <paramref name="work"/> in the store's transaction, then, after the commit, wakes the changed devices.</summary>
     public static async Task<T> WriteAsync<T>(
@@ -22,10 +23,13 @@ internal sealed class CommittedSession(StoreSession inner) : StoreSession
             signals.Changed(devices);
         }
 
+        last?._afterCommit?.ForEach(a => a());
         return result;
     }
 
     internal override void DevicesChanged(IReadOnlyList<string> macAddresses) => (_devices ??= new(StringComparer.Ordinal)).UnionWith(macAddresses);
+
+    internal override void AfterCommit(Action action) => (_afterCommit ??= []).Add(action);
 
     internal override Task<int> ExecuteAsync<TArgs>(SqlStatement<TArgs> statement, TArgs args) => inner.ExecuteAsync(statement, args);
 

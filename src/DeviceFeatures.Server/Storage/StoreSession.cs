@@ -20,6 +20,15 @@ internal abstract class StoreSession
     {
     }
 
+    /// <summary>
+    /// Runs <paramref name="action"/> once this session's write transaction has committed (never when it rolls back):
+    /// how a write wakes work that must not run on its own path, such as the delivery of the change events it wrote.
+    /// Ignored on a read session.
+    /// </summary>
+    internal virtual void AfterCommit(Action action)
+    {
+    }
+
     /// <summary>Runs a statement; the number of rows it changed.</summary>
     internal abstract Task<int> ExecuteAsync<TArgs>(SqlStatement<TArgs> statement, TArgs args);
 

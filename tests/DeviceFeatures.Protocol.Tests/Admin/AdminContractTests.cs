@@ -18,9 +18,14 @@ public sealed class AdminContractTests
         },
         {
             nameof(PartnerList),
-            """{"partners":[{"client_id":"demo-partner","name":"Demo partner","status":"active","created_at":"2026-11-24T09:00:00+00:00","updated_at":"2026-11-24T09:00:00+00:00","requests_per_minute":120,"default_rate_limit":true,"previous_secret_expires_at":null}]}"""
+            """{"partners":[{"client_id":"demo-partner","name":"Demo partner","status":"active","created_at":"2026-11-24T09:00:00+00:00","updated_at":"2026-11-24T09:00:00+00:00","requests_per_minute":120,"default_rate_limit":true,"previous_secret_expires_at":null,"callback_url":null}]}"""
         },
         { nameof(RotateSecretRequest), """{"overlap_seconds":600}""" },
+        { nameof(CallbackRequest), """{"url":"https://partner.example/devicefeatures/events"}""" },
+        {
+            nameof(ChangeEventPage),
+            """{"events":[{"event_id":"5f0c9a3e2b7d4e18a6c1f2d3b4a59687","client_id":"demo-partner","type":"feature.changed","userid":1,"model":17,"feature_name":"feature_eyes_closed_mode","active":true,"mac_address":null,"version":null,"reason":null,"devices":[{"mac_address":"00:24:e4:12:34:56","version":3}],"created_at":"2026-11-24T09:00:00+00:00","state":"parked","attempts":10,"next_attempt_at":null,"last_error":"HTTP 503","delivered_at":null}],"next_after":null}"""
+        },
         {
             nameof(PartnerSecret),
             """{"client_id":"5f5cec5bbd3989f6eb270e0e8febe4c93ca96cdd4ee2bb31f7ac2e3013f9f6ce","client_secret":"3f4ace6274e3f30164dfd2ded99afc195bcb6db77d392a799599a737d92d8a09","previous_secret_expires_at":"2026-11-24T10:00:00+00:00"}"""
@@ -84,7 +89,7 @@ public sealed class AdminContractTests
         var at = new DateTimeOffset(2026, 11, 24, 9, 0, 0, 500, TimeSpan.Zero);
         var json = JsonSerializer.Serialize(new Partner("p", "Acme", "suspended", at, at, 0, false, null), AdminJsonContext.Default.Partner);
         Assert.Equal(
-            """{"client_id":"p","name":"Acme","status":"suspended","created_at":"2026-11-24T09:00:00.5+00:00","updated_at":"2026-11-24T09:00:00.5+00:00","requests_per_minute":0,"default_rate_limit":false,"previous_secret_expires_at":null}""",
+            """{"client_id":"p","name":"Acme","status":"suspended","created_at":"2026-11-24T09:00:00.5+00:00","updated_at":"2026-11-24T09:00:00.5+00:00","requests_per_minute":0,"default_rate_limit":false,"previous_secret_expires_at":null,"callback_url":null}""",
             json);
     }
 

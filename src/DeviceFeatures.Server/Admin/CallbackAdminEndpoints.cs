@@ -1,0 +1,55 @@
+using System.Globalization;
+using DeviceFeatures.Protocol.Admin;
+using Microsoft.AspNetCore.Mvc;
+
+namespace DeviceFeatures.Server.Admin;
+
+/// <summary>The admin API's routes for partners' callback URLs and their change events.</summary>
+internal static class CallbackAdminEndpoints
+{
+    public static void Map(RouteGroupBuilder api, RouteGroupBuilder partners)
+    {
+        partners.MapPut("/{clientId}/callback", SetCallbackAsync);
+        partners.MapDelete("/{clientId}/callback", ClearCallbackAsync);
+
+        var events = api.MapGroup("/events");
+        events.MapGet("/", ListEventsAsync);
+        events.MapPost("/{eventId}/replay", ReplayAsync);
+    }
+
+    internal static async Task<IResult> SetCallbackAsync(
+        string clientId, [FromBody] CallbackRequest? request, AdminService admin, HttpContext context, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(request?.Url))
+        {
+            return AdminEndpoints.Problem(AdminError.Invalid("The body must be {\"url\": \"https://...\"}; DELETE clears the callback URL."));
+        }
+
+        return Answer(await admin.SetCallbackAsync(clientId, request.Url, context.TraceIdentifier, ct));
+    }
+
+    internal static async Task<IResult> ClearCallbackAsync(string clientId, AdminService admin, HttpContext context, CancellationToken ct) =>
+        Answer(await admin.SetCallbackAsync(clientId, null, context.TraceIdentifier, ct));
+
+    internal static async Task<IResult> ListEventsAsync(HttpRequest request, AdminService admin, CancellationToken ct)
+    {
+        var q = request.Query;
+        var limit = 100;
+        if (q["limit"].FirstOrDefault() is { Length: > 0 } l && !int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out limit))
+        {
+            return AdminEndpoints.Problem(AdminError.Invalid($"'limit' must be a whole number from 1 to {AdminService.MaxEventPage}."));
+        }
+
+        return Answer(await admin.ListEventsAsync(
+            q["client_id"].FirstOrDefault() is { Length: > 0 } c ? c : null,
+            q["state"].FirstOrDefault() is { Length: > 0 } s ? s : null,
+            q["after"].FirstOrDefault() is { Length: > 0 } a ? a : null,
+            limit, ct));
+    }
+
+    internal static async Task<IResult> ReplayAsync(string eventId, AdminService admin, HttpContext context, CancellationToken ct) =>
+        Answer(await admin.ReplayEventAsync(eventId, context.TraceIdentifier, ct));
+
+    private static IResult Answer<T>((T? Value, AdminError? Error) outcome) =>
+        outcome.Error is not null ? AdminEndpoints.Problem(outcome.Error) : TypedResults.Ok(outcome.Value);
+}

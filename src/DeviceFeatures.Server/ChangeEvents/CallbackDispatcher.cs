@@ -1,0 +1,246 @@
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text;
+using DeviceFeatures.Protocol.Callbacks;
+using DeviceFeatures.Server.Observability;
+using DeviceFeatures.Server.Partners;
+using DeviceFeatures.Server.Storage;
+using Microsoft.Extensions.Options;
+
+namespace DeviceFeatures.Server.ChangeEvents;
+
+/// <summary>
+/// Delivers the outbox's change events to partners' callback URLs, at least once: woken after a commit that wrote
+/// events (<see cref="ChangeEventSignal"/>) and every poll interval for events whose retry is due. Each pass claims a
+/// batch with a lease, sends it outside any transaction, and records each outcome: delivered on a 2xx; otherwise the
+/// next attempt on the schedule, or parked after the last. Everything it needs is in the database, so pending events
+/// survive a restart and are delivered by whichever instance claims them first.
+/// </summary>
+internal sealed partial class CallbackDispatcher(
+    IFeatureStore store,
+    PartnerDirectory partners,
+    IHttpClientFactory httpClients,
+    ChangeEventSignal signal,
+    CallbackMetrics metrics,
+    IOptions<CallbackOptions> options,
+    TimeProvider time,
+    ILogger<CallbackDispatcher> logger) : BackgroundService
+{
+    public const string HttpClientName = "DeviceFeatures.Callbacks";
+
+    private readonly IReadOnlyList<TimeSpan> _delays = options.Value.Delays ?? throw new InvalidOperationException("Callbacks:RetrySchedule cannot be read.");
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var poll = TimeSpan.FromSeconds(options.Value.PollIntervalSeconds);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                // A full pass may have left more due events behind it: look again at once.
+                if (await DeliverDueAsync(stoppingToken).ConfigureAwait(false) > 0)
+                {
+                    continue;
+                }
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                LogPassFailed(ex.GetType().Name, ex.Message);
+            }
+
+            try
+            {
+                await signal.WaitAsync(poll, time, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>One pass: claims the due events and delivers them together; the number claimed.</summary>
+    internal async Task<int> DeliverDueAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var o = options.Value;
+        var claimed = await store.WriteAsync(
+            s => s.ClaimDueChangeEventsAsync(now, now + (o.LeaseSeconds * 1000L), o.BatchSize), cancellationToken).ConfigureAwait(false);
+        if (claimed.Count > 0)
+        {
+            await Task.WhenAll(claimed.Select(e => DeliverAsync(e, cancellationToken))).ConfigureAwait(false);
+        }
+
+        return claimed.Count;
+    }
+
+    private async Task DeliverAsync(ChangeEventRow e, CancellationToken cancellationToken)
+    {
+        var partner = await store.ReadAsync(s => s.FindPartnerAsync(e.ClientId), cancellationToken).ConfigureAwait(false);
+        if (partner?.CallbackUrl is not { } url || !Uri.TryCreate(url, UriKind.Absolute, out var target))
+        {
+            // Cleared between the claim and now (clearing parks pending events; this is the race's other side).
+            await RecordAsync(e, null, "the partner has no callback URL", park: true, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var credentials = await partners.FindAsync(e.ClientId, cancellationToken).ConfigureAwait(false);
+        if (credentials is null)
+        {
+            return;
+        }
+
+        var body = Encoding.UTF8.GetBytes(FormBody(e));
+        var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
+        using var request = new HttpRequestMessage(HttpMethod.Post, target) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new("application/x-www-form-urlencoded");
+        request.Headers.Add(CallbackHeaders.Timestamp, timestamp.ToString(CultureInfo.InvariantCulture));
+        request.Headers.Add(CallbackHeaders.Signature, CallbackSigning.Sign(credentials.Secret, timestamp, body));
+        request.Headers.Add(CallbackHeaders.IdempotencyKey, e.EventId);
+
+        string? error;
+        int? status = null;
+        try
+        {
+            using var http = httpClients.CreateClient(HttpClientName);
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            status = (int)response.StatusCode;
+            error = response.IsSuccessStatusCode ? null : $"HTTP {status}";
+        }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            error = $"no answer within {options.Value.TimeoutSeconds.ToString(CultureInfo.InvariantCulture)} s";
+        }
+        catch (HttpRequestException ex)
+        {
+            // The kind of failure only: an exception's message may quote the URL.
+            error = ex.InnerException is SocketException socket ? $"connection failed ({socket.SocketErrorCode})" : $"request failed ({ex.HttpRequestError})";
+        }
+
+        await RecordAsync(e, target, error, park: false, cancellationToken, status).ConfigureAwait(false);
+    }
+
+    private async Task RecordAsync(ChangeEventRow e, Uri? target, string? error, bool park, CancellationToken cancellationToken, int? status = null)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var host = target?.Authority ?? "(none)";
+        if (error is null)
+        {
+            await store.WriteAsync(s => s.ChangeEventDeliveredAsync(e.EventId, now), CancellationToken.None).ConfigureAwait(false);
+            metrics.Delivered(e.Type);
+            LogDelivered(e.EventId, e.Type, host, status ?? 0, e.Attempts + 1);
+            return;
+        }
+
+        // Attempts counts the ones made before this one; _delays[n - 1] follows the n-th failure.
+        var attempt = e.Attempts + 1;
+        park |= attempt > _delays.Count;
+        var next = park ? now : now + (long)_delays[attempt - 1].TotalMilliseconds;
+        await store.WriteAsync(s => s.ChangeEventFailedAsync(e.EventId, park, next, error), CancellationToken.None).ConfigureAwait(false);
+        metrics.Failed(e.Type);
+        if (park)
+        {
+            metrics.Parked(e.Type);
+            LogParked(e.EventId, e.Type, host, error, attempt);
+        }
+        else
+        {
+            LogFailed(e.EventId, e.Type, host, error, attempt, DateTimeOffset.FromUnixTimeMilliseconds(next));
+        }
+    }
+
+    /// <summary>The form: Withings' notification fields first (<c>userid</c>, <c>appli</c>), then the event's.</summary>
+    internal static string FormBody(ChangeEventRow e)
+    {
+        var fields = new List<KeyValuePair<string, string>>
+        {
+            new("userid", Text(e.UserId)),
+            new("appli", ChangeEventNames.Appli.ToString(CultureInfo.InvariantCulture)),
+            new("event", e.Type),
+            new("event_id", e.EventId),
+            new("date", (e.CreatedAt / 1000).ToString(CultureInfo.InvariantCulture)),
+            new("model", Text(e.Model)),
+            new("feature_name", e.FeatureName ?? ""),
+            new("active", e.Active is { } active ? (active ? "1" : "0") : ""),
+        };
+        if (e.Devices is not null)
+        {
+            fields.Add(new("devices", e.Devices));
+        }
+
+        if (e.MacAddress is not null)
+        {
+            fields.Add(new("mac_address", e.MacAddress));
+            fields.Add(new("version", Text(e.Version)));
+        }
+
+        if (e.Reason is not null)
+        {
+            fields.Add(new("reason", e.Reason));
+        }
+
+        return string.Join('&', fields.Select(f => Uri.EscapeDataString(f.Key) + "=" + Uri.EscapeDataString(f.Value)));
+    }
+
+    private static string Text(long? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "";
+
+    private static string Text(int? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "";
+
+    // The host only: a callback URL's path or query may carry the partner's own token.
+    [LoggerMessage(Level = LogLevel.Information, Message = "Change event {EventId} ({Type}) delivered to {Host}: HTTP {Status}, attempt {Attempt}")]
+    private partial void LogDelivered(string eventId, string type, string host, int status, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Change event {EventId} ({Type}) to {Host} failed: {Error}, attempt {Attempt}; next attempt at {Next:O}")]
+    private partial void LogFailed(string eventId, string type, string host, string error, int attempt, DateTimeOffset next);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Change event {EventId} ({Type}) to {Host} parked after attempt {Attempt}: {Error}; an operator can replay it")]
+    private partial void LogParked(string eventId, string type, string host, string error, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A pass of the change event dispatcher failed ({Kind}: {Message}); it tries again at the next poll")]
+    private partial void LogPassFailed(string kind, string message);
+}
+
+/// <summary>The dispatcher's instruments, in the server's meter.</summary>
+internal sealed class CallbackMetrics
+{
+    private readonly Counter<long> _delivered;
+    private readonly Counter<long> _failed;
+    private readonly Counter<long> _parked;
+
+    public CallbackMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(ServerMetrics.MeterName);
+        _delivered = meter.CreateCounter<long>("devicefeatures.callbacks.delivered", "{event}", "Change events a partner acknowledged with a 2xx, by type");
+        _failed = meter.CreateCounter<long>("devicefeatures.callbacks.failed", "{attempt}", "Failed delivery attempts of change events, by type");
+        _parked = meter.CreateCounter<long>("devicefeatures.callbacks.parked", "{event}", "Change events parked after their last attempt, by type");
+    }
+
+    public void Delivered(string type) => _delivered.Add(1, new KeyValuePair<string, object?>("type", type));
+
+    public void Failed(string type) => _failed.Add(1, new KeyValuePair<string, object?>("type", type));
+
+    public void Parked(string type) => _parked.Add(1, new KeyValuePair<string, object?>("type", type));
+}
+
+internal static class ChangeEventServiceCollectionExtensions
+{
+    public static IServiceCollection AddChangeEvents(this IServiceCollection services)
+    {
+        services.AddOptions<CallbackOptions>().BindConfiguration(CallbackOptions.SectionName).ValidateDataAnnotations()
+            .Validate(o => o.Delays is not null, "Callbacks:RetrySchedule must be delays separated by commas, e.g. 0s,10s,1m,1h,4h.")
+            .ValidateOnStart();
+        services.AddSingleton<ChangeEventSignal>();
+        services.AddSingleton<ChangeEventWriter>();
+        services.AddSingleton<CallbackMetrics>();
+
+        // No redirects: a 3xx is an answer other than 2xx, so a failure, and a signed body never goes where it was not sent.
+        services.AddHttpClient(CallbackDispatcher.HttpClientName, (sp, http) => http.Timeout = sp.GetRequiredService<IOptions<CallbackOptions>>().Value.Timeout)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false })
+
+            // The factory's own loggers write the whole URL, query included; the dispatcher logs the host.
+            .RemoveAllLoggers();
+        services.AddHostedService<CallbackDispatcher>();
+        return services;
+    }
+}
