@@ -1,5 +1,4 @@
-using System.Globalization;
-using System.Text;
+using DeviceFeatures.Client.Devices;
 using DeviceFeatures.Protocol.DeviceApi;
 using DeviceFeatures.Testing;
 
@@ -8,28 +7,6 @@ namespace DeviceFeatures.Client.Tests;
 public sealed class FeatureStatusClientTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    /// <summary>A signed device request, as docs/device-api.md describes it.</summary>
-    private static async Task<HttpResponseMessage> DeviceAsync(HttpClient http, string mac, string secret, HttpMethod method, string path, string? body = null)
-    {
-        var bytes = body is null ? [] : Encoding.UTF8.GetBytes(body);
-        var timestamp = TimeProvider.System.GetUtcNow().ToUnixTimeSeconds();
-        var nonce = Guid.NewGuid().ToString("N");
-        using var request = new HttpRequestMessage(method, path);
-        if (body is not null)
-        {
-            request.Content = new ByteArrayContent(bytes);
-            request.Content.Headers.ContentType = new("application/json");
-        }
-
-        request.Headers.Add(DeviceApiHeaders.Mac, mac);
-        request.Headers.Add(DeviceApiHeaders.Timestamp, timestamp.ToString(CultureInfo.InvariantCulture));
-        request.Headers.Add(DeviceApiHeaders.Nonce, nonce);
-        request.Headers.Add(DeviceApiHeaders.Signature, DeviceSigning.Sign(secret, method.Method, path, mac, timestamp, nonce, bytes));
-        var response = await http.SendAsync(request, Ct);
-        response.EnsureSuccessStatusCode();
-        return response;
-    }
 
     [Fact]
     public async Task GetFeatureStatus_FollowsTheDevice_FromUnknownToInSyncAndSyncFailed()
@@ -47,16 +24,14 @@ public sealed class FeatureStatusClientTests
         await client.EnableFeatureAsync(server.UserId, DeviceModel.BodyPro2, FeatureName.EyesClosedMode, Ct);
         await client.EnableFeatureAsync(server.UserId, DeviceModel.BodyPro2, FeatureName.Pacemaker, Ct);
         var secret = (await server.Admin.RotateDeviceCredentialAsync(mac, Ct)).DeviceSecret;
-        using var http = new HttpClient { BaseAddress = server.BaseAddress };
-        using var pulled = await DeviceAsync(http, mac, secret, HttpMethod.Get, "/device/v1/configuration");
-        var version = (await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync(pulled.Content, DeviceApiJsonContext.Default.DeviceConfiguration, Ct))!.Version;
+        using var http = new HttpClient();
+        var deviceClient = new DeviceApiClient(http, server.BaseAddress, mac, secret);
+        var version = (await deviceClient.GetConfigurationAsync(cancellationToken: Ct)).Version;
         Assert.Equal(SyncStatus.Pending,
             Assert.Single(Assert.Single(await client.GetFeatureStatusAsync(server.UserId, DeviceModel.BodyPro2, FeatureName.EyesClosedMode, Ct)).Features).Status);
 
-        var report = $$"""{"version":{{version}},"firmware":"2.3.1","features":[{"feature_name":"feature_eyes_closed_mode","applied":true},{"feature_name":"feature_pacemaker","applied":false,"reason":"sensor missing"}]}""";
-        using (await DeviceAsync(http, mac, secret, HttpMethod.Post, "/device/v1/report", report))
-        {
-        }
+        await deviceClient.ReportAsync(new DeviceReport(version, "2.3.1",
+            [new DeviceFeatureReport("feature_eyes_closed_mode", true), new DeviceFeatureReport("feature_pacemaker", false, "sensor missing")]), Ct);
 
         var device = Assert.Single(await client.GetFeatureStatusAsync(server.UserId, DeviceModel.BodyPro2, cancellationToken: Ct));
         Assert.Equal("2.3.1", device.Firmware);

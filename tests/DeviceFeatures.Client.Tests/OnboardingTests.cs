@@ -2,7 +2,6 @@ using DeviceFeatures.Client.Admin;
 using DeviceFeatures.Protocol.Admin;
 using DeviceFeatures.Testing;
 using Microsoft.Extensions.Time.Testing;
-using Npgsql;
 
 namespace DeviceFeatures.Client.Tests;
 
@@ -12,36 +11,16 @@ namespace DeviceFeatures.Client.Tests;
 /// </summary>
 public sealed class OnboardingTests
 {
-    private const string PostgresVariable = "DEVICEFEATURES_TEST_POSTGRES";
-
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    /// <summary>SQLite always; PostgreSQL when the test run has one (CI always does).</summary>
-    public static TheoryData<string> Providers()
-    {
-        var providers = new TheoryData<string> { "sqlite" };
-        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable(PostgresVariable)))
-        {
-            providers.Add("postgres");
-        }
-
-        return providers;
-    }
-
     [Theory]
-    [MemberData(nameof(Providers))]
+    [MemberData(nameof(ProviderServer.Providers), MemberType = typeof(ProviderServer))]
     public async Task APartner_ActivatesSwitchesAndEndsItsProgramme_AndTheDeviceReturnsToDefaults(string provider)
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 9, 0, 0, TimeSpan.Zero));
         var options = new DeviceFeaturesTestServerOptions { TimeProvider = time, CreateDefaultPartner = false };
-        await using var database = provider == "postgres" ? await PostgresDatabase.CreateAsync() : null;
-        if (database is not null)
-        {
-            options.Settings["Storage:Provider"] = "postgres";
-            options.Settings["Storage:ConnectionString"] = database.ConnectionString;
-        }
-
-        await using var server = await DeviceFeaturesTestServer.StartAsync(options, Ct);
+        await using var started = await ProviderServer.StartAsync(provider, options, Ct);
+        var server = started.Server;
         Assert.Equal("127.0.0.1", server.BaseAddress.Host);
 
         // The operator's side: a partner, and the two devices shipped for it in the inventory.
@@ -128,37 +107,5 @@ public sealed class OnboardingTests
 
         Assert.Equal(["user.activated", "feature.enabled", "device.programme_changed", "feature.enabled"],
             kinds.Where(k => !k.StartsWith("device.imported", StringComparison.Ordinal) && k != "partner.created"));
-    }
-
-    /// <summary>A throwaway database on the test run's PostgreSQL server.</summary>
-    private sealed class PostgresDatabase : IAsyncDisposable
-    {
-        private readonly string _server;
-        private readonly string _name = "onboarding_" + Guid.NewGuid().ToString("n");
-
-        private PostgresDatabase(string server) => _server = server;
-
-        public string ConnectionString => new NpgsqlConnectionStringBuilder(_server) { Database = _name }.ConnectionString;
-
-        public static async Task<PostgresDatabase> CreateAsync()
-        {
-            var database = new PostgresDatabase(Environment.GetEnvironmentVariable(PostgresVariable)!);
-            await database.RunAsync($"CREATE DATABASE {database._name}");
-            return database;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            NpgsqlConnection.ClearAllPools();
-            await RunAsync($"DROP DATABASE IF EXISTS {_name} WITH (FORCE)");
-        }
-
-        private async Task RunAsync(string sql)
-        {
-            await using var connection = new NpgsqlConnection(_server);
-            await connection.OpenAsync();
-            await using var command = new NpgsqlCommand(sql, connection);
-            await command.ExecuteNonQueryAsync();
-        }
     }
 }
