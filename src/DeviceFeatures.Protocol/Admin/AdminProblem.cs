@@ -26,6 +26,12 @@ public static class AdminProblemCodes
     /// <summary>401: the bearer key sent is not this server's admin key.</summary>
     public const string AdminKeyInvalid = "admin_key_invalid";
 
+    /// <summary>
+    /// 429: this address sent too many wrong admin keys; every request from it, the right key included, waits for
+    /// the number of seconds in <c>Retry-After</c>.
+    /// </summary>
+    public const string AdminKeyThrottled = "admin_key_throttled";
+
     /// <summary>404: no partner has that <c>client_id</c>.</summary>
     public const string PartnerNotFound = "partner_not_found";
 
