@@ -32,6 +32,12 @@ public static class AdminProblemCodes
     /// </summary>
     public const string AdminKeyThrottled = "admin_key_throttled";
 
+    /// <summary>400: <c>POST /admin/api/users</c> lists more devices than one user may be created with (100).</summary>
+    public const string TooManyDevices = "too_many_devices";
+
+    /// <summary>413: the request body is larger than the admin API accepts (<c>Admin:MaxBodyBytes</c>).</summary>
+    public const string RequestTooLarge = "request_too_large";
+
     /// <summary>404: no partner has that <c>client_id</c>.</summary>
     public const string PartnerNotFound = "partner_not_found";
 

@@ -60,8 +60,32 @@ internal static partial class AdminKeyGate
             }
 
             context.User = result.Principal;
+
+            // Set only once the key is right: nobody else gets to send a body at all. A declared length over the limit
+            // is refused before anything is read; a chunked body is cut by Kestrel at the limit, and the endpoint's
+            // reader then leaves a bare 413, given its code below.
+            var maxBodyBytes = context.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<AdminOptions>>().Value.MaxBodyBytes;
+            if (context.Request.ContentLength > maxBodyBytes)
+            {
+                await TooLarge(context, maxBodyBytes).ConfigureAwait(false);
+                return;
+            }
+
+            if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            {
+                limit.MaxRequestBodySize = maxBodyBytes;
+            }
+
             await next(context).ConfigureAwait(false);
+            if (context.Response.StatusCode == StatusCodes.Status413PayloadTooLarge && !context.Response.HasStarted)
+            {
+                await TooLarge(context, maxBodyBytes).ConfigureAwait(false);
+            }
         });
+
+    private static Task TooLarge(HttpContext context, long maxBodyBytes) =>
+        AdminEndpoints.Problem(new AdminError(StatusCodes.Status413PayloadTooLarge, AdminProblemCodes.RequestTooLarge,
+            $"The request body is larger than the admin API's {maxBodyBytes}-byte limit (Admin:MaxBodyBytes); send less per request.")).ExecuteAsync(context);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A wrong admin key from {Address} ({LeftOut} more client errors not logged in the last minute)")]
     private static partial void LogWrongKey(ILogger logger, string address, int leftOut);

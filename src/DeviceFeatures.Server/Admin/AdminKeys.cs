@@ -26,6 +26,13 @@ internal sealed class AdminOptions
     /// </summary>
     [System.ComponentModel.DataAnnotations.Range(0, 1_000_000)]
     public int FailedKeyAttemptsPerMinute { get; set; } = 10;
+
+    /// <summary>
+    /// The largest admin request body, in bytes: a full import (1,000 devices) fits with room to spare, and nothing
+    /// larger is read (413 <c>request_too_large</c>).
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(1024, 1L << 30)]
+    public long MaxBodyBytes { get; set; } = 1 << 20;
 }
 
 /// <summary>The SHA-256 of the admin key, loaded at start: the key itself is never at rest.</summary>

@@ -127,6 +127,8 @@ internal static partial class WireEndpoints
 
         var error = exception switch
         {
+            BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } bad =>
+                new AdminError(bad.StatusCode, AdminProblemCodes.RequestTooLarge, bad.Message),
             BadHttpRequestException bad => new AdminError(bad.StatusCode, AdminProblemCodes.InvalidRequest, bad.Message),
             _ when unavailable => new AdminError(StatusCodes.Status503ServiceUnavailable, AdminProblemCodes.DatabaseUnavailable,
                 "The database did not answer in time; nothing was changed."),
