@@ -26,6 +26,18 @@ public static class AdminProblemCodes
     /// <summary>401: the bearer key sent is not this server's admin key.</summary>
     public const string AdminKeyInvalid = "admin_key_invalid";
 
+    /// <summary>
+    /// 429: this address sent too many wrong admin keys; every request from it, the right key included, waits for
+    /// the number of seconds in <c>Retry-After</c>.
+    /// </summary>
+    public const string AdminKeyThrottled = "admin_key_throttled";
+
+    /// <summary>400: <c>POST /admin/api/users</c> lists more devices than one user may be created with (100).</summary>
+    public const string TooManyDevices = "too_many_devices";
+
+    /// <summary>413: the request body is larger than the admin API accepts (<c>Admin:MaxBodyBytes</c>).</summary>
+    public const string RequestTooLarge = "request_too_large";
+
     /// <summary>404: no partner has that <c>client_id</c>.</summary>
     public const string PartnerNotFound = "partner_not_found";
 

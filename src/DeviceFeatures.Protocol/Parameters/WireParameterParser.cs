@@ -196,7 +196,7 @@ public static class WireParameterParser
     }
 
     // Only built when a problem is reported.
-    private static string What(string? parameter) => parameter is null ? "a parameter name" : $"parameter '{parameter}'";
+    private static string What(string? parameter) => parameter is null ? "a parameter name" : $"parameter '{WireParameters.Echo(parameter)}'";
 
     /// <summary>The shared string for a parameter name or action every call sends, so that reading it allocates nothing.</summary>
     private static string? Known(ReadOnlySpan<byte> text, string? parameter)

@@ -16,6 +16,9 @@ public sealed class WireParameters
     /// <summary>The longest parameter value accepted, in characters.</summary>
     public const int MaxValueLength = 4096;
 
+    /// <summary>The most characters of a client's name or value that an error text quotes.</summary>
+    public const int MaxEchoLength = 64;
+
     private readonly List<KeyValuePair<string, string>> _items = new(8);
 
     /// <summary>
@@ -71,7 +74,7 @@ public sealed class WireParameters
 
         if (value.Length > MaxValueLength)
         {
-            Fail($"parameter '{name}' is longer than {MaxValueLength} characters");
+            Fail($"parameter '{Echo(name)}' is longer than {MaxValueLength} characters");
             return;
         }
 
@@ -84,7 +87,7 @@ public sealed class WireParameters
 
         if (value.Contains('\0', StringComparison.Ordinal))
         {
-            Fail($"parameter '{name}' contains a NUL character");
+            Fail($"parameter '{Echo(name)}' contains a NUL character");
             return;
         }
 
@@ -94,7 +97,7 @@ public sealed class WireParameters
             {
                 if (!string.Equals(item.Value, value, StringComparison.Ordinal))
                 {
-                    Fail($"parameter '{name}' is given more than once with different values");
+                    Fail($"parameter '{Echo(name)}' is given more than once with different values");
                 }
 
                 return;
@@ -109,6 +112,15 @@ public sealed class WireParameters
 
         _items.Add(new(name, value));
     }
+
+    /// <summary>
+    /// A client's input as an error text quotes it: cut to <see cref="MaxEchoLength"/> characters followed by
+    /// <c>...</c>, so that a hostile name or value cannot make the answer (or a log line) large.
+    /// </summary>
+    /// <param name="value">The name or value to quote.</param>
+    /// <returns>The value itself when it is short enough, else its beginning and <c>...</c>.</returns>
+    public static string Echo(string? value) =>
+        value is null ? string.Empty : value.Length <= MaxEchoLength ? value : string.Concat(value.AsSpan(0, MaxEchoLength), "...");
 
     /// <summary>Marks the request unreadable; the first problem found is kept.</summary>
     /// <param name="problem">What is wrong, naming the parameter or the part at fault.</param>

@@ -11,8 +11,28 @@ internal sealed class AdminOptions
 {
     public const string SectionName = "Admin";
 
+    /// <summary>
+    /// The fewest characters a configured key may have: 32 characters are out of reach of guessing even from one
+    /// character class, and a generated key has 54. A shorter key stops the start.
+    /// </summary>
+    public const int MinimumApiKeyLength = 32;
+
     /// <summary>The operators' bearer key. When unset, one is generated on first start and printed once.</summary>
     public string? ApiKey { get; set; }
+
+    /// <summary>
+    /// Wrong keys one address may send within a minute before it is answered 429 until the minute ends; 0 turns
+    /// the throttle off.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(0, 1_000_000)]
+    public int FailedKeyAttemptsPerMinute { get; set; } = 10;
+
+    /// <summary>
+    /// The largest admin request body, in bytes: a full import (1,000 devices) fits with room to spare, and nothing
+    /// larger is read (413 <c>request_too_large</c>).
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(1024, 1L << 30)]
+    public long MaxBodyBytes { get; set; } = 1 << 20;
 }
 
 /// <summary>The SHA-256 of the admin key, loaded at start: the key itself is never at rest.</summary>
@@ -54,6 +74,15 @@ internal sealed class AdminKeyStep(IOptions<AdminOptions> options, IFeatureStore
     {
         if (!string.IsNullOrEmpty(options.Value.ApiKey))
         {
+            // The key itself is never part of the message: it may be a real one that is merely short.
+            if (options.Value.ApiKey.Length < AdminOptions.MinimumApiKeyLength)
+            {
+                throw new StartupFailureException(
+                    $"Admin:ApiKey is {options.Value.ApiKey.Length} characters long; it must be at least {AdminOptions.MinimumApiKeyLength} characters " +
+                    "(create one with 'openssl rand -hex 24'), or leave it unset to have one generated.",
+                    StartupExitCodes.Configuration);
+            }
+
             hash.Load(new AdminKeyHash(AdminKeys.Hash(options.Value.ApiKey)));
             return;
         }

@@ -40,6 +40,9 @@ internal sealed partial class AdminService(
     ChangeEvents.ChangeEventSignal changeEvents)
 {
     public const string Actor = "admin";
+
+    /// <summary>The most devices one <c>POST /admin/api/users</c> may link; a person has a handful.</summary>
+    public const int MaxUserDevices = 100;
     public const int MaxNameLength = 200;
 
     public async Task<(CreatedPartner? Created, AdminError? Error)> CreatePartnerAsync(
@@ -164,7 +167,15 @@ internal sealed partial class AdminService(
             return (null, AdminError.Invalid("'client_id' is required."));
         }
 
+        if (request.Devices is { Count: > MaxUserDevices })
+        {
+            return (null, new AdminError(StatusCodes.Status400BadRequest, AdminProblemCodes.TooManyDevices,
+                $"A user is created with at most {MaxUserDevices} devices ({request.Devices.Count} given); link more with /v2/user activate or the inventory."));
+        }
+
+        // A set, not a scan of the list: the check stays linear in the number of devices.
         var devices = new List<DeviceRow>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (input, index) in (request.Devices ?? []).Select((d, i) => (d, i)))
         {
             var (device, error) = ValidateDevice(input, $"devices[{index}]");
@@ -173,12 +184,12 @@ internal sealed partial class AdminService(
                 return (null, error);
             }
 
-            if (devices.Any(d => d.MacAddress == device!.MacAddress))
+            if (!seen.Add(device!.MacAddress))
             {
-                return (null, AdminError.Invalid($"devices[{index}].mac_address {device!.MacAddress} is listed twice."));
+                return (null, AdminError.Invalid($"devices[{index}].mac_address {device.MacAddress} is listed twice."));
             }
 
-            devices.Add(device!);
+            devices.Add(device);
         }
 
         var now = Now();

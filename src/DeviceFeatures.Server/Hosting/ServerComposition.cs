@@ -65,9 +65,12 @@ public static class ServerComposition
         // HTTP 200 whatever happens, and health probes and metrics need neither. Each of these middlewares costs
         // a wire call allocations and a service scope when it runs, so it runs only where it has work.
         app.UseWhen(context => !context.Request.Path.StartsWithSegments("/v2"), branch => branch.UseStatusCodePages());
+        // The admin key is checked first of all, whatever routing found (no endpoint, another method, a content type
+        // the endpoint does not accept): the gate answers 401, or 429 to an address that keeps guessing.
         app.UseWhen(context => context.Request.Path.StartsWithSegments("/admin"), branch =>
         {
             branch.UseAuthentication();
+            branch.UseAdminKeyGate();
             branch.UseAuthorization();
         });
 

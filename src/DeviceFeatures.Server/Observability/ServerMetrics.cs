@@ -16,6 +16,7 @@ internal sealed class ServerMetrics
     private readonly Counter<long> _noncesUsed;
     private readonly Counter<long> _noncesRefused;
     private readonly Histogram<double> _writeDuration;
+    private readonly Counter<long> _adminKeyRefused;
 
     public ServerMetrics(IMeterFactory meterFactory)
     {
@@ -26,6 +27,8 @@ internal sealed class ServerMetrics
         _noncesRefused = meter.CreateCounter<long>("devicefeatures.nonces.refused", "{nonce}", "Nonces refused, by reason");
         _writeDuration = meter.CreateHistogram<double>("devicefeatures.write.duration", "ms",
             "Time from the start of a signed call's write transaction until it is committed, waiting for the writer included");
+        _adminKeyRefused = meter.CreateCounter<long>("devicefeatures.admin.key_failures", "{request}",
+            "Admin API requests refused at the door, by outcome: missing key, invalid key, throttled address");
     }
 
     public void Answered(string service, string action, int status) =>
@@ -40,6 +43,8 @@ internal sealed class ServerMetrics
     public void NonceUsed() => _noncesUsed.Add(1);
 
     public void NonceRefused(string reason) => _noncesRefused.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void AdminKeyRefused(string outcome) => _adminKeyRefused.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 
     public void WriteCommitted(TimeSpan elapsed) => _writeDuration.Record(elapsed.TotalMilliseconds);
 }

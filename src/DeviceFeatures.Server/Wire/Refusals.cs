@@ -1,3 +1,4 @@
+using DeviceFeatures.Protocol.Parameters;
 using DeviceFeatures.Protocol.Status;
 
 namespace DeviceFeatures.Server.Wire;
@@ -42,7 +43,7 @@ internal static class Refusals
 
     public static WireResult ExpiredNonce(DateTimeOffset expiredAt, TimeSpan lifetime) =>
         WireResult.Refuse(WireStatus.SpentNonce,
-            $"Authentication failed: the nonce expired at {expiredAt:yyyy-MM-dd'T'HH:mm:ss'Z'}; nonces are valid for {lifetime.TotalMinutes:0.#} minutes");
+            $"Authentication failed: the nonce expired at {expiredAt:yyyy-MM-dd'T'HH:mm:ss'Z'}; nonces are valid for {Duration(lifetime)}");
 
     public static WireResult UsedNonce() =>
         WireResult.Refuse(WireStatus.SpentNonce, "Authentication failed: the nonce has already been used; every request needs a fresh one");
@@ -135,9 +136,19 @@ internal static class Refusals
     public static WireResult InternalError(string requestId) =>
         WireResult.Refuse(WireStatus.InternalError, $"An error occurred; nothing was changed (request id {requestId})");
 
+    // Whole minutes read as minutes (the default, 30 minutes); anything else as its exact number of seconds, so that a
+    // lifetime under a minute is not "0 minutes".
+    private static string Duration(TimeSpan lifetime)
+    {
+        var seconds = (long)lifetime.TotalSeconds;
+        return seconds % 60 == 0 && seconds > 0
+            ? seconds == 60 ? "1 minute" : $"{seconds / 60} minutes"
+            : seconds == 1 ? "1 second" : $"{seconds} seconds";
+    }
+
     // Two longs can be up to 2^64 - 1 apart: the distance is only exact as an unsigned number.
     private static ulong Distance(long a, long b) => a < b ? unchecked((ulong)(b - a)) : unchecked((ulong)(a - b));
 
     // Echoed input is cut short so that a hostile value cannot make the answer large.
-    private static string Echo(string value) => value.Length <= 64 ? value : string.Concat(value.AsSpan(0, 64), "...");
+    private static string Echo(string value) => WireParameters.Echo(value);
 }

@@ -3,6 +3,7 @@ using DeviceFeatures.Protocol.Parameters;
 using DeviceFeatures.Server.Admin;
 using DeviceFeatures.Server.Device;
 using DeviceFeatures.Server.OAuth;
+using DeviceFeatures.Server.Observability;
 using DeviceFeatures.Server.Signature;
 using DeviceFeatures.Server.Storage;
 using Microsoft.AspNetCore.Diagnostics;
@@ -16,6 +17,7 @@ internal static partial class WireEndpoints
         services.AddOptions<WireOptions>().BindConfiguration(WireOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<WireRequestReader>();
         services.AddSingleton<WirePipeline>();
+        services.AddSingleton<LogThrottle>();
         return services;
     }
 
@@ -93,12 +95,15 @@ internal static partial class WireEndpoints
     /// <summary>
     /// The last line of defence: an unexpected failure answers the envelope (on <c>/v2</c>) or problem+json
     /// (elsewhere), never a stack trace. Transactions roll back when they throw, so nothing half-done remains.
+    /// The middleware's own log entry (an Error with the stack, for every failure, a client's malformed body
+    /// included) is turned off: <see cref="WriteFailureAsync"/> logs each failure as what it is.
     /// </summary>
     public static IApplicationBuilder UseFailureAnswers(this IApplicationBuilder app) =>
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
             StatusCodeSelector = _ => StatusCodes.Status500InternalServerError,
             ExceptionHandler = WriteFailureAsync,
+            SuppressDiagnosticsCallback = _ => true,
         });
 
     private static async Task WriteFailureAsync(HttpContext context)
@@ -106,15 +111,7 @@ internal static partial class WireEndpoints
         var exception = context.Features.Get<IExceptionHandlerFeature>()?.Error;
         var store = context.RequestServices.GetRequiredService<IFeatureStore>();
         var unavailable = exception is not null && store.IsUnavailable(exception);
-        var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("DeviceFeatures.Failures");
-        if (exception is BadHttpRequestException)
-        {
-            LogUnreadable(logger, context.TraceIdentifier, exception.Message);
-        }
-        else
-        {
-            LogFailed(logger, exception, context.TraceIdentifier);
-        }
+        Log(context, exception, unavailable);
 
         if (context.Request.Path.StartsWithSegments("/v2"))
         {
@@ -131,6 +128,8 @@ internal static partial class WireEndpoints
 
         var error = exception switch
         {
+            BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } bad =>
+                new AdminError(bad.StatusCode, AdminProblemCodes.RequestTooLarge, bad.Message),
             BadHttpRequestException bad => new AdminError(bad.StatusCode, AdminProblemCodes.InvalidRequest, bad.Message),
             _ when unavailable => new AdminError(StatusCodes.Status503ServiceUnavailable, AdminProblemCodes.DatabaseUnavailable,
                 "The database did not answer in time; nothing was changed."),
@@ -140,9 +139,46 @@ internal static partial class WireEndpoints
         await AdminEndpoints.Problem(error).ExecuteAsync(context);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Unreadable request {RequestId}: {Message}")]
-    private static partial void LogUnreadable(ILogger logger, string requestId, string message);
+    /// <summary>
+    /// One line per failure, rate-limited by kind (<see cref="LogThrottle"/>): a client's error at Information and
+    /// an unavailable database at Warning, both without a stack (they are expected, and the stack says nothing the
+    /// message does not); only an unexpected failure, a fault of ours, is an Error with its stack.
+    /// </summary>
+    private static void Log(HttpContext context, Exception? exception, bool unavailable)
+    {
+        var kind = exception switch
+        {
+            BadHttpRequestException => ThrottledLog.ClientError,
+            _ when unavailable => ThrottledLog.DatabaseUnavailable,
+            _ => ThrottledLog.Fault,
+        };
+        if (!context.RequestServices.GetRequiredService<LogThrottle>().TryTake(kind, out var leftOut))
+        {
+            return;
+        }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Request {RequestId} failed")]
-    private static partial void LogFailed(ILogger logger, Exception? exception, string requestId);
+        var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("DeviceFeatures.Failures");
+        switch (kind)
+        {
+            case ThrottledLog.ClientError:
+                LogUnreadable(logger, context.TraceIdentifier, exception!.Message, leftOut);
+                break;
+            case ThrottledLog.DatabaseUnavailable:
+                LogUnavailable(logger, context.TraceIdentifier, exception!.GetType().Name, exception.Message, leftOut);
+                break;
+            default:
+                LogFailed(logger, exception, context.TraceIdentifier, leftOut);
+                break;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Unreadable request {RequestId}: {Message} ({LeftOut} more not logged in the last minute)")]
+    private static partial void LogUnreadable(ILogger logger, string requestId, string message, int leftOut);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Request {RequestId}: the database did not answer ({ExceptionType}: {Message}); answered 522/503 ({LeftOut} more not logged in the last minute)")]
+    private static partial void LogUnavailable(ILogger logger, string requestId, string exceptionType, string message, int leftOut);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Request {RequestId} failed ({LeftOut} more not logged in the last minute)")]
+    private static partial void LogFailed(ILogger logger, Exception? exception, string requestId, int leftOut);
 }

@@ -138,7 +138,7 @@ internal interface ITimestampSignedHandler
 /// table (2554 for an unknown one); authenticate (client, signature, quota, nonce or timestamp, suspension); for a
 /// signed action, open one write transaction, spend the nonce, refuse a suspended partner or bad parameters, then
 /// run the handler in that transaction (a client-secret action: its own transaction, no nonce; a bearer action: a
-/// read, for the token's user); count the answer; write the envelope. See docs/architecture.md.
+/// read, for the token's user); write the envelope, which counts the answer. See docs/architecture.md.
 /// </summary>
 internal sealed class WirePipeline(
     WireRequestReader reader,
@@ -148,35 +148,36 @@ internal sealed class WirePipeline(
     TimeProvider time,
     ServerMetrics metrics)
 {
-    // The metric's label for anything that is not an action of the table: callers must not grow its series at will.
-    private const string OtherAction = "other";
-
     public async Task HandleAsync(HttpContext context, WireService service)
     {
-        var (action, result) = await AnswerAsync(context, service).ConfigureAwait(false);
-        metrics.Answered(service.Name, action, result.Status);
+        // The labels go with the request, so that an answer written by the last-resort handler (522, 2556) is
+        // counted under the action that failed, like every other answer (WireResult.ExecuteAsync counts them).
+        var labels = new WireAnswerLabels(metrics, service.Name);
+        context.Features.Set(labels);
+        var result = await AnswerAsync(context, service, labels).ConfigureAwait(false);
         await result.ExecuteAsync(context).ConfigureAwait(false);
     }
 
-    private async Task<(string Action, WireResult Result)> AnswerAsync(HttpContext context, WireService service)
+    private async Task<WireResult> AnswerAsync(HttpContext context, WireService service, WireAnswerLabels labels)
     {
         var parameters = await reader.ReadAsync(context.Request, context.RequestAborted).ConfigureAwait(false);
         if (parameters.Problem is { } problem)
         {
-            return (OtherAction, Refusals.Unreadable(problem));
+            return Refusals.Unreadable(problem);
         }
 
         if (!SignedRequestAuthenticator.TryGetRequired(parameters, WireParameterNames.Action, out var name, out var refusal))
         {
-            return (OtherAction, refusal!);
+            return refusal!;
         }
 
         if (service.Find(name) is not { } action)
         {
-            return (OtherAction, Refusals.UnknownAction(service.Name, name));
+            return Refusals.UnknownAction(service.Name, name);
         }
 
-        return (action.Name, await action.RunAsync(this, parameters, context).ConfigureAwait(false));
+        labels.Action = action.Name;
+        return await action.RunAsync(this, parameters, context).ConfigureAwait(false);
     }
 
     public async Task<WireResult> RunSignedAsync<TParams>(

@@ -37,7 +37,7 @@ internal sealed class WireRequestReader(IOptions<WireOptions> options)
         switch (kind)
         {
             case BodyKind.Unsupported:
-                parameters.Fail($"Content-Type '{Truncate(request.ContentType)}' is not supported; send application/x-www-form-urlencoded, application/json or multipart/form-data");
+                parameters.Fail($"Content-Type '{WireParameters.Echo(request.ContentType)}' is not supported; send application/x-www-form-urlencoded, application/json or multipart/form-data");
                 return parameters;
             case BodyKind.Multipart:
                 await ReadMultipartAsync(request, parameters, cancellationToken).ConfigureAwait(false);
@@ -211,7 +211,4 @@ internal sealed class WireRequestReader(IOptions<WireOptions> options)
 
         return BodyKind.Unsupported;
     }
-
-    private static string Truncate(string? value) =>
-        value is null ? string.Empty : value.Length <= 64 ? value : string.Concat(value.AsSpan(0, 64), "...");
 }

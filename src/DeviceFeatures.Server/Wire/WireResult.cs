@@ -2,6 +2,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using DeviceFeatures.Protocol.Envelope;
 using DeviceFeatures.Protocol.Status;
+using DeviceFeatures.Server.Observability;
 
 namespace DeviceFeatures.Server.Wire;
 
@@ -39,8 +40,22 @@ internal sealed class WireResult : IResult
 
     public static WireResult Refuse(int status, string error, Action<Utf8JsonWriter> writeBody) => new(status, error, writeBody);
 
+    /// <summary>
+    /// Counts the answer in <c>devicefeatures.wire.requests</c> and writes it. Every wire answer passes here, the
+    /// pipeline's, the fallback's (2554) and the last-resort handler's (522, 2556), so none escapes the metric.
+    /// </summary>
     public async Task ExecuteAsync(HttpContext httpContext)
     {
+        if (httpContext.Features.Get<WireAnswerLabels>() is { } labels)
+        {
+            labels.Metrics.Answered(labels.Service, labels.Action, _status);
+        }
+        else
+        {
+            // Outside the pipeline (an unknown service, a failure before it ran): no caller-chosen name is a label.
+            httpContext.RequestServices.GetRequiredService<ServerMetrics>().Answered(WireAnswerLabels.Other, WireAnswerLabels.Other, _status);
+        }
+
         var response = httpContext.Response;
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "application/json";
@@ -62,4 +77,20 @@ internal sealed class WireResult : IResult
     }
 
     public override string ToString() => _error is null ? $"status {_status}" : $"status {_status}: {_error}";
+}
+
+/// <summary>
+/// The labels of a wire answer in the metric, carried by the request from the moment the pipeline knows them: the
+/// service of the route, and the action once it is found in the table.
+/// </summary>
+internal sealed class WireAnswerLabels(ServerMetrics metrics, string service)
+{
+    // The label for anything that is not a service or action of the table: callers must not grow the series at will.
+    public const string Other = "other";
+
+    public ServerMetrics Metrics { get; } = metrics;
+
+    public string Service { get; } = service;
+
+    public string Action { get; set; } = Other;
 }

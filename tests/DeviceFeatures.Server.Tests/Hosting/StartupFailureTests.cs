@@ -103,6 +103,16 @@ public sealed class StartupFailureTests : IDisposable
         AssertFailure(StartupExitCodes.Configuration, error, "NonceLifetimeSeconds");
     }
 
+    [Theory]
+    [InlineData("Production")]
+    [InlineData("Development")]
+    public async Task AdminKeyTooShort_IsAConfigurationError_WithoutEchoingTheKey(string environment)
+    {
+        var (_, output, error) = await RunAsync(environment, Sqlite, "--Admin:ApiKey=a-short-key");
+        AssertFailure(StartupExitCodes.Configuration, error, "Admin:ApiKey", "32 characters");
+        Assert.DoesNotContain("a-short-key", output + error, StringComparison.Ordinal);
+    }
+
     private async Task<(int ExitCode, string Output, string Error)> RunAsync(string environment, params string[] arguments)
     {
         var all = arguments.Any(a => a.StartsWith("--urls=", StringComparison.Ordinal))

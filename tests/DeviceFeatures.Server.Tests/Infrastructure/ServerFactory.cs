@@ -15,7 +15,7 @@ namespace DeviceFeatures.Server.Tests.Infrastructure;
 /// </summary>
 public class ServerFactory(TestDatabase database, FakeTimeProvider time, bool ownsDatabase = false) : WebApplicationFactory<Program>
 {
-    public const string AdminKey = "test-admin-key";
+    public const string AdminKey = "test-admin-key-for-the-server-tests";
 
     public TestDatabase Database { get; } = database;
 

@@ -10,7 +10,7 @@ namespace DeviceFeatures.Server.Tests.Infrastructure;
 /// </summary>
 public sealed class ServerProcess : IAsyncDisposable
 {
-    public const string AdminKey = "crash-test-admin-key";
+    public const string AdminKey = "crash-test-admin-key-for-server-processes";
     private readonly Process _process;
     private readonly System.Text.StringBuilder _output = new();
 
