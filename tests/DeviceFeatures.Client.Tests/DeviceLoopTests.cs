@@ -1,11 +1,10 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
+using System.Globalization;
 using DeviceFeatures.Client.Devices;
 using DeviceFeatures.Protocol.Admin;
 using DeviceFeatures.Protocol.Callbacks;
 using DeviceFeatures.Protocol.DeviceApi;
+using DeviceFeatures.Server.Tests.ChangeEvents;
 using DeviceFeatures.Testing;
 
 namespace DeviceFeatures.Client.Tests;
@@ -26,7 +25,8 @@ public sealed class DeviceLoopTests
     {
         await using var started = await ProviderServer.StartAsync(provider, new DeviceFeaturesTestServerOptions { CreateDefaultPartner = false }, Ct);
         var server = started.Server;
-        await using var receiver = await CallbackReceiver.StartAsync(failFirst: 1);
+        await using var receiver = await CallbackReceiver.StartAsync();
+        receiver.Answers.Enqueue(500);
 
         // The operator: a partner with a callback URL, a user with a scale, and the scale's secret.
         var partner = await server.Admin.CreatePartnerAsync("Device loop partner", Ct);
@@ -58,23 +58,24 @@ public sealed class DeviceLoopTests
         var inSync = await StatusAsync(client, userId, FeatureName.EyesClosedMode);
         Assert.Equal((SyncStatus.InSync, true, changed.Version, true), (inSync.Status, inSync.Active, inSync.ReportedVersion!.Value, inSync.ReportedActive!.Value));
 
-        // The receiver: feature.changed twice with one event id (it answered 500 the first time), then feature.applied.
-        var events = await receiver.WaitForAsync(r => r.Count(e => e.Answered == 200) >= 2, Ct);
-        var changes = events.Where(e => e.Form["event"] == ChangeEventNames.FeatureChanged).ToList();
-        Assert.Equal([500, 200], changes.Select(e => e.Answered));
-        Assert.Single(changes.Select(e => e.Form["event_id"]).Distinct());
-        Assert.Equal(changes[0].Form["event_id"], changes[0].IdempotencyKey);
-        var applied = Assert.Single(events, e => e.Form["event"] == ChangeEventNames.FeatureApplied);
+        // The receiver: feature.changed, answered 500, then again with the same event id, and feature.applied.
+        List<ReceivedCallback> events = [await receiver.NextAsync(), await receiver.NextAsync(), await receiver.NextAsync()];
+        Assert.Equal(ChangeEventNames.FeatureChanged, events[0]["event"]);
+        var changes = events.Where(e => e["event"] == ChangeEventNames.FeatureChanged).ToList();
+        Assert.Equal(2, changes.Count);
+        Assert.Single(changes.Select(e => e["event_id"]).Distinct());
+        Assert.Equal(changes[0]["event_id"], changes[0].IdempotencyKey);
+        var applied = Assert.Single(events, e => e["event"] == ChangeEventNames.FeatureApplied);
         foreach (var e in events)
         {
-            Assert.True(CallbackSignature.Verify([partner.ClientSecret], e.Timestamp, e.Signature, e.Body, DateTimeOffset.UtcNow), e.Form["event"]);
-            Assert.Equal(userId.ToString(System.Globalization.CultureInfo.InvariantCulture), e.Form["userid"]);
-            Assert.Equal("1000", e.Form["appli"]);
-            Assert.Equal("feature_eyes_closed_mode", e.Form["feature_name"]);
-            Assert.Equal("1", e.Form["active"]);
+            Assert.True(CallbackSignature.Verify([partner.ClientSecret], e.Timestamp, e.Signature, e.Body, DateTimeOffset.UtcNow), e["event"]);
+            Assert.Equal(userId.ToString(CultureInfo.InvariantCulture), e["userid"]);
+            Assert.Equal("1000", e["appli"]);
+            Assert.Equal("feature_eyes_closed_mode", e["feature_name"]);
+            Assert.Equal("1", e["active"]);
         }
 
-        Assert.Equal((mac, changed.Version.ToString(System.Globalization.CultureInfo.InvariantCulture)), (applied.Form["mac_address"], applied.Form["version"]));
+        Assert.Equal((mac, changed.Version.ToString(CultureInfo.InvariantCulture)), (applied.Form["mac_address"], applied.Form["version"]));
 
         // Offline during three changes: one pull brings the final state, not the three deltas.
         await client.DisableFeatureAsync(userId, DeviceModel.BodyPro2, FeatureName.EyesClosedMode, Ct);
@@ -91,9 +92,14 @@ public sealed class DeviceLoopTests
         var failed = await StatusAsync(client, userId, FeatureName.Pacemaker);
         Assert.Equal((SyncStatus.SyncFailed, "sensor missing", false), (failed.Status, failed.Reason, failed.ReportedActive!.Value));
         Assert.Equal(SyncStatus.InSync, (await StatusAsync(client, userId, FeatureName.EyesClosedMode)).Status);
-        var all = await receiver.WaitForAsync(r => r.Any(e => e.Form["event"] == ChangeEventNames.FeatureFailed), Ct);
-        var failure = Assert.Single(all, e => e.Form["event"] == ChangeEventNames.FeatureFailed);
-        Assert.Equal(("feature_pacemaker", "sensor missing", "1"), (failure.Form["feature_name"], failure.Form["reason"], failure.Form["active"]));
+        ReceivedCallback failure;
+        do
+        {
+            failure = await receiver.NextAsync();
+        }
+        while (failure["event"] != ChangeEventNames.FeatureFailed);
+
+        Assert.Equal(("feature_pacemaker", "sensor missing", "1"), (failure["feature_name"], failure["reason"], failure["active"]));
         Assert.True(CallbackSignature.Verify([partner.ClientSecret], failure.Timestamp, failure.Signature, failure.Body, DateTimeOffset.UtcNow));
     }
 
@@ -110,90 +116,4 @@ public sealed class DeviceLoopTests
 
     private static async Task<FeatureSyncStatus> StatusAsync(DeviceFeaturesClient client, int userId, FeatureName feature) =>
         Assert.Single(Assert.Single(await client.GetFeatureStatusAsync(userId, DeviceModel.BodyPro2, feature, Ct)).Features);
-
-    /// <summary>One request the receiver got, and what it answered.</summary>
-    private sealed record Received(byte[] Body, IReadOnlyDictionary<string, string> Form, string? Timestamp, string? Signature, string? IdempotencyKey, int Answered);
-
-    /// <summary>A partner's callback receiver on a loopback socket: answers 500 to the first requests it is told to, then 200.</summary>
-    private sealed class CallbackReceiver : IAsyncDisposable
-    {
-        private readonly HttpListener _listener;
-        private readonly ConcurrentQueue<Received> _received = new();
-        private readonly SemaphoreSlim _arrived = new(0);
-        private readonly Task _loop;
-        private int _failures;
-
-        private CallbackReceiver(HttpListener listener, Uri url, int failFirst)
-        {
-            _listener = listener;
-            Url = url;
-            _failures = failFirst;
-            _loop = Task.Run(LoopAsync);
-        }
-
-        public Uri Url { get; }
-
-        public static Task<CallbackReceiver> StartAsync(int failFirst)
-        {
-            // A free loopback port, then a listener on it (HttpListener cannot pick one itself).
-            using var probe = new TcpListener(IPAddress.Loopback, 0);
-            probe.Start();
-            var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-            probe.Stop();
-            var url = new Uri($"http://127.0.0.1:{port}/withings/notify/");
-            var listener = new HttpListener();
-            listener.Prefixes.Add(url.ToString());
-            listener.Start();
-            return Task.FromResult(new CallbackReceiver(listener, url, failFirst));
-        }
-
-        /// <summary>Waits (at most a minute) until what was received satisfies the condition; everything received.</summary>
-        public async Task<IReadOnlyList<Received>> WaitForAsync(Func<IReadOnlyList<Received>, bool> condition, CancellationToken cancellationToken)
-        {
-            using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            bound.CancelAfter(TimeSpan.FromMinutes(1));
-            while (!condition([.. _received]))
-            {
-                await _arrived.WaitAsync(bound.Token);
-            }
-
-            return [.. _received];
-        }
-
-        private async Task LoopAsync()
-        {
-            while (_listener.IsListening)
-            {
-                HttpListenerContext context;
-                try
-                {
-                    context = await _listener.GetContextAsync();
-                }
-                catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-                {
-                    return;
-                }
-
-                using var body = new MemoryStream();
-                await context.Request.InputStream.CopyToAsync(body);
-                var bytes = body.ToArray();
-                var form = System.Web.HttpUtility.ParseQueryString(System.Text.Encoding.UTF8.GetString(bytes));
-                var answer = Interlocked.Decrement(ref _failures) >= 0 ? 500 : 200;
-                _received.Enqueue(new Received(bytes, form.AllKeys.ToDictionary(k => k!, k => form[k]!),
-                    context.Request.Headers[CallbackHeaders.Timestamp], context.Request.Headers[CallbackHeaders.Signature],
-                    context.Request.Headers[CallbackHeaders.IdempotencyKey], answer));
-                context.Response.StatusCode = answer;
-                context.Response.Close();
-                _arrived.Release();
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            _listener.Stop();
-            _listener.Close();
-            await _loop;
-            _arrived.Dispose();
-        }
-    }
 }

@@ -45,7 +45,7 @@ internal static partial class AdminKeyGate
                 {
                     throttle.RecordFailure(address);
                     metrics.AdminKeyRefused("invalid");
-                    if (context.RequestServices.GetRequiredService<LogThrottle>().TryTake(ThrottledLog.ClientError, out var leftOut))
+                    if (context.RequestServices.GetRequiredService<LogThrottle>().TryTake(ThrottledLog.AdminKey, out var leftOut))
                     {
                         LogWrongKey(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("DeviceFeatures.Admin"), address, leftOut);
                     }

@@ -16,7 +16,7 @@ internal sealed class FeatureStatusHandler(CatalogProvider catalog, DeviceSyncRe
 {
     public (FeatureRequest Parameters, WireResult? Refusal) Read(WireParameters parameters) =>
         FeatureRequest.Read(parameters, catalog.Current,
-            needsFeature: parameters.TryGet(WireParameterNames.FeatureName, out var feature) && feature.Length > 0);
+            needsFeature: parameters.TryGet(WireParameterNames.FeatureName, out _));
 
     public async ValueTask<WireResult> HandleAsync(SignedCall call, FeatureRequest request, SignedSession signed)
     {

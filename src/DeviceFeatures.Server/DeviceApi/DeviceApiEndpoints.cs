@@ -177,7 +177,11 @@ internal static class DeviceApiEndpoints
                 return (new DeviceReportReceipt(sync?.ReportedVersion ?? version, Recorded: false), 0);
             }
 
-            await SyncStatus.CompleteReportedActiveAsync(s, catalog.Current, device, features, sync?.Version ?? 0, now);
+            // The version read again now that the upsert holds the device's row: a change that committed since the first
+            // read (PostgreSQL reads each statement afresh) shows here, and one still to come waits for this commit, so the
+            // state filled in below is the one of the version it is recorded against.
+            var locked = await s.FindDeviceSyncAsync(device.MacAddress);
+            await SyncStatus.CompleteReportedActiveAsync(s, catalog.Current, device, features, locked?.Version ?? 0, now);
             foreach (var feature in features)
             {
                 await s.RecordFeatureReportAsync(device.MacAddress, feature);

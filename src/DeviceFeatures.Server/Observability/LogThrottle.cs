@@ -11,6 +11,12 @@ internal enum ThrottledLog
 
     /// <summary>An unexpected failure (2556 / 500): a fault of ours, logged with its stack.</summary>
     Fault,
+
+    /// <summary>
+    /// A missing or wrong admin key: its own allowance, so that a flood of unreadable requests cannot hide the lines
+    /// that say someone is guessing the key.
+    /// </summary>
+    AdminKey,
 }
 
 /// <summary>
@@ -23,7 +29,7 @@ internal sealed class LogThrottle(TimeProvider time)
     public const int LinesPerMinute = 10;
 
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
-    private readonly Allowance[] _allowances = [new(), new(), new()];
+    private readonly Allowance[] _allowances = [.. Enum.GetValues<ThrottledLog>().Select(_ => new Allowance())];
 
     /// <summary>
     /// Whether a line of this kind may be written now; when it may, <paramref name="leftOut"/> is the number of lines

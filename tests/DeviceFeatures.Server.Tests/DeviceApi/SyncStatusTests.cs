@@ -15,14 +15,14 @@ namespace DeviceFeatures.Server.Tests.DeviceApi;
 /// </summary>
 public abstract class SyncStatusTests(ServerFactory server)
 {
-    private const string Eyes = "feature_eyes_closed_mode";
+    private protected const string Eyes = "feature_eyes_closed_mode";
     private const string Pacemaker = "feature_pacemaker";
     private const string FatMass = "feature_fat_mass";
 
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private protected static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     /// <summary>A partner with a user whose one Body Pro 2 has been given a secret by an operator.</summary>
-    private async Task<(TestPartner Partner, TestDevice Device)> LinkedDeviceAsync()
+    private protected async Task<(TestPartner Partner, TestDevice Device)> LinkedDeviceAsync()
     {
         var partner = await server.CreatePartnerAsync((17, "EU"));
         using var admin = server.CreateAdminClient();
@@ -33,7 +33,7 @@ public abstract class SyncStatusTests(ServerFactory server)
     }
 
     /// <summary>A report with each feature's applied state, and <c>active</c> only where given.</summary>
-    private static async Task<DeviceReportReceipt> ReportAsync(TestDevice device, long version, params DeviceFeatureReport[] features)
+    private protected static async Task<DeviceReportReceipt> ReportAsync(TestDevice device, long version, params DeviceFeatureReport[] features)
     {
         var body = JsonSerializer.Serialize(new DeviceReport(version, "2.3.1", features), DeviceApiJsonContext.Default.DeviceReport);
         using var response = await device.Http.SendAsync(device.Request(HttpMethod.Post, "/device/v1/report", body), Ct);
@@ -64,7 +64,7 @@ public abstract class SyncStatusTests(ServerFactory server)
         return answer.Body.GetProperty("devices").EnumerateArray().Single();
     }
 
-    private static async Task<JsonElement> FeatureStatusAsync(TestPartner partner, string feature) =>
+    private protected static async Task<JsonElement> FeatureStatusAsync(TestPartner partner, string feature) =>
         (await DeviceStatusAsync(partner, feature)).GetProperty("features").EnumerateArray().Single();
 
     private static async Task<string> StatusAsync(TestPartner partner, string feature) =>
@@ -227,6 +227,7 @@ public abstract class SyncStatusTests(ServerFactory server)
         await Refused(new() { ["userid"] = "abc", ["model"] = "17" }, WireStatus.InvalidParams, "'userid'");
         await Refused(new() { ["userid"] = partner.UserId.ToString(CultureInfo.InvariantCulture) }, WireStatus.InvalidParams, "missing parameter 'model'");
         await Refused(StatusParameters(partner.UserId, model: 999), WireStatus.UnknownModel, "unknown model 999");
+        await Refused(StatusParameters(partner.UserId, feature: ""), WireStatus.InvalidParams, "'feature_name'");
         await Refused(StatusParameters(partner.UserId, feature: "feature_nope"), WireStatus.UnknownFeature, "feature_nope");
         await Refused(StatusParameters(partner.UserId, feature: "feature_retake_high_htn"), WireStatus.IncompatibleModel, "feature_retake_high_htn");
 
@@ -279,7 +280,62 @@ public abstract class SyncStatusTests(ServerFactory server)
 public sealed class SyncStatusTestsOnSqlite(SqliteServer server) : SyncStatusTests(server), IClassFixture<SqliteServer>;
 
 [NeedsPostgres]
-public sealed class SyncStatusTestsOnPostgres(PostgresServer server) : SyncStatusTests(server.OrSkip()), IClassFixture<PostgresServer>;
+public sealed class SyncStatusTestsOnPostgres(PostgresServer server) : SyncStatusTests(server.OrSkip()), IClassFixture<PostgresServer>
+{
+    /// <summary>
+    /// A report for version N that meets a change committing version N + 1 (here it waits on the device's row, held by
+    /// the change, while its request is authenticated): the state it did not state is not filled in from the newer
+    /// configuration, so the device, which runs version N, is not shown in sync with a value it never received. (The
+    /// report's own transaction reads the version again once it holds the row, for a change that commits between its
+    /// first read and its upsert: a window a test cannot open from outside.)
+    /// </summary>
+    [Fact]
+    public async Task AReportMeetingAChange_DoesNotClaimTheChangedValue()
+    {
+        var (partner, device) = await LinkedDeviceAsync();
+        var first = await device.ConfigurationAsync();
+
+        // The change, held open: the choice and the version bump, as enablefeature writes them, not yet committed.
+        await using var connection = new Npgsql.NpgsqlConnection(server.Database.ConnectionString);
+        await connection.OpenAsync(Ct);
+        await using var change = await connection.BeginTransactionAsync(Ct);
+        await using (var command = new Npgsql.NpgsqlCommand(
+            """
+            INSERT INTO choices (userid, model, feature_name, active, updated_at) VALUES (@userId, 17, @feature, true, 0)
+            ON CONFLICT (userid, model, feature_name) DO UPDATE SET active = true;
+            UPDATE device_sync SET version = version + 1 WHERE mac_address = @mac;
+            """, connection, change))
+        {
+            command.Parameters.AddWithValue("userId", partner.UserId);
+            command.Parameters.AddWithValue("feature", Eyes);
+            command.Parameters.AddWithValue("mac", device.Mac);
+            await command.ExecuteNonQueryAsync(Ct);
+        }
+
+        // The report waits on the device's row; the change commits; the report goes on.
+        var report = ReportAsync(device, first.Version, new DeviceFeatureReport(Eyes, true));
+        await using (var waiting = new Npgsql.NpgsqlCommand(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'",
+            connection, change))
+        {
+            // A condition polled, not a timing assumed: the report reaches the lock within milliseconds.
+            while ((long)(await waiting.ExecuteScalarAsync(Ct))! == 0)
+            {
+                Assert.False(report.IsCompleted, "The report ended before it reached the device's row.");
+                await Task.Delay(10, Ct);
+            }
+        }
+
+        await change.CommitAsync(Ct);
+        Assert.True((await report).Recorded);
+
+        var eyes = await FeatureStatusAsync(partner, Eyes);
+        Assert.True(eyes.GetProperty("active").GetBoolean());
+        Assert.Equal(first.Version, eyes.GetProperty("reported_version").GetInt64());
+        Assert.Equal(JsonValueKind.Null, eyes.GetProperty("reported_active").ValueKind);
+        Assert.NotEqual(FeatureSyncStatuses.InSync, eyes.GetProperty("status").GetString());
+    }
+}
 
 /// <summary><c>DeviceApi:UnknownAfter</c>: read from configuration, and checked when the server starts.</summary>
 public sealed class SyncStatusSettingsTests
