@@ -2,6 +2,7 @@ using System.Text.Json;
 using DeviceFeatures.Cli.Commands;
 using DeviceFeatures.Cli.Simulation;
 using DeviceFeatures.Client;
+using DeviceFeatures.Client.Tests;
 using DeviceFeatures.Protocol.Admin;
 using DeviceFeatures.Testing;
 

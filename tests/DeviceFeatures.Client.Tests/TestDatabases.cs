@@ -30,7 +30,7 @@ internal sealed class ProviderServer : IAsyncDisposable
         if (provider == "postgres")
         {
             started._postgres = Environment.GetEnvironmentVariable(PostgresVariable)!;
-            started._database = "client_" + Guid.NewGuid().ToString("n");
+            started._database = "tests_" + Guid.NewGuid().ToString("n");
             await started.RunAsync($"CREATE DATABASE {started._database}");
             options.Settings["Storage:Provider"] = "postgres";
             options.Settings["Storage:ConnectionString"] = new NpgsqlConnectionStringBuilder(started._postgres) { Database = started._database }.ConnectionString;
