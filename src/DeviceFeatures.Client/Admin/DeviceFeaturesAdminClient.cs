@@ -270,7 +270,10 @@ public sealed class DeviceFeaturesAdminClient
     /// <summary>Lists change events, oldest first, one page at a time.</summary>
     /// <param name="clientId">Only this partner's.</param>
     /// <param name="state">Only the events in this state (<see cref="ChangeEventStates"/>).</param>
-    /// <param name="after">Start after this event (the previous page's <see cref="ChangeEventPage.NextAfter"/>).</param>
+    /// <param name="after">
+    /// Start after this event (the previous page's <see cref="ChangeEventPage.NextAfter"/>); an id that is no event's
+    /// is refused with <see cref="AdminProblemCodes.AfterNotFound"/> rather than read as an empty last page.
+    /// </param>
     /// <param name="limit">At most this many events (1 to 1000; the server's default is 100).</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The page.</returns>

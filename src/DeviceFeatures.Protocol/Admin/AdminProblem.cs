@@ -74,6 +74,9 @@ public static class AdminProblemCodes
     /// <summary>404: no change event has that id.</summary>
     public const string EventNotFound = "event_not_found";
 
+    /// <summary>404: the <c>after</c> of an event listing is not the id of a change event.</summary>
+    public const string AfterNotFound = "after_not_found";
+
     /// <summary>409: only a parked change event can be replayed.</summary>
     public const string EventNotParked = "event_not_parked";
 

@@ -57,12 +57,20 @@ internal sealed partial class AdminService
             return (null, AdminError.Invalid($"'limit' must be a whole number from 1 to {MaxEventPage}."));
         }
 
-        var (partner, rows) = await store.ReadAsync(async s => (
+        var (partner, known, rows) = await store.ReadAsync(async s => (
             clientId is null ? null : await s.FindPartnerAsync(clientId),
+            after is null || await s.FindChangeEventAsync(after) is not null,
             await s.ListChangeEventsAsync(clientId, state, after, limit)), cancellationToken);
         if (clientId is not null && partner is null)
         {
             return (null, AdminError.PartnerNotFound(clientId));
+        }
+
+        // An unknown cursor would read as an empty last page: a walk that lost its place must hear it.
+        if (!known)
+        {
+            return (null, new AdminError(StatusCodes.Status404NotFound, AdminProblemCodes.AfterNotFound,
+                $"'after' must be the event_id of an event (the next_after of the previous page); no change event has id '{after}'."));
         }
 
         return (new ChangeEventPage(rows.Select(ToResponse).ToArray(), rows.Count == limit ? rows[^1].EventId : null), null);

@@ -15,7 +15,10 @@ namespace DeviceFeatures.Server.ChangeEvents;
 /// events (<see cref="ChangeEventSignal"/>) and every poll interval for events whose retry is due. Each pass claims a
 /// batch with a lease, sends it outside any transaction, and records each outcome: delivered on a 2xx; otherwise the
 /// next attempt on the schedule, or parked after the last. Everything it needs is in the database, so pending events
-/// survive a restart and are delivered by whichever instance claims them first.
+/// survive a restart and are delivered by whichever instance claims them first. An outcome is recorded only under the
+/// claim it was sent under, and a send starts only while the lease outlasts its timeout: two instances never send the
+/// same attempt at once, and an attempt is counted once. A kill during a send leaves the claim behind: on SQLite (one
+/// instance) the dispatcher clears it when it starts; on PostgreSQL the event is claimed again once the lease is over.
 /// </summary>
 internal sealed partial class CallbackDispatcher(
     IFeatureStore store,
@@ -24,6 +27,7 @@ internal sealed partial class CallbackDispatcher(
     ChangeEventSignal signal,
     CallbackMetrics metrics,
     IOptions<CallbackOptions> options,
+    IOptions<StorageOptions> storage,
     TimeProvider time,
     ILogger<CallbackDispatcher> logger) : BackgroundService
 {
@@ -34,6 +38,11 @@ internal sealed partial class CallbackDispatcher(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var poll = TimeSpan.FromSeconds(options.Value.PollIntervalSeconds);
+        if (!storage.Value.IsPostgres)
+        {
+            await ReleaseClaimsAsync(stoppingToken).ConfigureAwait(false);
+        }
+
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -60,6 +69,40 @@ internal sealed partial class CallbackDispatcher(
         }
     }
 
+    /// <summary>
+    /// SQLite serves one instance: a claim found at start was left by this server killed during a send, and waiting
+    /// for its lease would only delay the event. Retried until it succeeds (the database may not be there yet).
+    /// </summary>
+    private async Task ReleaseClaimsAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var released = await store.WriteAsync(s => s.ReleaseChangeEventClaimsAsync(), stoppingToken).ConfigureAwait(false);
+                if (released > 0)
+                {
+                    LogClaimsReleased(released);
+                }
+
+                return;
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                LogPassFailed(ex.GetType().Name, ex.Message);
+            }
+
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(options.Value.PollIntervalSeconds), time, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
+
     /// <summary>One pass: claims the due events and delivers them together; the number claimed.</summary>
     internal async Task<int> DeliverDueAsync(CancellationToken cancellationToken)
     {
@@ -69,10 +112,35 @@ internal sealed partial class CallbackDispatcher(
             s => s.ClaimDueChangeEventsAsync(now, now + (o.LeaseSeconds * 1000L), o.BatchSize), cancellationToken).ConfigureAwait(false);
         if (claimed.Count > 0)
         {
-            await Task.WhenAll(claimed.Select(e => DeliverAsync(e, cancellationToken))).ConfigureAwait(false);
+            await Task.WhenAll(claimed.Select(e => DeliverOneAsync(e, cancellationToken))).ConfigureAwait(false);
         }
 
         return claimed.Count;
+    }
+
+    /// <summary>
+    /// Delivers one event; whatever goes wrong is this event's failed attempt, never the batch's: an event that always
+    /// breaks the dispatcher is still counted, and parked at the end of its schedule, instead of being claimed forever.
+    /// </summary>
+    private async Task DeliverOneAsync(ChangeEventRow e, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await DeliverAsync(e, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The kind only: a message may quote the URL. The event keeps its claim if even this cannot be written.
+            LogDeliveryBroke(e.EventId, e.Type, ex.GetType().Name);
+            try
+            {
+                await RecordAsync(e, null, $"internal error ({ex.GetType().Name})", park: false, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception again) when (!cancellationToken.IsCancellationRequested)
+            {
+                LogPassFailed(again.GetType().Name, again.Message);
+            }
+        }
     }
 
     private async Task DeliverAsync(ChangeEventRow e, CancellationToken cancellationToken)
@@ -88,6 +156,15 @@ internal sealed partial class CallbackDispatcher(
         var credentials = await partners.FindAsync(e.ClientId, cancellationToken).ConfigureAwait(false);
         if (credentials is null)
         {
+            // Without the secret there is no signature: a failed attempt, so that the schedule ends it.
+            await RecordAsync(e, target, "the partner's secret could not be read", park: false, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        // A send starts only if its timeout ends before the lease does: past the lease, another instance may send it too.
+        if (time.GetUtcNow().ToUnixTimeMilliseconds() + (long)options.Value.Timeout.TotalMilliseconds >= e.ClaimedUntil)
+        {
+            LogLeaseTooShort(e.EventId, e.Type);
             return;
         }
 
@@ -125,9 +202,15 @@ internal sealed partial class CallbackDispatcher(
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var host = target?.Authority ?? "(none)";
+        var claim = e.ClaimedUntil ?? throw new InvalidOperationException("A change event is recorded only under the claim it was sent under.");
         if (error is null)
         {
-            await store.WriteAsync(s => s.ChangeEventDeliveredAsync(e.EventId, now), CancellationToken.None).ConfigureAwait(false);
+            if (await store.WriteAsync(s => s.ChangeEventDeliveredAsync(e.EventId, claim, now), CancellationToken.None).ConfigureAwait(false) == 0)
+            {
+                LogNotRecorded(e.EventId, e.Type, "delivered");
+                return;
+            }
+
             metrics.Delivered(e.Type);
             LogDelivered(e.EventId, e.Type, host, status ?? 0, e.Attempts + 1);
             return;
@@ -137,7 +220,12 @@ internal sealed partial class CallbackDispatcher(
         var attempt = e.Attempts + 1;
         park |= attempt > _delays.Count;
         var next = park ? now : now + (long)_delays[attempt - 1].TotalMilliseconds;
-        await store.WriteAsync(s => s.ChangeEventFailedAsync(e.EventId, park, next, error), CancellationToken.None).ConfigureAwait(false);
+        if (await store.WriteAsync(s => s.ChangeEventFailedAsync(e.EventId, claim, park, next, error), CancellationToken.None).ConfigureAwait(false) == 0)
+        {
+            LogNotRecorded(e.EventId, e.Type, error);
+            return;
+        }
+
         metrics.Failed(e.Type);
         if (park)
         {
@@ -197,6 +285,19 @@ internal sealed partial class CallbackDispatcher(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Change event {EventId} ({Type}) to {Host} parked after attempt {Attempt}: {Error}; an operator can replay it")]
     private partial void LogParked(string eventId, string type, string host, string error, int attempt);
 
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Change event {EventId} ({Type}): outcome '{Outcome}' not recorded, the event is no longer pending under this claim (parked, replayed, or claimed again after the lease)")]
+    private partial void LogNotRecorded(string eventId, string type, string outcome);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Change event {EventId} ({Type}) not sent: too little of the lease is left for the timeout; it is sent once claimed again")]
+    private partial void LogLeaseTooShort(string eventId, string type);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Delivering change event {EventId} ({Type}) failed unexpectedly ({Kind}); counted as a failed attempt")]
+    private partial void LogDeliveryBroke(string eventId, string type, string kind);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Released the claims of {Count} pending change event(s) left by a server stopped during a send")]
+    private partial void LogClaimsReleased(int count);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "A pass of the change event dispatcher failed ({Kind}: {Message}); it tries again at the next poll")]
     private partial void LogPassFailed(string kind, string message);
 }
@@ -229,6 +330,8 @@ internal static class ChangeEventServiceCollectionExtensions
     {
         services.AddOptions<CallbackOptions>().BindConfiguration(CallbackOptions.SectionName).ValidateDataAnnotations()
             .Validate(o => o.Delays is not null, "Callbacks:RetrySchedule must be delays separated by commas, e.g. 0s,10s,1m,1h,4h.")
+            .Validate(o => o.LeaseSeconds >= o.TimeoutSeconds + CallbackOptions.LeaseMarginSeconds,
+                $"Callbacks:LeaseSeconds must exceed Callbacks:TimeoutSeconds by at least {CallbackOptions.LeaseMarginSeconds} s: an instance must finish a send, and record it, before another may claim the event.")
             .ValidateOnStart();
         services.AddSingleton<ChangeEventSignal>();
         services.AddSingleton<ChangeEventWriter>();

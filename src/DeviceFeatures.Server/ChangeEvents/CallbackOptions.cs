@@ -28,7 +28,9 @@ internal sealed class CallbackOptions
 
     /// <summary>
     /// How long an instance holds the events it claimed (seconds): an instance killed while delivering leaves them to
-    /// the others (or to itself after a restart) once it is over. Longer than the timeout.
+    /// the others (or to itself after a restart on PostgreSQL; SQLite clears the claims at start) once it is over. At
+    /// least <see cref="LeaseMarginSeconds"/> longer than the timeout, checked at start: a send must end, and its outcome
+    /// be recorded, before another instance may claim the event.
     /// </summary>
     [Range(1, 3600)]
     public int LeaseSeconds { get; set; } = 60;
@@ -36,6 +38,9 @@ internal sealed class CallbackOptions
     /// <summary>How many due events one pass claims and sends together.</summary>
     [Range(1, 1000)]
     public int BatchSize { get; set; } = 32;
+
+    /// <summary>How much longer than the timeout the lease must be: reading the partner, recording the outcome, and clock drift between instances.</summary>
+    public const int LeaseMarginSeconds = 10;
 
     public TimeSpan Timeout => TimeSpan.FromSeconds(TimeoutSeconds);
 

@@ -77,19 +77,24 @@ internal static class ChangeEventStatements
         static (a, p) => p.Add("@now", a.Now).Add("@until", a.Until).Add("@limit", a.Limit),
         Map);
 
-    private static readonly SqlStatement<(string EventId, long Now)> Delivered = new(
+    private static readonly SqlStatement<(string EventId, long Claim, long Now)> Delivered = new(
         """
         UPDATE change_events SET state = 'delivered', attempts = attempts + 1, delivered_at = @now, claimed_until = NULL, last_error = NULL
-        WHERE event_id = @eventId AND state = 'pending'
+        WHERE event_id = @eventId AND state = 'pending' AND claimed_until = @claim
         """,
-        static (a, p) => p.Add("@eventId", a.EventId).Add("@now", a.Now));
+        static (a, p) => p.Add("@eventId", a.EventId).Add("@claim", a.Claim).Add("@now", a.Now));
 
-    private static readonly SqlStatement<(string EventId, string State, long NextAttemptAt, string Error)> Failed = new(
+    private static readonly SqlStatement<(string EventId, long Claim, string State, long NextAttemptAt, string Error)> Failed = new(
         """
         UPDATE change_events SET state = @state, attempts = attempts + 1, next_attempt_at = @nextAttemptAt, claimed_until = NULL, last_error = @error
-        WHERE event_id = @eventId AND state = 'pending'
+        WHERE event_id = @eventId AND state = 'pending' AND claimed_until = @claim
         """,
-        static (a, p) => p.Add("@eventId", a.EventId).Add("@state", a.State).Add("@nextAttemptAt", a.NextAttemptAt).Add("@error", a.Error));
+        static (a, p) => p.Add("@eventId", a.EventId).Add("@claim", a.Claim).Add("@state", a.State).Add("@nextAttemptAt", a.NextAttemptAt)
+            .Add("@error", a.Error));
+
+    // SQLite only, when the dispatcher starts: the one instance that could hold these claims is this one, before it ran.
+    private static readonly SqlStatement<bool> ReleaseClaims = new(
+        "UPDATE change_events SET claimed_until = NULL WHERE state = 'pending' AND claimed_until IS NOT NULL");
 
     private static readonly SqlStatement<(string ClientId, string Error)> ParkPending = new(
         "UPDATE change_events SET state = 'parked', claimed_until = NULL, last_error = @error WHERE client_id = @clientId AND state = 'pending'",
@@ -151,12 +156,22 @@ internal static class ChangeEventStatements
     public static Task<IReadOnlyList<ChangeEventRow>> ClaimDueChangeEventsAsync(this StoreSession session, long now, long until, int limit) =>
         session.QueryAsync(Claim, (now, until, limit));
 
-    public static Task<int> ChangeEventDeliveredAsync(this StoreSession session, string eventId, long now) =>
-        session.ExecuteAsync(Delivered, (eventId, now));
+    /// <summary>
+    /// Records a delivery made under the claim that ended at <paramref name="claim"/>; 0 rows when the event is no
+    /// longer pending under that claim (parked, replayed, or claimed again after the lease ended).
+    /// </summary>
+    public static Task<int> ChangeEventDeliveredAsync(this StoreSession session, string eventId, long claim, long now) =>
+        session.ExecuteAsync(Delivered, (eventId, claim, now));
 
-    /// <summary>Records a failed attempt: pending again at <paramref name="nextAttemptAt"/>, or parked.</summary>
-    public static Task<int> ChangeEventFailedAsync(this StoreSession session, string eventId, bool park, long nextAttemptAt, string error) =>
-        session.ExecuteAsync(Failed, (eventId, park ? ChangeEventStates.Parked : ChangeEventStates.Pending, nextAttemptAt, error));
+    /// <summary>
+    /// Records a failed attempt made under the claim <paramref name="claim"/>: pending again at
+    /// <paramref name="nextAttemptAt"/>, or parked; 0 rows when the event is no longer pending under that claim.
+    /// </summary>
+    public static Task<int> ChangeEventFailedAsync(this StoreSession session, string eventId, long claim, bool park, long nextAttemptAt, string error) =>
+        session.ExecuteAsync(Failed, (eventId, claim, park ? ChangeEventStates.Parked : ChangeEventStates.Pending, nextAttemptAt, error));
+
+    /// <summary>Clears the claims of every pending event (SQLite, at the dispatcher's start); the number released.</summary>
+    public static Task<int> ReleaseChangeEventClaimsAsync(this StoreSession session) => session.ExecuteAsync(ReleaseClaims, true);
 
     /// <summary>Parks every pending event of the partner; the number parked.</summary>
     public static Task<int> ParkPendingChangeEventsAsync(this StoreSession session, string clientId, string error) =>

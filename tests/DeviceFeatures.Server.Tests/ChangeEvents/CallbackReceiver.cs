@@ -28,6 +28,9 @@ public sealed class CallbackReceiver : IAsyncDisposable
 
     public ConcurrentQueue<int> Answers { get; } = new();
 
+    /// <summary>Whether a request, once recorded, is left without an answer until the sender gives up (a receiver that hangs).</summary>
+    public bool Hangs { get; set; }
+
     /// <summary>The status answered when no other is queued.</summary>
     public int DefaultAnswer { get; set; } = 200;
 
@@ -49,6 +52,11 @@ public sealed class CallbackReceiver : IAsyncDisposable
             var headers = context.Request.Headers;
             receiver._received.Writer.TryWrite(new ReceivedCallback(body, form, headers[CallbackHeaders.Timestamp], headers[CallbackHeaders.Signature],
                 headers[CallbackHeaders.IdempotencyKey], context.Request.ContentType));
+            if (receiver.Hangs)
+            {
+                await Task.Delay(Timeout.Infinite, context.RequestAborted);
+            }
+
             return Results.StatusCode(receiver.Answers.TryDequeue(out var status) ? status : receiver.DefaultAnswer);
         });
         await app.StartAsync(TestContext.Current.CancellationToken);

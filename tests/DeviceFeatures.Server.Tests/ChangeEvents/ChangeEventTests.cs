@@ -5,9 +5,11 @@ using DeviceFeatures.Client;
 using DeviceFeatures.Protocol.Admin;
 using DeviceFeatures.Protocol.Callbacks;
 using DeviceFeatures.Server.ChangeEvents;
+using DeviceFeatures.Server.Storage;
 using DeviceFeatures.Server.Tests.DeviceApi;
 using DeviceFeatures.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace DeviceFeatures.Server.Tests.ChangeEvents;
 
@@ -19,6 +21,28 @@ public abstract class ChangeEventTests(ServerFactory server)
     private static readonly TimeSpan[] Schedule = CallbackOptions.ParseSchedule(CallbackOptions.DefaultRetrySchedule)!.ToArray();
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private IFeatureStore Store => server.Services.GetRequiredService<IFeatureStore>();
+
+    /// <summary>A <c>feature.changed</c> of the partner written straight into the outbox, due at <paramref name="due"/> (Unix ms).</summary>
+    private async Task<string> InsertEventAsync(string clientId, long due)
+    {
+        var id = Guid.NewGuid().ToString("N");
+        await Store.WriteAsync(s => s.InsertChangeEventAsync(new ChangeEventRow
+        {
+            EventId = id,
+            ClientId = clientId,
+            Type = ChangeEventNames.FeatureChanged,
+            UserId = 1,
+            Model = 17,
+            FeatureName = Feature,
+            Active = true,
+            Devices = "[]",
+            CreatedAt = due,
+            NextAttemptAt = due,
+        }), Ct);
+        return id;
+    }
 
     /// <summary>A partner with one Body Pro 2, its callback URL set to <paramref name="receiver"/> (none when null), and the device.</summary>
     private async Task<(TestPartner Partner, TestDevice Device)> PartnerAsync(CallbackReceiver? receiver)
@@ -331,6 +355,107 @@ public abstract class ChangeEventTests(ServerFactory server)
         {
             await TestDevice.ProblemAsync(response, HttpStatusCode.NotFound, AdminProblemCodes.PartnerNotFound);
         }
+    }
+
+    [Fact]
+    public async Task AnOutcome_IsRecordedOnlyUnderTheClaimItWasSentUnder_SoALateInstanceCountsNothing()
+    {
+        var partner = await server.CreatePartnerAsync((17, "EU"));
+
+        // Due years ahead of the server's clock: only this test's claims take it, never the running dispatcher.
+        var due = server.Time.GetUtcNow().AddYears(10).ToUnixTimeMilliseconds();
+        var id = await InsertEventAsync(partner.ClientId, due);
+        const long lease = 60_000;
+        try
+        {
+            // Instance A claims it; nobody else can while its lease lasts; once it is over, instance B claims it again.
+            var a = (await Store.WriteAsync(s => s.ClaimDueChangeEventsAsync(due, due + lease, 1000), Ct)).Single(e => e.EventId == id);
+            Assert.DoesNotContain(await Store.WriteAsync(s => s.ClaimDueChangeEventsAsync(due + lease - 1, due + (2 * lease) - 1, 1000), Ct),
+                e => e.EventId == id);
+            var b = (await Store.WriteAsync(s => s.ClaimDueChangeEventsAsync(due + lease, due + (2 * lease), 1000), Ct)).Single(e => e.EventId == id);
+
+            // A, still sending past its lease, records nothing: neither a failed attempt nor a delivery.
+            Assert.Equal(0, await Store.WriteAsync(s => s.ChangeEventFailedAsync(id, a.ClaimedUntil!.Value, park: false, due + (3 * lease), "HTTP 503"), Ct));
+            Assert.Equal(0, await Store.WriteAsync(s => s.ChangeEventDeliveredAsync(id, a.ClaimedUntil!.Value, due + lease), Ct));
+            var row = (await Store.ReadAsync(s => s.FindChangeEventAsync(id), Ct))!;
+            Assert.Equal((ChangeEventStates.Pending, 0, b.ClaimedUntil, (string?)null), (row.State, row.Attempts, row.ClaimedUntil, row.LastError));
+
+            // B's outcome is the one attempt.
+            Assert.Equal(1, await Store.WriteAsync(s => s.ChangeEventFailedAsync(id, b.ClaimedUntil!.Value, park: false, due + (3 * lease), "HTTP 503"), Ct));
+            row = (await Store.ReadAsync(s => s.FindChangeEventAsync(id), Ct))!;
+            Assert.Equal((ChangeEventStates.Pending, 1, (long?)null, "HTTP 503"), (row.State, row.Attempts, row.ClaimedUntil, row.LastError));
+        }
+        finally
+        {
+            // The far claims may have taken other pending events of this server: give them back.
+            await Store.WriteAsync(s => s.ReleaseChangeEventClaimsAsync(), Ct);
+        }
+    }
+
+    [Fact]
+    public async Task AnEventWhosePartnerHasNoCallbackUrlWhenSent_IsParkedWithAReadableError()
+    {
+        // As when the URL is cleared between the claim and the send: the event is pending, the partner has no URL.
+        var partner = await server.CreatePartnerAsync((17, "EU"));
+        var id = await InsertEventAsync(partner.ClientId, server.Time.GetUtcNow().ToUnixTimeMilliseconds());
+        server.Services.GetRequiredService<ChangeEventSignal>().Wake();
+
+        var parked = await EventWhenAsync(partner.ClientId, e => e.State == ChangeEventStates.Parked);
+        Assert.Equal((id, 1, "the partner has no callback URL"), (parked.EventId, parked.Attempts, parked.LastError));
+    }
+
+    [Fact]
+    public async Task AnUnexpectedErrorWhileSending_IsEachEventsFailedAttempt_NotTheBatchs()
+    {
+        await using var receiver = await CallbackReceiver.StartAsync();
+        var (partner, _) = await PartnerAsync(receiver);
+
+        // A dispatcher of its own, on a clock years ahead (so that it claims this test's events) whose HTTP client breaks.
+        var due = server.Time.GetUtcNow().AddYears(20).ToUnixTimeMilliseconds();
+        var first = await InsertEventAsync(partner.ClientId, due);
+        var second = await InsertEventAsync(partner.ClientId, due);
+        var dispatcher = ActivatorUtilities.CreateInstance<CallbackDispatcher>(
+            server.Services, new FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(due)), new BrokenHttpClientFactory());
+        try
+        {
+            Assert.True(await dispatcher.DeliverDueAsync(Ct) >= 2);
+            foreach (var id in new[] { first, second })
+            {
+                var row = (await Store.ReadAsync(s => s.FindChangeEventAsync(id), Ct))!;
+                Assert.Equal((ChangeEventStates.Pending, 1, (long?)null, "internal error (InvalidOperationException)"),
+                    (row.State, row.Attempts, row.ClaimedUntil, row.LastError));
+            }
+
+            Assert.False(receiver.HasMore);
+        }
+        finally
+        {
+            dispatcher.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task ListingAfterAnUnknownEvent_IsRefusedNamingAfter_NotAnEmptyLastPage()
+    {
+        await using var receiver = await CallbackReceiver.StartAsync();
+        var (partner, _) = await PartnerAsync(receiver);
+        Assert.Equal(0, (await partner.EnableAsync(Feature)).Status);
+        Assert.Equal(0, (await partner.DisableAsync(Feature)).Status);
+        using var admin = server.CreateAdminClient();
+        var firstPage = (await admin.GetFromJsonAsync($"/admin/api/events?client_id={partner.ClientId}&limit=1", AdminJsonContext.Default.ChangeEventPage, Ct))!;
+        var secondPage = (await admin.GetFromJsonAsync($"/admin/api/events?client_id={partner.ClientId}&limit=1&after={firstPage.NextAfter}",
+            AdminJsonContext.Default.ChangeEventPage, Ct))!;
+        Assert.Equal<(bool?, bool?)>((true, false), (firstPage.Events.Single().Active, secondPage.Events.Single().Active));
+
+        using var response = await admin.GetAsync($"/admin/api/events?client_id={partner.ClientId}&after=0123456789abcdef0123456789abcdef", Ct);
+        var problem = await TestDevice.ProblemAsync(response, HttpStatusCode.NotFound, AdminProblemCodes.AfterNotFound);
+        Assert.Contains("'after'", problem.Detail!, StringComparison.Ordinal);
+    }
+
+    /// <summary>An HTTP client factory that fails as a bug would: not an HTTP failure the dispatcher expects.</summary>
+    private sealed class BrokenHttpClientFactory : IHttpClientFactory
+    {
+        public HttpClient CreateClient(string name) => throw new InvalidOperationException("broken on purpose");
     }
 }
 
