@@ -10,22 +10,7 @@ internal static class LoadSession
     {
         var startedAt = TimeProvider.System.GetUtcNow();
         var environment = await RunEnvironment.DetectAsync(cancellationToken).ConfigureAwait(false);
-        if (!settings.NoBuild)
-        {
-            Progress($"building the server in Release ({Path.GetRelativePath(environment.RepositoryRoot, environment.ServerProject)})");
-            var (exitCode, output, error) = await RunEnvironment.RunProcessAsync(
-                "dotnet", ["build", environment.ServerProject, "-c", "Release", "--nologo", "-v", "quiet"], cancellationToken).ConfigureAwait(false);
-            if (exitCode != 0)
-            {
-                // Never measure a stale build by accident.
-                throw new LoadException($"the Release build of the server failed (exit code {exitCode}):{Environment.NewLine}{output}{error}".TrimEnd());
-            }
-        }
-
-        if (!File.Exists(environment.ServerDll))
-        {
-            throw new LoadException($"no Release build at {environment.ServerDll}; run without --no-build");
-        }
+        await environment.EnsureServerBuildAsync(settings.NoBuild, Progress, cancellationToken).ConfigureAwait(false);
 
         // Throwaway credentials of this run only: a fresh admin key for the server it starts.
         var adminKey = "load-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));

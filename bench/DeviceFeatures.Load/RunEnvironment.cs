@@ -12,6 +12,29 @@ internal sealed record RunEnvironment(string RepositoryRoot, string Commit, bool
 
     public string ServerDll => Path.Combine(RepositoryRoot, "src", "DeviceFeatures.Host", "bin", "Release", "net10.0", "DeviceFeatures.Host.dll");
 
+    /// <summary>
+    /// Builds the server in Release (unless <paramref name="noBuild"/>) and checks that the build is there, so that a
+    /// stale or missing build is never measured by accident.
+    /// </summary>
+    public async Task EnsureServerBuildAsync(bool noBuild, Action<string> progress, CancellationToken cancellationToken)
+    {
+        if (!noBuild)
+        {
+            progress($"building the server in Release ({Path.GetRelativePath(RepositoryRoot, ServerProject)})");
+            var (exitCode, output, error) = await RunProcessAsync(
+                "dotnet", ["build", ServerProject, "-c", "Release", "--nologo", "-v", "quiet"], cancellationToken).ConfigureAwait(false);
+            if (exitCode != 0)
+            {
+                throw new LoadException($"the Release build of the server failed (exit code {exitCode}):{Environment.NewLine}{output}{error}".TrimEnd());
+            }
+        }
+
+        if (!File.Exists(ServerDll))
+        {
+            throw new LoadException($"no Release build at {ServerDll}; run without --no-build");
+        }
+    }
+
     public static async Task<RunEnvironment> DetectAsync(CancellationToken cancellationToken)
     {
         var root = FindRoot(Directory.GetCurrentDirectory()) ?? FindRoot(AppContext.BaseDirectory)

@@ -77,21 +77,7 @@ internal static class SyncScenario
 
         var startedAt = TimeProvider.System.GetUtcNow();
         var environment = await RunEnvironment.DetectAsync(cancellationToken).ConfigureAwait(false);
-        if (!settings.NoBuild)
-        {
-            Progress("building the server in Release");
-            var (exitCode, output, error) = await RunEnvironment.RunProcessAsync(
-                "dotnet", ["build", environment.ServerProject, "-c", "Release", "--nologo", "-v", "quiet"], cancellationToken).ConfigureAwait(false);
-            if (exitCode != 0)
-            {
-                throw new LoadException($"the Release build of the server failed (exit code {exitCode}):{Environment.NewLine}{output}{error}".TrimEnd());
-            }
-        }
-
-        if (!File.Exists(environment.ServerDll))
-        {
-            throw new LoadException($"no Release build at {environment.ServerDll}; run without --no-build");
-        }
+        await environment.EnsureServerBuildAsync(settings.NoBuild, Progress, cancellationToken).ConfigureAwait(false);
 
         var adminKey = "load-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
         string? throwawayDirectory = null;

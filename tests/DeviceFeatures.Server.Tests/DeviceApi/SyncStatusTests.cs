@@ -314,18 +314,7 @@ public sealed class SyncStatusTestsOnPostgres(PostgresServer server) : SyncStatu
 
         // The report waits on the device's row; the change commits; the report goes on.
         var report = ReportAsync(device, first.Version, new DeviceFeatureReport(Eyes, true));
-        await using (var waiting = new Npgsql.NpgsqlCommand(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'",
-            connection, change))
-        {
-            // A condition polled, not a timing assumed: the report reaches the lock within milliseconds.
-            while ((long)(await waiting.ExecuteScalarAsync(Ct))! == 0)
-            {
-                Assert.False(report.IsCompleted, "The report ended before it reached the device's row.");
-                await Task.Delay(10, Ct);
-            }
-        }
-
+        await PostgresLocks.WaitForSessionWaitingOnALockAsync(connection, report, change);
         await change.CommitAsync(Ct);
         Assert.True((await report).Recorded);
 

@@ -119,41 +119,12 @@ public sealed class FailureAnswerTestsOnPostgres : FailureAnswerTests
         var signed = await partner.SignedAsync("disablefeature", TestPartner.Feature(partner.UserId, 17, "feature_pwv"));
         using var blocker = server.Database.Open();
         using var transaction = blocker.BeginTransaction();
-        Execute(blocker, "LOCK TABLE choices IN EXCLUSIVE MODE");
+        PostgresLocks.Execute(blocker, "LOCK TABLE choices IN EXCLUSIVE MODE");
         var call = partner.PostFormAsync("/v2/device", signed);
-        var pid = await WaitForSessionWaitingOnALockAsync(blocker, call);
-        Execute(blocker, $"SELECT pg_terminate_backend({pid})");
+        var pid = await PostgresLocks.WaitForSessionWaitingOnALockAsync(blocker, call);
+        PostgresLocks.Execute(blocker, $"SELECT pg_terminate_backend({pid})");
         var answer = await call;
         transaction.Rollback();
         return answer;
-    }
-
-    private static void Execute(System.Data.Common.DbConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
-
-    private static async Task<int> WaitForSessionWaitingOnALockAsync(System.Data.Common.DbConnection connection, Task call)
-    {
-        using var query = connection.CreateCommand();
-        query.CommandText = """
-            SELECT pid FROM pg_stat_activity
-            WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'
-            """;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(30));
-        while (true)
-        {
-            Assert.False(call.IsCompleted, "The call ended before it reached the locked table.");
-            if (await query.ExecuteScalarAsync(timeout.Token) is int pid)
-            {
-                return pid;
-            }
-
-            // A condition polled, not a timing assumed: the call reaches the lock within milliseconds.
-            await Task.Delay(10, timeout.Token);
-        }
     }
 }

@@ -29,10 +29,10 @@ public sealed class PostgresOutageTests
         // Hold the choices table so that the call stops half-way: its nonce recorded, its choice not yet written.
         using var blocker = server.Database.Open();
         using var transaction = blocker.BeginTransaction();
-        Execute(blocker, "LOCK TABLE choices IN EXCLUSIVE MODE");
+        PostgresLocks.Execute(blocker, "LOCK TABLE choices IN EXCLUSIVE MODE");
         var call = partner.PostFormAsync("/v2/device", signed);
-        var pid = await WaitForSessionWaitingOnALockAsync(blocker, call);
-        Execute(blocker, $"SELECT pg_terminate_backend({pid})");
+        var pid = await PostgresLocks.WaitForSessionWaitingOnALockAsync(blocker, call);
+        PostgresLocks.Execute(blocker, $"SELECT pg_terminate_backend({pid})");
 
         var answer = await call;
         Assert.Equal(522, answer.Status);
@@ -112,35 +112,5 @@ public sealed class PostgresOutageTests
 
         Assert.All(statuses.Skip(1), s => Assert.Equal(0, s));
         Assert.True(statuses[0] is 0 or 522, $"first call after the restart: {statuses[0]}");
-    }
-
-    private static void Execute(System.Data.Common.DbConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
-
-    /// <summary>The server's session that waits on a lock of ours; waits until there is one.</summary>
-    private static async Task<int> WaitForSessionWaitingOnALockAsync(System.Data.Common.DbConnection connection, Task call)
-    {
-        using var query = connection.CreateCommand();
-        query.CommandText = """
-            SELECT pid FROM pg_stat_activity
-            WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'
-            """;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        timeout.CancelAfter(TimeSpan.FromSeconds(30));
-        while (true)
-        {
-            Assert.False(call.IsCompleted, "The call ended before it reached the locked table.");
-            if (await query.ExecuteScalarAsync(timeout.Token) is int pid)
-            {
-                return pid;
-            }
-
-            // A condition polled, not a timing assumed: the call reaches the lock within milliseconds.
-            await Task.Delay(10, timeout.Token);
-        }
     }
 }
