@@ -74,8 +74,23 @@ public sealed class CrashSafetyTests
 
     internal static async Task RunAsync(Dictionary<string, string> settings)
     {
+        var outcome = await RunAsync(settings, new CrashRun());
+        Assert.Equal(0, outcome.Lost);
+        Assert.True(outcome.Acknowledged > Kills * 5, $"Too little load to prove anything: {outcome.Report}");
+    }
+
+    /// <summary>
+    /// How the server is brought down in the middle of the load: by default SIGKILL from outside, 12 times; a power
+    /// cut (<see cref="PowerCut.PowerCutTests"/>) makes the process end itself after losing its unsynced writes.
+    /// </summary>
+    internal sealed record CrashRun(string What = "kills", int Cuts = Kills, IReadOnlyDictionary<string, string>? Environment = null, Func<ServerProcess, Task>? Cut = null);
+
+    internal sealed record CrashOutcome(long Acknowledged, int Lost, string Report);
+
+    internal static async Task<CrashOutcome> RunAsync(Dictionary<string, string> settings, CrashRun run)
+    {
         var port = ServerProcess.FreePort();
-        var server = await ServerProcess.StartAsync(settings, port, Ct);
+        var server = await ServerProcess.StartAsync(settings, port, Ct, run.Environment);
         using var http = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
         var (clientId, secret) = await CreatePartnerAsync(http);
         var users = new List<int>();
@@ -88,7 +103,7 @@ public sealed class CrashSafetyTests
         long acknowledged = 0, refusedAsExpected = 0, timeouts = 0;
         var random = new Random(20261124);
 
-        for (var kill = 0; kill <= Kills; kill++)
+        for (var kill = 0; kill <= run.Cuts; kill++)
         {
             using var load = CancellationTokenSource.CreateLinkedTokenSource(Ct);
             var workers = users.Select((user, index) => Task.Run(async () =>
@@ -136,9 +151,9 @@ public sealed class CrashSafetyTests
 
             // Let the load run a random while, then kill the server in the middle of it (the last round just stops).
             await Task.Delay(random.Next(50, 400), Ct);
-            if (kill < Kills)
+            if (kill < run.Cuts)
             {
-                await server.KillAsync();
+                await (run.Cut ?? (s => s.KillAsync()))(server);
             }
 
             await load.CancelAsync();
@@ -151,16 +166,16 @@ public sealed class CrashSafetyTests
                 }
             }
 
-            if (kill < Kills)
+            if (kill < run.Cuts)
             {
                 await server.DisposeAsync();
-                server = await ServerProcess.StartAsync(settings, port, Ct);
+                server = await ServerProcess.StartAsync(settings, port, Ct, run.Environment);
             }
         }
 
         await server.KillAsync();
         await server.DisposeAsync();
-        server = await ServerProcess.StartAsync(settings, port, Ct);
+        server = await ServerProcess.StartAsync(settings, port, Ct, run.Environment);
         await using (server)
         {
             var lost = 0;
@@ -197,15 +212,14 @@ public sealed class CrashSafetyTests
                 }
             }
 
-            var report = $"{Kills} kills, {acknowledged} acknowledged changes, {lost} lost ({refusedAsExpected} refused changes, none stored; {timeouts} answered 522)";
+            var report = $"{run.Cuts} {run.What}, {acknowledged} acknowledged changes, {lost} lost ({refusedAsExpected} refused changes, none stored; {timeouts} answered 522)";
             TestContext.Current.TestOutputHelper?.WriteLine(report);
             TestContext.Current.SendDiagnosticMessage(report);
-            Assert.Equal(0, lost);
-            Assert.True(acknowledged > Kills * 5, $"Too little load to prove anything: {report}");
+            return new CrashOutcome(acknowledged, lost, report);
         }
     }
 
-    private static async Task<WireAnswer?> CallAsync(HttpClient http, string clientId, string secret, int user, string feature, bool enable, CancellationToken ct)
+    internal static async Task<WireAnswer?> CallAsync(HttpClient http, string clientId, string secret, int user, string feature, bool enable, CancellationToken ct)
     {
         try
         {
@@ -236,7 +250,7 @@ public sealed class CrashSafetyTests
         }
     }
 
-    private static async Task<string?> GetNonceAsync(HttpClient http, string clientId, string secret, CancellationToken ct)
+    internal static async Task<string?> GetNonceAsync(HttpClient http, string clientId, string secret, CancellationToken ct)
     {
         var ts = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
         using var response = await http.PostAsync("/v2/signature", new FormUrlEncodedContent(new Dictionary<string, string>
@@ -250,7 +264,7 @@ public sealed class CrashSafetyTests
         return answer is { Status: 0 } ? answer.Body.GetProperty("nonce").GetString() : null;
     }
 
-    private static async Task<Dictionary<string, bool>> GetFeaturesAsync(HttpClient http, string clientId, string secret, int user)
+    internal static async Task<Dictionary<string, bool>> GetFeaturesAsync(HttpClient http, string clientId, string secret, int user)
     {
         var nonce = await GetNonceAsync(http, clientId, secret, Ct) ?? throw new InvalidOperationException("No nonce.");
         using var response = await http.PostAsync("/v2/device", new FormUrlEncodedContent(new Dictionary<string, string>
@@ -268,21 +282,21 @@ public sealed class CrashSafetyTests
             .ToDictionary(f => f.GetProperty("feature_name").GetString()!, f => f.GetProperty("active").GetBoolean());
     }
 
-    private static HttpRequestMessage Admin(HttpMethod method, string path, object? body = null)
+    internal static HttpRequestMessage Admin(HttpMethod method, string path, object? body = null)
     {
         var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", ServerProcess.AdminKey);
         return request;
     }
 
-    private static async Task<(string ClientId, string Secret)> CreatePartnerAsync(HttpClient http)
+    internal static async Task<(string ClientId, string Secret)> CreatePartnerAsync(HttpClient http)
     {
         using var response = await http.SendAsync(Admin(HttpMethod.Post, "/admin/api/partners", new { name = "Crash test" }), Ct);
         var partner = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
         return (partner.GetProperty("client_id").GetString()!, partner.GetProperty("client_secret").GetString()!);
     }
 
-    private static async Task<int> CreateUserAsync(HttpClient http, string clientId)
+    internal static async Task<int> CreateUserAsync(HttpClient http, string clientId)
     {
         using var response = await http.SendAsync(Admin(HttpMethod.Post, "/admin/api/users", new
         {
