@@ -21,7 +21,7 @@ public sealed partial class PowerCutTests
     {
         using var files = new Folders();
         var dropped = new List<long>();
-        var run = new CrashSafetyTests.CrashRun("power cuts", Cuts, PowerCutShim.Environment(files.Data, files.CutFlag), async server =>
+        var run = new CrashSafetyTests.CrashRun("power cuts", Cuts, PowerCutShim.Environment(files.Data, files.CutFlag), CheckEachRound: true, Cut: async server =>
         {
             File.WriteAllText(files.CutFlag, "");
             try
