@@ -17,6 +17,7 @@ internal sealed partial class PostgresFeatureStore : IFeatureStore, IAsyncDispos
     private readonly NpgsqlDataSource _dataSource;
     private readonly TimeProvider _time;
     private readonly ILogger<PostgresFeatureStore> _logger;
+    private readonly WriteReadiness _readiness;
 
     public PostgresFeatureStore(IOptions<StorageOptions> options, TimeProvider time, ILogger<PostgresFeatureStore> logger, Device.DeviceSignals? signals = null)
     {
@@ -26,6 +27,7 @@ internal sealed partial class PostgresFeatureStore : IFeatureStore, IAsyncDispos
         _dataSource = builder.Build();
         _time = time;
         _logger = logger;
+        _readiness = new WriteReadiness(time, ReasonNotWritable);
     }
 
     /// <summary>The devices of this instance waiting for a change of their configuration.</summary>
@@ -68,8 +70,20 @@ internal sealed partial class PostgresFeatureStore : IFeatureStore, IAsyncDispos
     // A lost connection throws out of here and rolls the transaction back on the server. After a database restart
     // only the first call that meets a dead pooled connection fails: Npgsql then drops the others (measured, see
     // PostgresOutageTests).
-    public Task<T> WriteAsync<T>(Func<StoreSession, Task<T>> work, CancellationToken cancellationToken) =>
-        CommittedSession.WriteAsync(w => WriteOnceAsync(w, cancellationToken), work, Signals);
+    public async Task<T> WriteAsync<T>(Func<StoreSession, Task<T>> work, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await CommittedSession.WriteAsync(w => WriteOnceAsync(w, cancellationToken), work, Signals).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            _readiness.Observe(ex);
+            throw;
+        }
+    }
+
+    public Task<string?> CheckWritableAsync(CancellationToken cancellationToken) => _readiness.CheckAsync(this, cancellationToken);
 
     private async Task<T> WriteOnceAsync<T>(Func<StoreSession, Task<T>> work, CancellationToken cancellationToken)
     {
@@ -97,6 +111,10 @@ internal sealed partial class PostgresFeatureStore : IFeatureStore, IAsyncDispos
     };
 
     public void Dispose() => _dataSource.Dispose();
+
+    // 53100 disk_full: no change can be committed until space is freed.
+    private static string? ReasonNotWritable(Exception exception) =>
+        exception is PostgresException { SqlState: PostgresErrorCodes.DiskFull } ? "the disk is full: changes are refused" : null;
 
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 
