@@ -33,10 +33,10 @@ internal sealed class SignedRequestAuthenticator(
             return (null, refusal);
         }
 
-        var partner = await partners.FindAsync(clientId, cancellationToken).ConfigureAwait(false);
+        var (partner, busy) = await partners.FindForRequestAsync(clientId, cancellationToken).ConfigureAwait(false);
         if (partner is null)
         {
-            return (null, Refusals.UnknownClient());
+            return (null, busy ? Refusals.LookupsBusy() : Refusals.UnknownClient());
         }
 
         if (!await partners.VerifyAsync(partner, action, clientId, nonce, signature, cancellationToken).ConfigureAwait(false))
@@ -86,10 +86,10 @@ internal sealed class SignedRequestAuthenticator(
             return (null, Refusals.InvalidParameter(WireParameterNames.Timestamp, "must be a Unix time in whole seconds"));
         }
 
-        var partner = await partners.FindAsync(clientId, cancellationToken).ConfigureAwait(false);
+        var (partner, busy) = await partners.FindForRequestAsync(clientId, cancellationToken).ConfigureAwait(false);
         if (partner is null)
         {
-            return (null, Refusals.UnknownClient());
+            return (null, busy ? Refusals.LookupsBusy() : Refusals.UnknownClient());
         }
 
         // The signature covers the timestamp exactly as sent.
