@@ -18,6 +18,7 @@ internal sealed class ServerMetrics
     private readonly Histogram<double> _writeDuration;
     private readonly Counter<long> _adminKeyRefused;
     private readonly Counter<long> _partnerLookups;
+    private readonly Counter<long> _repeatedNonceRequests;
 
     public ServerMetrics(IMeterFactory meterFactory)
     {
@@ -32,6 +33,8 @@ internal sealed class ServerMetrics
             "Admin API requests refused at the door, by outcome: missing key, invalid key, throttled address");
         _partnerLookups = meter.CreateCounter<long>("devicefeatures.partner.lookups", "{lookup}",
             "Client ids the partner cache did not hold, by outcome: found or unknown in the database, unknown remembered, shed (too many lookups at once)");
+        _repeatedNonceRequests = meter.CreateCounter<long>("devicefeatures.nonce_requests.repeats_refused", "{request}",
+            "getnonce requests refused because the same signed request had already been answered as often as allowed");
     }
 
     public void Answered(string service, string action, int status) =>
@@ -50,6 +53,8 @@ internal sealed class ServerMetrics
     public void AdminKeyRefused(string outcome) => _adminKeyRefused.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 
     public void PartnerLookup(string outcome) => _partnerLookups.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+
+    public void NonceRequestRepeatRefused() => _repeatedNonceRequests.Add(1);
 
     public void WriteCommitted(TimeSpan elapsed) => _writeDuration.Record(elapsed.TotalMilliseconds);
 }

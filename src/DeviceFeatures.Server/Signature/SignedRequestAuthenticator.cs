@@ -17,6 +17,7 @@ internal sealed class SignedRequestAuthenticator(
     PartnerDirectory partners,
     PartnerRateLimiter rateLimiter,
     NonceService nonces,
+    NonceRequestLedger nonceRequests,
     IOptions<SignatureOptions> options,
     TimeProvider time,
     ServerMetrics metrics)
@@ -71,7 +72,11 @@ internal sealed class SignedRequestAuthenticator(
         };
     }
 
-    /// <summary>An action signed over a timestamp: client, signature, the timestamp's window, suspension, then quota.</summary>
+    /// <summary>
+    /// An action signed over a timestamp: client, signature, the timestamp's window, suspension, then how many nonces
+    /// this very signed request has had. It does not count against the partner's quota: a captured request could be
+    /// sent again by anyone, and would use the quota up.
+    /// </summary>
     public async Task<(PartnerCredentials? Partner, WireResult? Refusal)> AuthenticateTimestampAsync(WireParameters parameters, string action, CancellationToken cancellationToken)
     {
         if (!TryGetRequired(parameters, WireParameterNames.ClientId, out var clientId, out var refusal)
@@ -109,9 +114,10 @@ internal sealed class SignedRequestAuthenticator(
             return (null, Refusals.PartnerSuspended());
         }
 
-        if (await rateLimiter.TryAcquireAsync(partner, cancellationToken).ConfigureAwait(false) is { } wait)
+        if (!nonceRequests.TryTake(clientId, timestampText, timestamp, signature))
         {
-            return (null, Refusals.TooManyRequests(wait));
+            metrics.NonceRequestRepeatRefused();
+            return (null, Refusals.RepeatedNonceRequest(nonceRequests.Limit));
         }
 
         return (partner, null);
