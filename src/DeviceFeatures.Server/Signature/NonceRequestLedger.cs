@@ -8,12 +8,14 @@ namespace DeviceFeatures.Server.Signature;
 /// How many nonces each signed <c>getnonce</c> request has been given on this instance. Withings' signature covers only
 /// <c>getnonce</c>, <c>client_id</c> and <c>timestamp</c>, so a request captured on the way can be sent again, unchanged,
 /// for as long as its timestamp is in the window: each signed request gets at most
-/// <see cref="SignatureOptions.NoncesPerSignedRequest"/> nonces, which is plenty for a partner's workers that sign in the
-/// same second, and bounds what a replay gets (nonces that are of no use without the secret anyway). Counted in memory,
-/// without a database write; an entry is dropped once its timestamp has left the window.
+/// <see cref="SignatureOptions.NoncesPerSignedRequest"/> nonces, or a second's share of its partner's quota when that
+/// is more. That is plenty for a partner's workers that sign in the same second, and bounds what a replay gets (nonces
+/// that are of no use without the secret anyway). Counted in memory, without a database write; an entry is dropped once
+/// its timestamp has left the window.
 /// </summary>
 /// <remarks>
-/// The refusal is a 601, so <c>RateLimit:Enabled=false</c> (which promises that 601 is never sent) lifts this limit too.
+/// The refusal is a 601, so <c>RateLimit:Enabled=false</c> (which promises that 601 is never sent) lifts this limit too,
+/// and so does an unlimited quota (0).
 /// </remarks>
 internal sealed class NonceRequestLedger(IOptions<SignatureOptions> options, IOptions<RateLimitOptions> rateLimits, TimeProvider time)
 {
@@ -21,24 +23,29 @@ internal sealed class NonceRequestLedger(IOptions<SignatureOptions> options, IOp
     internal const int MaxEntries = 100_000;
 
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
-    private readonly int _limit = options.Value.NoncesPerSignedRequest;
+    private readonly int _perRequest = options.Value.NoncesPerSignedRequest;
     private readonly bool _enabled = rateLimits.Value.Enabled;
+    private readonly int _defaultQuota = rateLimits.Value.DefaultRequestsPerMinute;
     private readonly int _toleranceSeconds = options.Value.TimestampToleranceSeconds;
     private long _nextSweep;
 
-    public int Limit => _limit;
+    /// <summary>
+    /// How many nonces one signed request of a partner with this quota gets: <see cref="SignatureOptions.NoncesPerSignedRequest"/>,
+    /// or the calls the quota allows in a second when that is more (a client signs with the current second, and may
+    /// spend its quota at that pace); null when nothing bounds it.
+    /// </summary>
+    public int? LimitFor(int? requestsPerMinute)
+    {
+        var quota = requestsPerMinute ?? _defaultQuota;
+        return !_enabled || quota == 0 ? null : Math.Max(_perRequest, (quota + 59) / 60);
+    }
 
     /// <summary>
     /// Counts one more nonce for this signed request (whose signature and timestamp window have been checked); false
-    /// when it has had its share.
+    /// when it has had its <paramref name="limit"/>.
     /// </summary>
-    public bool TryTake(string clientId, string timestampText, long timestamp, string signature)
+    public bool TryTake(string clientId, string timestampText, long timestamp, string signature, int limit)
     {
-        if (!_enabled)
-        {
-            return true;
-        }
-
         var now = time.GetUtcNow().ToUnixTimeSeconds();
         Sweep(now);
 
@@ -65,7 +72,7 @@ internal sealed class NonceRequestLedger(IOptions<SignatureOptions> options, IOp
             entry = _entries.GetOrAdd(key, new Entry(timestamp + _toleranceSeconds));
         }
 
-        return Interlocked.Increment(ref entry.Count) <= _limit;
+        return Interlocked.Increment(ref entry.Count) <= limit;
     }
 
     // At most once a second, by whichever request comes first.

@@ -17,8 +17,8 @@ internal sealed class SignatureOptions
 
     /// <summary>
     /// How many nonces one signed <c>getnonce</c> request (the same <c>client_id</c>, <c>timestamp</c> and
-    /// <c>signature</c>) gets on an instance: enough for a partner's workers that sign in the same second, few for a
-    /// replay of a captured request.
+    /// <c>signature</c>) gets on an instance, at least: enough for a partner's workers that sign in the same second, few
+    /// for a replay of a captured request. A partner whose quota allows more calls in a second gets that many.
     /// </summary>
     [Range(1, 10_000)]
     public int NoncesPerSignedRequest { get; set; } = 16;

@@ -114,10 +114,10 @@ internal sealed class SignedRequestAuthenticator(
             return (null, Refusals.PartnerSuspended());
         }
 
-        if (!nonceRequests.TryTake(clientId, timestampText, timestamp, signature))
+        if (nonceRequests.LimitFor(partner.RequestsPerMinute) is { } limit && !nonceRequests.TryTake(clientId, timestampText, timestamp, signature, limit))
         {
             metrics.NonceRequestRepeatRefused();
-            return (null, Refusals.RepeatedNonceRequest(nonceRequests.Limit));
+            return (null, Refusals.RepeatedNonceRequest(limit));
         }
 
         return (partner, null);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net.Http.Json;
 using DeviceFeatures.Protocol.Envelope;
 using DeviceFeatures.Protocol.Signing;
 using DeviceFeatures.Server.Tests.Infrastructure;
@@ -125,6 +126,36 @@ public abstract class NonceRequestReplayTests : OwnServerTests
         Assert.Equal(0, (await partner.PostFormAsync("/v2/device", await partner.SignedAsync("enablefeature", TestPartner.Feature(partner.UserId, 17, "feature_pwv"), nonces[0]))).Status);
         Assert.Equal(0, (await partner.PostFormAsync("/v2/device", await partner.SignedAsync("disablefeature", TestPartner.Feature(partner.UserId, 17, "feature_pwv"), nonces[1]))).Status);
         Assert.Equal(601, (await partner.PostFormAsync("/v2/device", await partner.SignedAsync("enablefeature", TestPartner.Feature(partner.UserId, 17, "feature_pwv"), nonces[2]))).Status);
+    }
+
+    [Fact]
+    public async Task APartnerWhoseQuotaAllowsMoreInASecond_GetsThatMany_AndAnUnlimitedOneIsNotBounded()
+    {
+        using var server = LimitedServer();
+        var busy = await server.CreatePartnerAsync();
+        var unlimited = await server.CreatePartnerAsync();
+        using (var admin = server.CreateAdminClient())
+        {
+            (await admin.PutAsJsonAsync($"/admin/api/partners/{busy.ClientId}/rate-limit", new { requests_per_minute = 1200 }, Ct)).EnsureSuccessStatusCode();
+            (await admin.PutAsJsonAsync($"/admin/api/partners/{unlimited.ClientId}/rate-limit", new { requests_per_minute = 0 }, Ct)).EnsureSuccessStatusCode();
+        }
+
+        // 1200 a minute is 20 a second: a client signing with the current second may need 20 nonces in it.
+        var captured = CapturedNonceRequest(busy);
+        var answers = new List<int>();
+        for (var i = 0; i < 25; i++)
+        {
+            answers.Add((await busy.PostFormAsync("/v2/signature", captured)).Status);
+        }
+
+        Assert.Equal(20, answers.Count(a => a == 0));
+        Assert.Equal(5, answers.Count(a => a == 601));
+
+        var free = CapturedNonceRequest(unlimited);
+        for (var i = 0; i < PerSignedRequest + 4; i++)
+        {
+            Assert.Equal(0, (await unlimited.PostFormAsync("/v2/signature", free)).Status);
+        }
     }
 
     [Fact]
