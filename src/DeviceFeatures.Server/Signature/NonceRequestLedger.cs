@@ -29,6 +29,9 @@ internal sealed class NonceRequestLedger(IOptions<SignatureOptions> options, IOp
     private readonly int _toleranceSeconds = options.Value.TimestampToleranceSeconds;
     private long _nextSweep;
 
+    // Kept apart from the dictionary: its Count takes every one of its locks, on the path of every new request.
+    private int _count;
+
     /// <summary>
     /// How many nonces one signed request of a partner with this quota gets: <see cref="SignatureOptions.NoncesPerSignedRequest"/>,
     /// or the calls the quota allows in a second when that is more (a client signs with the current second, and may
@@ -63,13 +66,23 @@ internal sealed class NonceRequestLedger(IOptions<SignatureOptions> options, IOp
 
         if (!_entries.TryGetValue(key, out var entry))
         {
-            if (_entries.Count >= MaxEntries)
+            if (Volatile.Read(ref _count) >= MaxEntries)
             {
                 return true;
             }
 
             // Kept until the timestamp leaves the window: until then the same request would be accepted.
-            entry = _entries.GetOrAdd(key, new Entry(timestamp + _toleranceSeconds));
+            var fresh = new Entry(timestamp + _toleranceSeconds);
+            if (_entries.TryAdd(key, fresh))
+            {
+                Interlocked.Increment(ref _count);
+                entry = fresh;
+            }
+            else if (!_entries.TryGetValue(key, out entry))
+            {
+                // Added by another request and swept at once: only an entry whose window has passed is swept.
+                return true;
+            }
         }
 
         return Interlocked.Increment(ref entry.Count) <= limit;
@@ -86,9 +99,9 @@ internal sealed class NonceRequestLedger(IOptions<SignatureOptions> options, IOp
 
         foreach (var (key, entry) in _entries)
         {
-            if (entry.Until < now)
+            if (entry.Until < now && _entries.TryRemove(new KeyValuePair<string, Entry>(key, entry)))
             {
-                _entries.TryRemove(new KeyValuePair<string, Entry>(key, entry));
+                Interlocked.Decrement(ref _count);
             }
         }
     }
