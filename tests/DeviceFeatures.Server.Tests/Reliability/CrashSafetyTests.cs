@@ -236,7 +236,7 @@ public sealed class CrashSafetyTests
         }
     }
 
-    private static async Task<string?> GetNonceAsync(HttpClient http, string clientId, string secret, CancellationToken ct)
+    internal static async Task<string?> GetNonceAsync(HttpClient http, string clientId, string secret, CancellationToken ct)
     {
         var ts = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
         using var response = await http.PostAsync("/v2/signature", new FormUrlEncodedContent(new Dictionary<string, string>
@@ -250,7 +250,7 @@ public sealed class CrashSafetyTests
         return answer is { Status: 0 } ? answer.Body.GetProperty("nonce").GetString() : null;
     }
 
-    private static async Task<Dictionary<string, bool>> GetFeaturesAsync(HttpClient http, string clientId, string secret, int user)
+    internal static async Task<Dictionary<string, bool>> GetFeaturesAsync(HttpClient http, string clientId, string secret, int user)
     {
         var nonce = await GetNonceAsync(http, clientId, secret, Ct) ?? throw new InvalidOperationException("No nonce.");
         using var response = await http.PostAsync("/v2/device", new FormUrlEncodedContent(new Dictionary<string, string>
@@ -268,21 +268,21 @@ public sealed class CrashSafetyTests
             .ToDictionary(f => f.GetProperty("feature_name").GetString()!, f => f.GetProperty("active").GetBoolean());
     }
 
-    private static HttpRequestMessage Admin(HttpMethod method, string path, object? body = null)
+    internal static HttpRequestMessage Admin(HttpMethod method, string path, object? body = null)
     {
         var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", ServerProcess.AdminKey);
         return request;
     }
 
-    private static async Task<(string ClientId, string Secret)> CreatePartnerAsync(HttpClient http)
+    internal static async Task<(string ClientId, string Secret)> CreatePartnerAsync(HttpClient http)
     {
         using var response = await http.SendAsync(Admin(HttpMethod.Post, "/admin/api/partners", new { name = "Crash test" }), Ct);
         var partner = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
         return (partner.GetProperty("client_id").GetString()!, partner.GetProperty("client_secret").GetString()!);
     }
 
-    private static async Task<int> CreateUserAsync(HttpClient http, string clientId)
+    internal static async Task<int> CreateUserAsync(HttpClient http, string clientId)
     {
         using var response = await http.SendAsync(Admin(HttpMethod.Post, "/admin/api/users", new
         {
@@ -292,7 +292,7 @@ public sealed class CrashSafetyTests
         return (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("userid").GetInt32();
     }
 
-    private static async Task<List<JsonElement>> ReadAuditAsync(HttpClient http, string clientId)
+    internal static async Task<List<JsonElement>> ReadAuditAsync(HttpClient http, string clientId)
     {
         using var response = await http.SendAsync(Admin(HttpMethod.Get, $"/admin/api/audit/export?client_id={clientId}"), Ct);
         var text = await response.Content.ReadAsStringAsync(Ct);
