@@ -89,9 +89,10 @@ public sealed class ReplicatedClusters : IDisposable
             _killedShmId = int.Parse(shm, CultureInfo.InvariantCulture);
         }
 
-        PrivateCluster.Run("kill", "-STOP", postmaster.ToString(CultureInfo.InvariantCulture));
+        // The shell's own kill: a minimal system may have no kill program.
+        PrivateCluster.Run("sh", "-c", $"kill -STOP {postmaster}");
         List<int> processes = [postmaster, .. ChildrenOf(postmaster)];
-        PrivateCluster.Run("kill", ["-KILL", .. processes.Select(p => p.ToString(CultureInfo.InvariantCulture))]);
+        PrivateCluster.Run("sh", "-c", $"kill -KILL {string.Join(' ', processes)}");
 
         var deadline = Stopwatch.StartNew();
         while (processes.Any(IsAlive))

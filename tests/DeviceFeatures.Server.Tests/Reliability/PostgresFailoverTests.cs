@@ -54,6 +54,7 @@ public sealed class PostgresFailoverTests
     [Fact]
     public async Task PrimaryKilled_StandbyPromoted_NothingAcknowledgedLost_NoNonceAcceptedTwice_BothInstancesServeAgain()
     {
+        var setup = Stopwatch.StartNew();
         using var clusters = ReplicatedClusters.Create();
 
         // Instance 1 names its target as docs/deployment.md does; instance 2 leaves it out, and the server asks for the
@@ -78,7 +79,8 @@ public sealed class PostgresFailoverTests
         try
         {
             // Both start, and migrate, on the multi-host string at the same time.
-            await RunAsync(clusters, await Task.WhenAll(starting), receiver);
+            var servers = await Task.WhenAll(starting);
+            await RunAsync(clusters, servers, receiver, setup.Elapsed);
         }
         finally
         {
@@ -89,7 +91,7 @@ public sealed class PostgresFailoverTests
         }
     }
 
-    private static async Task RunAsync(ReplicatedClusters clusters, ServerProcess[] servers, CallbackReceiver receiver)
+    private static async Task RunAsync(ReplicatedClusters clusters, ServerProcess[] servers, CallbackReceiver receiver, TimeSpan setup)
     {
         var http = servers.Select(s => new HttpClient { BaseAddress = s.BaseAddress, Timeout = TimeSpan.FromSeconds(30) }).ToArray();
         try
@@ -171,6 +173,17 @@ public sealed class PostgresFailoverTests
             var processesKilled = clusters.KillPrimary();
             var killed = clock.Elapsed;
             var heldDuringOutage = await Task.WhenAll(held.Select((form, i) => SendAsync(http[i % 2], form, Ct)));
+            foreach (var client in http)
+            {
+                // Readiness and the admin API say the same as the wire API.
+                using var ready = await client.GetAsync("/health/ready", Ct);
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+                using var partners = await client.SendAsync(CrashSafetyTests.Admin(HttpMethod.Get, "/admin/api/partners"), Ct);
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, partners.StatusCode);
+                Assert.Equal(AdminProblemCodes.DatabaseUnavailable,
+                    (await partners.Content.ReadFromJsonAsync(AdminJsonContext.Default.AdminProblem, Ct))!.Code);
+            }
+
             await Task.Delay(Outage, Ct);
             var promoting = clock.Elapsed;
             clusters.PromoteStandby();
@@ -191,6 +204,7 @@ public sealed class PostgresFailoverTests
                 throw worker.Exception!;
             }
 
+            var loadEnded = clock.Elapsed;
             var all = calls.ToList();
 
             // Every answer is a success or a 522; and nothing sent after the kill succeeds before there is a primary again.
@@ -271,7 +285,9 @@ public sealed class PostgresFailoverTests
             var overlapping = all.Where(c => c.Sent < killed && c.Answered > killing).ToList();
 
             // The cross-instance wake works again: LISTEN reconnected to the promoted primary on both instances.
+            var checked_ = clock.Elapsed;
             await WakeAcrossInstancesAsync(clusters, http, clientId, secret, users[0]);
+            var woke = clock.Elapsed;
 
             // The outbox came through: the event from before the kill and one from after the promotion are delivered.
             receiver.DefaultAnswer = 200;
@@ -289,7 +305,9 @@ public sealed class PostgresFailoverTests
                 $"{accepted.Count(c => c.Answered > killing)} after), {lost} lost; {answeredWhileDown} answers while no primary served, all 522 " +
                 $"({held.Count} calls signed before the kill and refused meanwhile were accepted unchanged after); " +
                 $"{replays.Count} accepted nonces replayed, {acceptedTwice} accepted twice; {overlapping.Count} calls overlapped the kill: " +
-                $"{overlapping.Count(c => c.Status == 0)} answered 0, {inFlight.Count} answered 522 and {inDoubtCommitted} of those had committed; after the failover: cross-instance wake yes, change events delivered {delivered} of 2");
+                $"{overlapping.Count(c => c.Status == 0)} answered 0, {inFlight.Count} answered 522 and {inDoubtCommitted} of those had committed; after the failover: cross-instance wake yes, change events delivered {delivered} of 2; " +
+                $"test phases: clusters and servers {setup.TotalSeconds:0.0} s, load {loadEnded.TotalSeconds:0.0} s, checks {(checked_ - loadEnded).TotalSeconds:0.0} s, " +
+                $"wake {(woke - checked_).TotalSeconds:0.0} s, delivery {(clock.Elapsed - woke).TotalSeconds:0.0} s");
             TestContext.Current.TestOutputHelper?.WriteLine(report);
             TestContext.Current.SendDiagnosticMessage(report);
             Assert.Equal(0, lost);
