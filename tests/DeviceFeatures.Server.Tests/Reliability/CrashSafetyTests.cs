@@ -331,7 +331,7 @@ public sealed class CrashSafetyTests
         return (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("userid").GetInt32();
     }
 
-    private static async Task<List<JsonElement>> ReadAuditAsync(HttpClient http, string clientId)
+    internal static async Task<List<JsonElement>> ReadAuditAsync(HttpClient http, string clientId)
     {
         using var response = await http.SendAsync(Admin(HttpMethod.Get, $"/admin/api/audit/export?client_id={clientId}"), Ct);
         var text = await response.Content.ReadAsStringAsync(Ct);
