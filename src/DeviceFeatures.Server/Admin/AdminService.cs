@@ -88,6 +88,9 @@ internal sealed partial class AdminService(
             return 0;
         }, cancellationToken);
 
+        // A request just before may have left the client id remembered as unknown: it works at once here.
+        partners.Forget(partner.ClientId);
+
         // Shown here, and never again: only its encrypted form is stored.
         return (new CreatedPartner(partner.ClientId, secret, partner.Name), null);
     }

@@ -43,9 +43,10 @@ internal sealed class FeatureService(CatalogProvider catalog, TimeProvider time,
             var feature = request.Feature!;
 
             // Locked before the previous choice is read: a concurrent change of the same user (through this or any
-            // other instance) waits for this one to commit, then reads what it wrote.
-            var user = await session.FindUserForUpdateAsync(request.UserId);
-            if (user is null || user.ClientId != clientId)
+            // other instance) waits for this one to commit, then reads what it wrote. Only the partner's own user is
+            // locked: another partner's is answered like a missing one, without waiting on its lock.
+            var user = await session.FindOwnUserForUpdateAsync(request.UserId, clientId);
+            if (user is null)
             {
                 return Refusals.UnknownUser(request.UserId);
             }

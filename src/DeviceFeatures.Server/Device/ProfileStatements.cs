@@ -118,6 +118,11 @@ internal static class ProfileStatements
         static (macAddress, p) => p.Add("@macAddress", macAddress),
         static row => row.Text("mac_address"));
 
+    private static readonly SqlQuery<(string MacAddress, string ClientId), string> LockPartnersInventoryDevice = new(
+        dialect => "SELECT mac_address FROM device_inventory WHERE mac_address = @macAddress AND client_id = @clientId" + dialect.LockForUpdate,
+        static (a, p) => p.Add("@macAddress", a.MacAddress).Add("@clientId", a.ClientId),
+        static row => row.Text("mac_address"));
+
     private static readonly SqlQuery<int, UserDeviceRow> ListUserDevices = new(
         """
         SELECT d.mac_address, d.model, i.firmware, p.state, p.terminates_at
@@ -170,6 +175,14 @@ internal static class ProfileStatements
     /// </summary>
     public static Task<string?> LockInventoryDeviceAsync(this StoreSession session, string macAddress) =>
         session.QueryFirstAsync(LockInventoryDevice, macAddress);
+
+    /// <summary>
+    /// Like <see cref="LockInventoryDeviceAsync(StoreSession, string)"/>, for a partner's call: only a device assigned to
+    /// <paramref name="clientId"/> is locked (null otherwise), so that another partner's device is never waited for and
+    /// answers in the time of a device that does not exist.
+    /// </summary>
+    public static Task<string?> LockInventoryDeviceAsync(this StoreSession session, string macAddress, string clientId) =>
+        session.QueryFirstAsync(LockPartnersInventoryDevice, (macAddress, clientId));
 
     public static Task<IReadOnlyList<UserDeviceRow>> ListUserDevicesAsync(this StoreSession session, int userId) =>
         session.QueryAsync(ListUserDevices, userId);

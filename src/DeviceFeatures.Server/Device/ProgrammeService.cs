@@ -54,7 +54,7 @@ internal sealed class ProgrammeService(TimeProvider time)
         {
             var session = signed.Store;
             var clientId = call.Partner.ClientId;
-            var device = await session.FindProgrammeForUpdateAsync(request.MacAddress);
+            var device = await session.FindProgrammeForUpdateAsync(request.MacAddress, clientId);
 
             // A device of another partner and one that does not exist get the same answer.
             if (device is null || device.ClientId != clientId)

@@ -54,8 +54,9 @@ internal static class ProgrammeStatements
         static (a, p) => p.Add("@macAddress", a.MacAddress).Add("@state", a.State).Add("@terminatesAt", a.TerminatesAt).Add("@now", a.Now));
 
     /// <summary>
-    /// The inventory device and its programme row; where writers run side by side, the inventory row stays locked
-    /// until the transaction ends, so that two changes of one device follow each other.
+    /// The partner's inventory device and its programme row; where writers run side by side, the inventory row stays
+    /// locked until the transaction ends, so that two changes of one device follow each other. Null when the device is
+    /// not assigned to <paramref name="clientId"/>: another partner's device is neither locked nor waited for.
     /// </summary>
     /// <remarks>
     /// The lock is taken by a statement of its own (the same inventory lock an activation takes, so that a programme
@@ -63,8 +64,8 @@ internal static class ProgrammeStatements
     /// statement that waited for a lock still sees the joined rows as they were when it started, which would be the
     /// state the change it waited for has just replaced.
     /// </remarks>
-    public static async Task<ProgrammeRow?> FindProgrammeForUpdateAsync(this StoreSession session, string macAddress) =>
-        await session.LockInventoryDeviceAsync(macAddress).ConfigureAwait(false) is null
+    public static async Task<ProgrammeRow?> FindProgrammeForUpdateAsync(this StoreSession session, string macAddress, string clientId) =>
+        await session.LockInventoryDeviceAsync(macAddress, clientId).ConfigureAwait(false) is null
             ? null
             : await session.QueryFirstAsync(Find, macAddress).ConfigureAwait(false);
 

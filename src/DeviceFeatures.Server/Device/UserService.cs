@@ -114,7 +114,7 @@ internal sealed class UserService(CatalogProvider catalog, TimeProvider time)
             var devices = new List<InventoryRow>(request.MacAddresses.Count);
             foreach (var mac in request.MacAddresses.Order(StringComparer.Ordinal))
             {
-                await session.LockInventoryDeviceAsync(mac);
+                await session.LockInventoryDeviceAsync(mac, clientId);
                 var device = await session.FindInventoryDeviceAsync(mac);
                 var refusal = device is null || device.ClientId != clientId
                     ? Refusals.DeviceNotYours(mac)

@@ -28,9 +28,11 @@ internal static class UserStatements
         static (userId, p) => p.Add("@userId", userId),
         MapUser);
 
-    private static readonly SqlQuery<int, UserRow> FindForUpdate = new(
-        dialect => "SELECT userid, client_id, created_at FROM users WHERE userid = @userId" + dialect.LockForUpdate,
-        static (userId, p) => p.Add("@userId", userId),
+    // The partner is in the condition, so that the lock is taken only on the partner's own user: another partner's
+    // user is passed over like a missing one, without waiting for a lock that someone else holds on it.
+    private static readonly SqlQuery<(int UserId, string ClientId), UserRow> FindOwnForUpdate = new(
+        dialect => "SELECT userid, client_id, created_at FROM users WHERE userid = @userId AND client_id = @clientId" + dialect.LockForUpdate,
+        static (a, p) => p.Add("@userId", a.UserId).Add("@clientId", a.ClientId),
         MapUser);
 
     private static readonly SqlQuery<(string ClientId, long Now), int> Insert = new(
@@ -67,12 +69,14 @@ internal static class UserStatements
         session.QueryFirstAsync(Find, userId);
 
     /// <summary>
-    /// Reads the user and, where writers run side by side, locks the row until the transaction ends: every change
-    /// to the user's choices takes this lock first, so each one reads the previous choice only after the change
-    /// before it has committed, and its audit event continues from that choice.
+    /// Reads the partner's user and, where writers run side by side, locks the row until the transaction ends: every
+    /// change to the user's choices takes this lock first, so each one reads the previous choice only after the change
+    /// before it has committed, and its audit event continues from that choice. Null when the user does not exist or
+    /// is another partner's: the ownership is part of the condition, so a row of another partner's is never locked
+    /// nor waited for, and "not yours" takes the time of "does not exist".
     /// </summary>
-    public static Task<UserRow?> FindUserForUpdateAsync(this StoreSession session, int userId) =>
-        session.QueryFirstAsync(FindForUpdate, userId);
+    public static Task<UserRow?> FindOwnUserForUpdateAsync(this StoreSession session, int userId, string clientId) =>
+        session.QueryFirstAsync(FindOwnForUpdate, (userId, clientId));
 
     /// <summary>Adds a user of the partner; the userid the database gave it.</summary>
     public static Task<int> InsertUserAsync(this StoreSession session, string clientId, long now) =>

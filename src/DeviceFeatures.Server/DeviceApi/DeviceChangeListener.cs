@@ -30,13 +30,14 @@ internal sealed partial class DeviceChangeListener(
             return;
         }
 
-        var settings = new NpgsqlConnectionStringBuilder(storage.Value.ConnectionString)
-        {
-            // Its own connection, never returned to the pool with a LISTEN on it; keepalives find a dead peer.
-            Pooling = false,
-            KeepAlive = 30,
-            ApplicationName = "DeviceFeatures listener",
-        };
+        // On the primary, as every connection of the server: a standby accepts no LISTEN. After a failover the lost
+        // connection is made again to the promoted standby, like any other.
+        var settings = storage.Value.PostgresSettings();
+
+        // Its own connection, never returned to the pool with a LISTEN on it; keepalives find a dead peer.
+        settings.Pooling = false;
+        settings.KeepAlive = 30;
+        settings.ApplicationName = "DeviceFeatures listener";
         while (!stoppingToken.IsCancellationRequested)
         {
             try

@@ -28,10 +28,10 @@ internal sealed class OAuthAuthenticator(PartnerDirectory partners, PartnerRateL
             return (null, refusal);
         }
 
-        var partner = await partners.FindAsync(clientId, cancellationToken).ConfigureAwait(false);
+        var (partner, busy) = await partners.FindForRequestAsync(clientId, cancellationToken).ConfigureAwait(false);
         if (partner is null)
         {
-            return (null, Refusals.UnknownClient());
+            return (null, busy ? Refusals.LookupsBusy() : Refusals.UnknownClient());
         }
 
         if (!await partners.VerifySecretAsync(partner, secret, cancellationToken).ConfigureAwait(false))

@@ -57,7 +57,11 @@ internal static class ObservabilityExtensions
     }
 }
 
-/// <summary>Ready means the database answers.</summary>
+/// <summary>
+/// Ready means the server can serve a change: the database answers a read, and a write commits (the last probe write,
+/// at most a second old, see <see cref="WriteReadiness"/>). A full disk or a deleted SQLite file leaves reads working
+/// and fails every change; readiness names the reason.
+/// </summary>
 internal sealed class StorageHealthCheck(IFeatureStore store) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
@@ -67,7 +71,9 @@ internal sealed class StorageHealthCheck(IFeatureStore store) : IHealthCheck
         try
         {
             await store.ReadAsync(s => s.CountPartnersAsync(), timeout.Token);
-            return HealthCheckResult.Healthy("the database answers");
+            return await store.CheckWritableAsync(timeout.Token) is { } reason
+                ? HealthCheckResult.Unhealthy(reason)
+                : HealthCheckResult.Healthy("the database accepts changes");
         }
         catch (Exception ex) when (ex is OperationCanceledException || store.IsUnavailable(ex))
         {

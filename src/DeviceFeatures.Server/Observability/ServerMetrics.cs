@@ -17,6 +17,8 @@ internal sealed class ServerMetrics
     private readonly Counter<long> _noncesRefused;
     private readonly Histogram<double> _writeDuration;
     private readonly Counter<long> _adminKeyRefused;
+    private readonly Counter<long> _partnerLookups;
+    private readonly Counter<long> _repeatedNonceRequests;
 
     public ServerMetrics(IMeterFactory meterFactory)
     {
@@ -29,6 +31,10 @@ internal sealed class ServerMetrics
             "Time from the start of a signed call's write transaction until it is committed, waiting for the writer included");
         _adminKeyRefused = meter.CreateCounter<long>("devicefeatures.admin.key_failures", "{request}",
             "Admin API requests refused at the door, by outcome: missing key, invalid key, throttled address");
+        _partnerLookups = meter.CreateCounter<long>("devicefeatures.partner.lookups", "{lookup}",
+            "Client ids the partner cache did not hold, by outcome: found or unknown in the database, unknown remembered, shed (too many lookups at once)");
+        _repeatedNonceRequests = meter.CreateCounter<long>("devicefeatures.nonce_requests.repeats_refused", "{request}",
+            "getnonce requests refused because the same signed request had already been answered as often as allowed");
     }
 
     public void Answered(string service, string action, int status) =>
@@ -45,6 +51,10 @@ internal sealed class ServerMetrics
     public void NonceRefused(string reason) => _noncesRefused.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public void AdminKeyRefused(string outcome) => _adminKeyRefused.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+
+    public void PartnerLookup(string outcome) => _partnerLookups.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+
+    public void NonceRequestRepeatRefused() => _repeatedNonceRequests.Add(1);
 
     public void WriteCommitted(TimeSpan elapsed) => _writeDuration.Record(elapsed.TotalMilliseconds);
 }

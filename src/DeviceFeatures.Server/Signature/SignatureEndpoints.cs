@@ -13,6 +13,7 @@ internal static class SignatureEndpoints
         services.AddSingleton<StartupValue<NonceKey>>();
         services.AddStartupStep<NonceKeyStep>();
         services.AddSingleton<NonceService>();
+        services.AddSingleton<NonceRequestLedger>();
         services.AddSingleton<SignedRequestAuthenticator>();
         services.AddSingleton<GetNonceHandler>();
         services.AddHostedService<NonceJanitor>();
@@ -21,7 +22,7 @@ internal static class SignatureEndpoints
 }
 
 /// <summary>
-/// <c>getnonce</c>: the pipeline has authenticated and counted the partner; issuing a nonce writes nothing, since a
+/// <c>getnonce</c>: the pipeline has authenticated the partner and counted the signed request; issuing a nonce writes nothing, since a
 /// nonce authenticates itself.
 /// </summary>
 internal sealed class GetNonceHandler(NonceService nonces, ServerMetrics metrics) : ITimestampSignedHandler

@@ -14,4 +14,12 @@ internal sealed class SignatureOptions
     /// <summary>How long an issued nonce stays usable (Withings: 30 minutes).</summary>
     [Range(1, 86_400)]
     public int NonceLifetimeSeconds { get; set; } = 1800;
+
+    /// <summary>
+    /// How many nonces one signed <c>getnonce</c> request (the same <c>client_id</c>, <c>timestamp</c> and
+    /// <c>signature</c>) gets on an instance, at least: enough for a partner's workers that sign in the same second, few
+    /// for a replay of a captured request. A partner whose quota allows more calls in a second gets that many.
+    /// </summary>
+    [Range(1, 10_000)]
+    public int NoncesPerSignedRequest { get; set; } = 16;
 }

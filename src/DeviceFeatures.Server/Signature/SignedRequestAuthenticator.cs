@@ -17,6 +17,7 @@ internal sealed class SignedRequestAuthenticator(
     PartnerDirectory partners,
     PartnerRateLimiter rateLimiter,
     NonceService nonces,
+    NonceRequestLedger nonceRequests,
     IOptions<SignatureOptions> options,
     TimeProvider time,
     ServerMetrics metrics)
@@ -33,10 +34,10 @@ internal sealed class SignedRequestAuthenticator(
             return (null, refusal);
         }
 
-        var partner = await partners.FindAsync(clientId, cancellationToken).ConfigureAwait(false);
+        var (partner, busy) = await partners.FindForRequestAsync(clientId, cancellationToken).ConfigureAwait(false);
         if (partner is null)
         {
-            return (null, Refusals.UnknownClient());
+            return (null, busy ? Refusals.LookupsBusy() : Refusals.UnknownClient());
         }
 
         if (!await partners.VerifyAsync(partner, action, clientId, nonce, signature, cancellationToken).ConfigureAwait(false))
@@ -71,7 +72,11 @@ internal sealed class SignedRequestAuthenticator(
         };
     }
 
-    /// <summary>An action signed over a timestamp: client, signature, the timestamp's window, suspension, then quota.</summary>
+    /// <summary>
+    /// An action signed over a timestamp: client, signature, the timestamp's window, suspension, then how many nonces
+    /// this very signed request has had. It does not count against the partner's quota: a captured request could be
+    /// sent again by anyone, and would use the quota up.
+    /// </summary>
     public async Task<(PartnerCredentials? Partner, WireResult? Refusal)> AuthenticateTimestampAsync(WireParameters parameters, string action, CancellationToken cancellationToken)
     {
         if (!TryGetRequired(parameters, WireParameterNames.ClientId, out var clientId, out var refusal)
@@ -86,10 +91,10 @@ internal sealed class SignedRequestAuthenticator(
             return (null, Refusals.InvalidParameter(WireParameterNames.Timestamp, "must be a Unix time in whole seconds"));
         }
 
-        var partner = await partners.FindAsync(clientId, cancellationToken).ConfigureAwait(false);
+        var (partner, busy) = await partners.FindForRequestAsync(clientId, cancellationToken).ConfigureAwait(false);
         if (partner is null)
         {
-            return (null, Refusals.UnknownClient());
+            return (null, busy ? Refusals.LookupsBusy() : Refusals.UnknownClient());
         }
 
         // The signature covers the timestamp exactly as sent.
@@ -109,9 +114,10 @@ internal sealed class SignedRequestAuthenticator(
             return (null, Refusals.PartnerSuspended());
         }
 
-        if (await rateLimiter.TryAcquireAsync(partner, cancellationToken).ConfigureAwait(false) is { } wait)
+        if (nonceRequests.LimitFor(partner.RequestsPerMinute) is { } limit && !nonceRequests.TryTake(clientId, timestampText, timestamp, signature, limit))
         {
-            return (null, Refusals.TooManyRequests(wait));
+            metrics.NonceRequestRepeatRefused();
+            return (null, Refusals.RepeatedNonceRequest(limit));
         }
 
         return (partner, null);

@@ -17,4 +17,10 @@ internal interface IFeatureStore
 
     /// <summary>Whether <paramref name="exception"/> means the database is busy or unreachable rather than a bug.</summary>
     bool IsUnavailable(Exception exception);
+
+    /// <summary>
+    /// <see langword="null"/> when the store can commit a change now (a small write, at most once a second, see
+    /// <see cref="WriteReadiness"/>); otherwise why not, in words for the readiness probe.
+    /// </summary>
+    Task<string?> CheckWritableAsync(CancellationToken cancellationToken);
 }

@@ -17,15 +17,20 @@ internal sealed partial class PostgresFeatureStore : IFeatureStore, IAsyncDispos
     private readonly NpgsqlDataSource _dataSource;
     private readonly TimeProvider _time;
     private readonly ILogger<PostgresFeatureStore> _logger;
+    private readonly WriteReadiness _readiness;
 
     public PostgresFeatureStore(IOptions<StorageOptions> options, TimeProvider time, ILogger<PostgresFeatureStore> logger, Device.DeviceSignals? signals = null)
     {
         Signals = signals ?? new Device.DeviceSignals();
-        var builder = new NpgsqlDataSourceBuilder(options.Value.ConnectionString);
+        var builder = new NpgsqlDataSourceBuilder(options.Value.PostgresSettings().ConnectionString);
         builder.ConnectionStringBuilder.ApplicationName ??= "DeviceFeatures";
+
+        // With several hosts this is Npgsql's multi-host source: it keeps a pool per host, remembers which host is
+        // the primary, a standby or down (for Host Recheck Seconds), and after a promotion finds the new primary.
         _dataSource = builder.Build();
         _time = time;
         _logger = logger;
+        _readiness = new WriteReadiness(time, ReasonNotWritable);
     }
 
     /// <summary>The devices of this instance waiting for a change of their configuration.</summary>
@@ -37,13 +42,15 @@ internal sealed partial class PostgresFeatureStore : IFeatureStore, IAsyncDispos
         get
         {
             var settings = new NpgsqlConnectionStringBuilder(_dataSource.ConnectionString);
-            return $"{settings.Host}:{settings.Port}/{settings.Database}";
+            return StorageOptions.IsMultiHost(settings)
+                ? $"{settings.Host}/{settings.Database}"
+                : $"{settings.Host}:{settings.Port}/{settings.Database}";
         }
     }
 
     public async Task MigrateAsync(CancellationToken cancellationToken)
     {
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
 
         // Instances that start together queue here; each one after the first finds nothing left to apply. The lock
         // belongs to this session, so it is released when the connection dies even if the unlock never runs.
@@ -68,12 +75,24 @@ internal sealed partial class PostgresFeatureStore : IFeatureStore, IAsyncDispos
     // A lost connection throws out of here and rolls the transaction back on the server. After a database restart
     // only the first call that meets a dead pooled connection fails: Npgsql then drops the others (measured, see
     // PostgresOutageTests).
-    public Task<T> WriteAsync<T>(Func<StoreSession, Task<T>> work, CancellationToken cancellationToken) =>
-        CommittedSession.WriteAsync(w => WriteOnceAsync(w, cancellationToken), work, Signals);
+    public async Task<T> WriteAsync<T>(Func<StoreSession, Task<T>> work, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await CommittedSession.WriteAsync(w => WriteOnceAsync(w, cancellationToken), work, Signals).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            _readiness.Observe(ex);
+            throw;
+        }
+    }
+
+    public Task<string?> CheckWritableAsync(CancellationToken cancellationToken) => _readiness.CheckAsync(this, cancellationToken);
 
     private async Task<T> WriteOnceAsync<T>(Func<StoreSession, Task<T>> work, CancellationToken cancellationToken)
     {
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         var result = await work(new CommandSession(connection, transaction, SqlDialect.Postgres, cancellationToken)).ConfigureAwait(false);
 
@@ -84,19 +103,44 @@ internal sealed partial class PostgresFeatureStore : IFeatureStore, IAsyncDispos
 
     public async Task<T> ReadAsync<T>(Func<StoreSession, Task<T>> work, CancellationToken cancellationToken)
     {
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         return await work(new CommandSession(connection, null, SqlDialect.Postgres, cancellationToken)).ConfigureAwait(false);
     }
 
+    // 25006 (read_only_sql_transaction) is a standby refusing a change: a connection string that lets Npgsql choose a
+    // standby (Target Session Attributes=any) meets it during a failover; no change can be made until a promotion.
     public bool IsUnavailable(Exception exception) => exception switch
     {
-        PostgresException pg => pg.IsTransient || IsConnectionLost(pg),
+        NoPrimaryException => true,
+        PostgresException pg => pg.IsTransient || IsConnectionLost(pg) || pg.SqlState == PostgresErrorCodes.ReadOnlySqlTransaction,
         NpgsqlException npgsql => npgsql.IsTransient,
         TimeoutException => true,
         _ => false,
     };
 
+    /// <summary>
+    /// A connection from the pool. With several hosts, Npgsql reports that none of them is a primary it can use in one
+    /// exception of its own that is not marked transient: wrapping each host's failure, or with no inner exception at
+    /// all while every host is remembered as down or as a standby (for Host Recheck Seconds). Between the loss of a
+    /// primary and the promotion of a standby that is an outage like a stopped database, and is answered as one (522).
+    /// </summary>
+    private async ValueTask<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (NpgsqlException ex) when (_dataSource is NpgsqlMultiHostDataSource && ex is not PostgresException && !ex.IsTransient)
+        {
+            throw new NoPrimaryException(ex);
+        }
+    }
+
     public void Dispose() => _dataSource.Dispose();
+
+    // 53100 disk_full: no change can be committed until space is freed.
+    private static string? ReasonNotWritable(Exception exception) =>
+        exception is PostgresException { SqlState: PostgresErrorCodes.DiskFull } ? "the disk is full: changes are refused" : null;
 
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 
@@ -104,6 +148,10 @@ internal sealed partial class PostgresFeatureStore : IFeatureStore, IAsyncDispos
     // still starting up.
     private static bool IsConnectionLost(PostgresException exception) =>
         exception.SqlState.StartsWith("08", StringComparison.Ordinal) || exception.SqlState is "57P01" or "57P02" or "57P03";
+
+    /// <summary>No host of a multi-host connection string is a primary that answers (see <see cref="OpenAsync"/>).</summary>
+    private sealed class NoPrimaryException(NpgsqlException inner)
+        : Exception($"no primary among the hosts answers: {inner.Message.TrimEnd('.')}", inner);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Applied {Count} schema migration(s) to the PostgreSQL database {Target}")]
     private partial void LogMigrated(int count, string target);

@@ -17,11 +17,14 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IAsyncDisposab
 {
     private const int SqliteReadOnly = 8;
     private const int SqliteCantOpen = 14;
+    private const int SqliteFull = 13;
 
     private readonly TimeProvider _time;
     private readonly ILogger<SqliteFeatureStore> _logger;
     private readonly SqliteMetrics _metrics;
     private readonly SqliteGroupCommitWriter _writer;
+    private readonly SqliteFiles? _files;
+    private readonly WriteReadiness _readiness;
     private readonly TaskCompletionSource _migrated = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private SqliteFileLock? _lock;
 
@@ -32,7 +35,9 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IAsyncDisposab
         Signals = signals ?? new Device.DeviceSignals();
         Connections = new SqliteConnectionFactory(options.Value.ConnectionString, environment);
         _metrics = new SqliteMetrics(meters);
-        _writer = new SqliteGroupCommitWriter(Connections, _metrics, options.Value.SqliteLogRestartPages, logger);
+        _files = Connections.IsFile ? new SqliteFiles(Connections.DataSource, logger) : null;
+        _writer = new SqliteGroupCommitWriter(Connections, _metrics, options.Value.SqliteLogRestartPages, logger, _files);
+        _readiness = new WriteReadiness(time, ReasonNotWritable);
         _time = time;
         _logger = logger;
     }
@@ -103,11 +108,27 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IAsyncDisposab
             throw;
         }
 
+        // From now on the database must be the file just migrated: a connection opened later never creates an empty
+        // one in its place, and every commit checks that the files are still there.
+        Connections.FileExists();
+        _files?.DatabaseOpened();
         _migrated.TrySetResult();
     }
 
-    public Task<T> WriteAsync<T>(Func<StoreSession, Task<T>> work, CancellationToken cancellationToken) =>
-        CommittedSession.WriteAsync(w => _writer.WriteAsync(w, cancellationToken), work, Signals);
+    public async Task<T> WriteAsync<T>(Func<StoreSession, Task<T>> work, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await CommittedSession.WriteAsync(w => _writer.WriteAsync(w, cancellationToken), work, Signals).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            _readiness.Observe(ex);
+            throw;
+        }
+    }
+
+    public Task<string?> CheckWritableAsync(CancellationToken cancellationToken) => _readiness.CheckAsync(this, cancellationToken);
 
     public async Task<T> ReadAsync<T>(Func<StoreSession, Task<T>> work, CancellationToken cancellationToken)
     {
@@ -116,7 +137,15 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IAsyncDisposab
     }
 
     public bool IsUnavailable(Exception exception) =>
-        exception is SqliteException { SqliteErrorCode: 5 or 6 or 10 or 13 or 14 } or TimeoutException;
+        exception is SqliteException { SqliteErrorCode: 5 or 6 or 10 or 13 or 14 } or TimeoutException or DatabaseFilesChangedException;
+
+    // Why no change can be committed, for a failure that stops every change rather than one.
+    private static string? ReasonNotWritable(Exception exception) => exception switch
+    {
+        SqliteException { SqliteErrorCode: SqliteFull } => "the disk is full: changes are refused",
+        DatabaseFilesChangedException => "the database file was deleted or replaced while the server ran: changes are refused until a restart",
+        _ => null,
+    };
 
     public async ValueTask DisposeAsync()
     {

@@ -35,6 +35,26 @@ internal sealed class StorageOptions : IValidatableObject
 
     public bool IsPostgres => string.Equals(Provider, "postgres", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// The PostgreSQL settings every connection of the server starts from. With several hosts
+    /// (<c>Host=db1:5432,db2:5432</c>: a primary and its standbys) and no <c>Target Session Attributes</c>, Npgsql
+    /// would take the first host that answers, a standby included, where every change fails; the server only works on
+    /// the primary, so it asks for it (<c>Target Session Attributes=primary</c>), and follows a promotion by itself.
+    /// </summary>
+    public NpgsqlConnectionStringBuilder PostgresSettings()
+    {
+        var settings = new NpgsqlConnectionStringBuilder(ConnectionString);
+        if (IsMultiHost(settings) && string.IsNullOrEmpty(settings.TargetSessionAttributes))
+        {
+            settings.TargetSessionAttributes = "primary";
+        }
+
+        return settings;
+    }
+
+    /// <summary>Whether the connection string names several hosts (Npgsql then fails over between them).</summary>
+    public static bool IsMultiHost(NpgsqlConnectionStringBuilder settings) => settings.Host?.Contains(',', StringComparison.Ordinal) == true;
+
     /// <summary>A connection string of the other provider's kind is the usual slip: say which one was expected.</summary>
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

@@ -130,6 +130,18 @@ internal static class Refusals
             $"Too many request: this client_id is over its quota of requests per minute; try again in {waitSeconds} s",
             w => w.WriteNumber("wait_seconds"u8, waitSeconds));
 
+    /// <summary>The same signed getnonce request sent more often than allowed: a fresh timestamp makes a new request.</summary>
+    public static WireResult RepeatedNonceRequest(int limit) =>
+        WireResult.Refuse(WireStatus.TooManyRequests,
+            $"Too many request: this signed getnonce request (same client_id, timestamp and signature) has already been answered {limit} times; sign a new one with the current timestamp",
+            w => w.WriteNumber("wait_seconds"u8, 1));
+
+    /// <summary>Too many lookups of client ids this instance does not hold at once: it could not look this one up in time.</summary>
+    public static WireResult LookupsBusy() =>
+        WireResult.Refuse(WireStatus.TooManyRequests,
+            "Too many request: too many requests from client_ids this server does not know are waiting to be looked up; try again in 1 s",
+            w => w.WriteNumber("wait_seconds"u8, 1));
+
     public static WireResult Timeout() =>
         WireResult.Refuse(WireStatus.Timeout, "Timeout: the database did not answer in time; nothing was changed, try again");
 

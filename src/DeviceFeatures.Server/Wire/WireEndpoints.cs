@@ -131,6 +131,8 @@ internal static partial class WireEndpoints
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } bad =>
                 new AdminError(bad.StatusCode, AdminProblemCodes.RequestTooLarge, bad.Message),
             BadHttpRequestException bad => new AdminError(bad.StatusCode, AdminProblemCodes.InvalidRequest, bad.Message),
+            Storage.Sqlite.DatabaseFilesChangedException => new AdminError(StatusCodes.Status503ServiceUnavailable, AdminProblemCodes.DatabaseUnavailable,
+                "The database file was deleted or replaced while the server ran; nothing was changed."),
             _ when unavailable => new AdminError(StatusCodes.Status503ServiceUnavailable, AdminProblemCodes.DatabaseUnavailable,
                 "The database did not answer in time; nothing was changed."),
             _ => new AdminError(StatusCodes.Status500InternalServerError, AdminProblemCodes.InternalError,

@@ -18,6 +18,10 @@ public static class PostgresLocks
     /// <param name="transaction">The connection's open transaction, if the lock is held in one (Npgsql wants it named).</param>
     public static async Task<int> WaitForSessionWaitingOnALockAsync(DbConnection connection, Task call, DbTransaction? transaction = null)
     {
+        // Within a transaction PostgreSQL keeps its first snapshot of pg_stat_activity until told to take a new one.
+        using var clear = connection.CreateCommand();
+        clear.Transaction = transaction;
+        clear.CommandText = "SELECT pg_stat_clear_snapshot()";
         using var query = connection.CreateCommand();
         query.Transaction = transaction;
         query.CommandText = """
@@ -29,6 +33,7 @@ public static class PostgresLocks
         while (true)
         {
             Assert.False(call.IsCompleted, "The call ended before it reached the lock.");
+            await clear.ExecuteNonQueryAsync(timeout.Token);
             if (await query.ExecuteScalarAsync(timeout.Token) is int pid)
             {
                 return pid;

@@ -62,12 +62,14 @@ public sealed class PrivateCluster : IDisposable
         Directory.Delete(_data, recursive: true);
     }
 
-    private static bool IsRoot => Environment.UserName == "root";
+    internal static bool IsRoot => Environment.UserName == "root";
 
-    private static string? FindBinaries()
+    /// <param name="tools">The tools needed besides initdb and pg_ctl (a folder on PATH may hold only some of them).</param>
+    internal static string? FindBinaries(params string[] tools)
     {
+        string[] needed = ["initdb", "pg_ctl", .. tools];
         var onPath = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .FirstOrDefault(d => File.Exists(Path.Combine(d, "initdb")) && File.Exists(Path.Combine(d, "pg_ctl")));
+            .FirstOrDefault(d => needed.All(t => File.Exists(Path.Combine(d, t))));
         if (onPath is not null)
         {
             return onPath;
@@ -76,7 +78,7 @@ public sealed class PrivateCluster : IDisposable
         return Directory.Exists("/usr/lib/postgresql")
             ? Directory.GetDirectories("/usr/lib/postgresql")
                 .Select(d => Path.Combine(d, "bin"))
-                .Where(d => File.Exists(Path.Combine(d, "initdb")))
+                .Where(d => needed.All(t => File.Exists(Path.Combine(d, t))))
                 .OrderBy(d => int.TryParse(Path.GetFileName(Path.GetDirectoryName(d)), out var v) ? v : 0)
                 .LastOrDefault()
             : null;
@@ -102,7 +104,7 @@ public sealed class PrivateCluster : IDisposable
         }
     }
 
-    private static void Run(string file, params string[] arguments)
+    internal static void Run(string file, params string[] arguments)
     {
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in arguments)

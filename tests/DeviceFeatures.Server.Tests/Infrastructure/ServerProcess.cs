@@ -36,8 +36,12 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public int ProcessId => _process.Id;
 
-    /// <summary>Starts the server on a free loopback port and waits until it is ready.</summary>
-    public static async Task<ServerProcess> StartAsync(IReadOnlyDictionary<string, string> settings, int port, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts the server on a free loopback port and waits until it is ready; <paramref name="environment"/> adds
+    /// variables to the process's environment (a preloaded library, for one).
+    /// </summary>
+    public static async Task<ServerProcess> StartAsync(
+        IReadOnlyDictionary<string, string> settings, int port, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? environment = null)
     {
         var arguments = new List<string>
         {
@@ -46,13 +50,14 @@ public sealed class ServerProcess : IAsyncDisposable
             "--RateLimit:Enabled=false",
         };
         arguments.AddRange(settings.Select(s => $"--{s.Key}={s.Value}"));
-        return await StartAsync(arguments, "Production", port, cancellationToken);
+        return await StartAsync(arguments, "Production", port, cancellationToken, environment);
     }
 
     /// <summary>Starts the server with exactly these arguments (plus the port) and waits until it is ready.</summary>
-    public static async Task<ServerProcess> StartAsync(IEnumerable<string> arguments, string environment, int port, CancellationToken cancellationToken)
+    public static async Task<ServerProcess> StartAsync(
+        IEnumerable<string> arguments, string environment, int port, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? variables = null)
     {
-        var process = Process.Start(StartInfo([$"--urls=http://127.0.0.1:{port}", .. arguments], environment))
+        var process = Process.Start(StartInfo([$"--urls=http://127.0.0.1:{port}", .. arguments], environment, variables))
             ?? throw new InvalidOperationException("The server process did not start.");
         var server = new ServerProcess(process, new Uri($"http://127.0.0.1:{port}/"));
         process.OutputDataReceived += (_, e) => server.Append(e.Data);
@@ -119,7 +124,7 @@ public sealed class ServerProcess : IAsyncDisposable
         return (process.ExitCode, await output, await error);
     }
 
-    private static ProcessStartInfo StartInfo(IEnumerable<string> arguments, string environment)
+    private static ProcessStartInfo StartInfo(IEnumerable<string> arguments, string environment, IReadOnlyDictionary<string, string>? variables = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -139,6 +144,11 @@ public sealed class ServerProcess : IAsyncDisposable
         // Without it the runtime creates debugger and diagnostics pipes in the temporary directory, which a killed
         // process never removes.
         start.Environment["DOTNET_EnableDiagnostics"] = "0";
+        foreach (var (name, value) in variables ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         return start;
     }
 
@@ -158,6 +168,13 @@ public sealed class ServerProcess : IAsyncDisposable
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Waits until the process has ended by itself (a power cut kills it from inside).</summary>
+    public async Task WaitForExitAsync(TimeSpan timeout)
+    {
+        using var limit = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(limit.Token);
     }
 
     /// <summary>SIGKILL: no shutdown, no flush, nothing the process could do about it.</summary>

@@ -35,16 +35,16 @@ public abstract class RateLimitTests : OwnServerTests
 
         for (var i = 0; i < 5; i++)
         {
-            Assert.Equal(0, (await partner.GetNonceAnswerAsync()).Status);
+            Assert.Equal(0, (await CountedCallAsync(partner)).Status);
         }
 
-        var limited = await partner.GetNonceAnswerAsync();
+        var limited = await CountedCallAsync(partner);
         Assert.Equal(601, limited.Status);
         Assert.Equal(45, limited.Body.GetProperty("wait_seconds").GetInt32());
         Assert.StartsWith("Too many request", limited.Error);
 
         server.Time.Advance(TimeSpan.FromSeconds(45));
-        Assert.Equal(0, (await partner.GetNonceAnswerAsync()).Status);
+        Assert.Equal(0, (await CountedCallAsync(partner)).Status);
     }
 
     [Fact]
@@ -52,11 +52,11 @@ public abstract class RateLimitTests : OwnServerTests
     {
         using var server = LimitedServer();
         var partner = await server.CreatePartnerAsync();
-        await SetQuotaAsync(server, partner.ClientId, 2);
+        await SetQuotaAsync(server, partner.ClientId, 1);
 
         var signed = await partner.SignedAsync("enablefeature", TestPartner.Feature(partner.UserId, 17, "feature_pwv"));
         Assert.Equal(0, (await partner.PostFormAsync("/v2/device", await partner.SignedAsync("disablefeature",
-            TestPartner.Feature(partner.UserId, 17, "feature_pacemaker"), await NonceOutsideTheQuotaAsync(server, partner)))).Status);
+            TestPartner.Feature(partner.UserId, 17, "feature_pacemaker"), await NonceOutsideTheQuotaAsync(server, partner, 1)))).Status);
         var refused = await partner.PostFormAsync("/v2/device", signed);
         Assert.Equal(601, refused.Status);
 
@@ -72,7 +72,8 @@ public abstract class RateLimitTests : OwnServerTests
         var partner = await server.CreatePartnerAsync();
         await SetQuotaAsync(server, partner.ClientId, 20);
 
-        var answers = await Task.WhenAll(Enumerable.Range(0, 60).Select(_ => Task.Run(() => partner.GetNonceAnswerAsync(), Ct)));
+        var calls = await SignedCountedCallsAsync(partner, 60);
+        var answers = await Task.WhenAll(calls.Select(call => Task.Run(() => partner.PostFormAsync("/v2/device", call), Ct)));
         Assert.Equal(20, answers.Count(a => a.Status == 0));
         Assert.Equal(40, answers.Count(a => a.Status == 601));
     }
@@ -88,13 +89,13 @@ public abstract class RateLimitTests : OwnServerTests
 
         for (var i = 0; i < 3; i++)
         {
-            Assert.Equal(0, (await limited.GetNonceAnswerAsync()).Status);
+            Assert.Equal(0, (await CountedCallAsync(limited)).Status);
         }
 
-        Assert.Equal(601, (await limited.GetNonceAnswerAsync()).Status);
+        Assert.Equal(601, (await CountedCallAsync(limited)).Status);
         for (var i = 0; i < 10; i++)
         {
-            Assert.Equal(0, (await unlimited.GetNonceAnswerAsync()).Status);
+            Assert.Equal(0, (await CountedCallAsync(unlimited)).Status);
         }
 
         using var admin = server.CreateAdminClient();
@@ -106,10 +107,10 @@ public abstract class RateLimitTests : OwnServerTests
         // Requests made while unlimited were not counted: the default quota starts from there.
         for (var i = 0; i < 3; i++)
         {
-            Assert.Equal(0, (await unlimited.GetNonceAnswerAsync()).Status);
+            Assert.Equal(0, (await CountedCallAsync(unlimited)).Status);
         }
 
-        Assert.Equal(601, (await unlimited.GetNonceAnswerAsync()).Status);
+        Assert.Equal(601, (await CountedCallAsync(unlimited)).Status);
     }
 
     [Fact]
@@ -164,6 +165,35 @@ public abstract class RateLimitTests : OwnServerTests
         }
     }
 
+    /// <summary>A request that counts against the quota (getnonce does not): a getfeatures call, with its nonce.</summary>
+    internal static Task<DeviceFeatures.Protocol.Envelope.WireAnswer> CountedCallAsync(TestPartner partner) =>
+        partner.CallAsync("getfeatures", new()
+        {
+            ["userid"] = partner.UserId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["model"] = "17",
+        });
+
+    /// <summary>
+    /// Signed getfeatures calls ready to send, each with a nonce of its own; the nonce requests are signed over
+    /// different seconds of the window, as many workers over some minutes would sign them.
+    /// </summary>
+    internal static async Task<List<Dictionary<string, string>>> SignedCountedCallsAsync(TestPartner partner, int count)
+    {
+        var calls = new List<Dictionary<string, string>>();
+        for (var i = 0; i < count; i++)
+        {
+            var answer = await partner.GetNonceAnswerAsync(partner.Now - i);
+            Assert.Equal(0, answer.Status);
+            calls.Add(await partner.SignedAsync("getfeatures", new()
+            {
+                ["userid"] = partner.UserId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["model"] = "17",
+            }, answer.Body.GetProperty("nonce").GetString()));
+        }
+
+        return calls;
+    }
+
     // A nonce for the setup of a test, taken before the quota is lowered below what the test counts.
     private static async Task<string> NonceOutsideTheQuotaAsync(ServerFactory server, TestPartner partner, int quota = 2)
     {
@@ -204,8 +234,9 @@ public sealed class RateLimitTestsOnPostgres : RateLimitTests
         }
 
         var atB = new TestPartner(b, partner.ClientId, partner.ClientSecret, partner.UserId);
-        var answers = await Task.WhenAll(Enumerable.Range(0, 40).Select(i =>
-            Task.Run(() => (i % 2 == 0 ? partner : atB).GetNonceAnswerAsync(), Ct)));
+        var calls = await SignedCountedCallsAsync(partner, 40);
+        var answers = await Task.WhenAll(calls.Select((call, i) =>
+            Task.Run(() => (i % 2 == 0 ? partner : atB).PostFormAsync("/v2/device", call), Ct)));
         Assert.Equal(10, answers.Count(x => x.Status == 0));
     }
 }

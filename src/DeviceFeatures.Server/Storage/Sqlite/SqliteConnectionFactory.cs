@@ -8,7 +8,7 @@ namespace DeviceFeatures.Server.Storage.Sqlite;
 /// </summary>
 internal sealed class SqliteConnectionFactory
 {
-    private readonly string _connectionString;
+    private string _connectionString;
 
     public SqliteConnectionFactory(string connectionString, IHostEnvironment? environment)
     {
@@ -40,6 +40,18 @@ internal sealed class SqliteConnectionFactory
 
     /// <summary>A database named by a plain path (not a <c>file:</c> URI): its folder can be created and checked.</summary>
     public bool IsFile { get; }
+
+    /// <summary>
+    /// The database exists from now on: a connection opened later fails (as the database being unavailable) rather
+    /// than create an empty database where the file was deleted.
+    /// </summary>
+    public void FileExists()
+    {
+        if (IsFile)
+        {
+            _connectionString = new SqliteConnectionStringBuilder(_connectionString) { Mode = SqliteOpenMode.ReadWrite }.ToString();
+        }
+    }
 
     public Task<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken) => OpenAsync(forWrites: false, cancellationToken);
 

@@ -14,7 +14,8 @@ namespace DeviceFeatures.Server.Storage.Sqlite;
 /// The loop starts with the first write, on a thread of its own (<see cref="SqliteThread"/>), and ends when the
 /// store is disposed, after the writes already queued.
 /// </remarks>
-internal sealed partial class SqliteGroupCommitWriter(SqliteConnectionFactory connections, SqliteMetrics metrics, int restartPages, ILogger logger)
+internal sealed partial class SqliteGroupCommitWriter(
+    SqliteConnectionFactory connections, SqliteMetrics metrics, int restartPages, ILogger logger, SqliteFiles? files = null)
     : IAsyncDisposable
 {
     // Large enough to share one sync among every request in flight, small enough to keep a group's latency short.
@@ -153,7 +154,16 @@ internal sealed partial class SqliteGroupCommitWriter(SqliteConnectionFactory co
                     return;
                 }
 
+                // The one place every change passes before it is committed, and so before it is answered.
+                files?.EnsureUnchanged();
                 transaction.Commit();
+            }
+            catch (DatabaseFilesChangedException ex)
+            {
+                // Rolled back when disposed. The connection stays open: closing the last one would make SQLite copy
+                // the log into the deleted file and remove whatever file now has the log's name.
+                done.ForEach(w => w.Fail(ex));
+                return;
             }
             catch (Exception ex)
             {
@@ -179,7 +189,13 @@ internal sealed partial class SqliteGroupCommitWriter(SqliteConnectionFactory co
             // steady use it stays under this size and is reused as it is.
             manual.CommandText = $"PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit={(long)restartPages * 4 * 4096};";
             manual.ExecuteNonQuery();
+
+            // A read opens the log, whose identity the commits then check.
+            manual.CommandText = "PRAGMA schema_version;";
+            manual.ExecuteScalar();
         }
+
+        files?.LogOpened();
 
         _prepared = new PreparedCommands(_connection);
         _session = new PreparedSession(_prepared);

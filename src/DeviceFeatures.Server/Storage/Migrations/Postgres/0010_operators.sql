@@ -1,4 +1,4 @@
--- The same as Sqlite/0009_operators.sql in PostgreSQL's own types.
+-- The same as Sqlite/0010_operators.sql in PostgreSQL's own types.
 CREATE TABLE operators (
     name             text PRIMARY KEY,
     role             text NOT NULL,
