@@ -176,6 +176,7 @@ public sealed class DeviceFeaturesTestServer : IAsyncDisposable
             ["Storage:ConnectionString"] = $"Data Source={databasePath}",
             ["Admin:ApiKey"] = adminKey,
             ["Demo:Enabled"] = "false",
+            ["Console:CreateFirstAdministrator"] = "false",
             ["RateLimit:Enabled"] = options.EnableRateLimiting ? "true" : "false",
         };
 

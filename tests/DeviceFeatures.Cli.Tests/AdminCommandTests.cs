@@ -46,6 +46,27 @@ public sealed class AdminCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OperatorsCreate_GeneratesAPassword_OrReadsOneFromStdin()
+    {
+        var devfeat = Devfeat.For(_server, withCredentials: false);
+        var generated = await devfeat.RunAsync("admin operators create --name ana --role customer_success --json");
+        Assert.True(generated.ExitCode == 0, generated.ToString());
+        var created = JsonDocument.Parse(generated.Out).RootElement;
+        Assert.Equal(("ana", "customer_success"), (created.GetProperty("name").GetString(), created.GetProperty("role").GetString()));
+        Assert.True(created.GetProperty("password").GetString()!.Length >= 12);
+
+        var chosen = await devfeat.RunAsync("admin operators create --name ben --role support --password-stdin", "a password from stdin\n");
+        Assert.True(chosen.ExitCode == 0, chosen.ToString());
+        Assert.DoesNotContain("password:", chosen.Out);
+        Assert.DoesNotContain("a password from stdin", chosen.Out + chosen.Error);
+
+        var again = await devfeat.RunAsync("admin operators create --name ana --role support");
+        Assert.NotEqual(0, again.ExitCode);
+        Assert.Contains("(operator_exists)", again.Error);
+        Assert.Equal(2, (await devfeat.RunAsync("admin operators create --name cid --role root")).ExitCode);
+    }
+
+    [Fact]
     public async Task UsersCreate_LinksDevicesGivenAsMacModelMarket()
     {
         var devfeat = Devfeat.For(_server, withCredentials: false);

@@ -12,6 +12,7 @@ internal static class AdminCommands
     public static Command Create(CliHost host) => new("admin", "Operate a DeviceFeatures server (needs the admin key)")
     {
         Partners(host),
+        Operators(host),
         Users(host),
         DeviceCommands.Create(host),
         Entitlements(host),
@@ -20,6 +21,42 @@ internal static class AdminCommands
         ChangeEventCommands.Events(host),
         Audit(host),
     };
+
+    private static Command Operators(CliHost host)
+    {
+        var name = new Option<string>("--name") { Description = "The operator's sign-in name (lowercase letters, digits, '.', '_' or '-')", Required = true };
+        var role = new Option<string>("--role") { Description = "administrator, customer_success or support", Required = true };
+        role.AcceptOnlyFromAmong("administrator", "customer_success", "support");
+        var passwordFromStdin = new Option<bool>("--password-stdin")
+        {
+            Description = "Read the password from standard input (at least 12 characters) instead of having one generated",
+        }.Flag();
+        var create = new Command("create", "Create an operator of the console; a generated password is shown only now")
+        {
+            name, role, passwordFromStdin,
+        }.Runs(host, async (context, parse, ct) =>
+        {
+            var password = parse.GetValue(passwordFromStdin) ? host.In.ReadLine()?.Trim() : null;
+            var created = await context.CreateAdminClient().CreateOperatorAsync(parse.GetValue(name)!, parse.GetValue(role)!, password, ct);
+            if (context.Json)
+            {
+                context.WriteJson(created);
+            }
+            else
+            {
+                context.Console.WriteLine($"name:     {created.Name}");
+                context.Console.WriteLine($"role:     {created.Role}");
+                if (created.Password is { } generated)
+                {
+                    context.Console.WriteLine($"password: {generated}");
+                    context.Diagnostic("Keep the password now: it is not shown again. Sign in at <server>/console.");
+                }
+            }
+
+            return ExitCodes.Success;
+        });
+        return new Command("operators", "Accounts of the operator console (/console)") { create };
+    }
 
     private static Command Partners(CliHost host)
     {

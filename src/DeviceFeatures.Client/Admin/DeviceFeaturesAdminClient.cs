@@ -52,6 +52,16 @@ public sealed class DeviceFeaturesAdminClient
         SendAsync(HttpMethod.Post, "partners", JsonContent.Create(new CreatePartnerRequest(name), AdminJsonContext.Default.CreatePartnerRequest),
             AdminJsonContext.Default.CreatedPartner, cancellationToken);
 
+    /// <summary>Creates an account of the operator console.</summary>
+    /// <param name="name">The sign-in name: lowercase letters, digits, '.', '_' or '-'.</param>
+    /// <param name="role"><c>administrator</c>, <c>customer_success</c> or <c>support</c>.</param>
+    /// <param name="password">The password (at least 12 characters); null to have the server generate one.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The operator, with the generated password when the server made one (shown only in this answer).</returns>
+    public Task<CreatedOperator> CreateOperatorAsync(string name, string role, string? password = null, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, "operators", JsonContent.Create(new CreateOperatorRequest(name, role, password), AdminJsonContext.Default.CreateOperatorRequest),
+            AdminJsonContext.Default.CreatedOperator, cancellationToken);
+
     /// <summary>Lists the partners.</summary>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>Every partner, oldest first.</returns>

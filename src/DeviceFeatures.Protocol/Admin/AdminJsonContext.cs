@@ -34,5 +34,7 @@ namespace DeviceFeatures.Protocol.Admin;
 [JsonSerializable(typeof(CallbackRequest))]
 [JsonSerializable(typeof(ChangeEvent))]
 [JsonSerializable(typeof(ChangeEventPage))]
+[JsonSerializable(typeof(CreateOperatorRequest))]
+[JsonSerializable(typeof(CreatedOperator))]
 [JsonSerializable(typeof(AdminProblem))]
 public sealed partial class AdminJsonContext : JsonSerializerContext;

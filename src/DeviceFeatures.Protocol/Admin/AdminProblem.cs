@@ -83,6 +83,9 @@ public static class AdminProblemCodes
     /// <summary>409: the partner has no callback URL: set one before replaying its events.</summary>
     public const string CallbackNotSet = "callback_not_set";
 
+    /// <summary>409: an operator of the console already has that name.</summary>
+    public const string OperatorExists = "operator_exists";
+
     /// <summary>503: the database is busy or unavailable; nothing was changed.</summary>
     public const string DatabaseUnavailable = "database_unavailable";
 

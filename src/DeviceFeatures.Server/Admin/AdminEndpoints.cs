@@ -78,6 +78,8 @@ internal static class AdminEndpoints
 
         CallbackAdminEndpoints.Map(api, partners);
 
+        api.MapPost("/operators", CreateOperatorAsync);
+
         api.MapGet("/audit", QueryAuditAsync);
         api.MapGet("/audit/export", ExportAuditAsync);
         return app;
@@ -85,8 +87,16 @@ internal static class AdminEndpoints
 
     internal static async Task<IResult> CreatePartnerAsync(CreatePartnerRequest? request, AdminService admin, HttpContext context, CancellationToken ct)
     {
-        var (created, error) = await admin.CreatePartnerAsync(request?.Name, context.TraceIdentifier, ct);
+        var (created, error) = await admin.CreatePartnerAsync(request?.Name, AuditOrigin.Admin(context.TraceIdentifier), ct);
         return error is not null ? Problem(error) : TypedResults.Created($"/admin/api/partners/{created!.ClientId}", created);
+    }
+
+    /// <summary>An account of the operator console; a generated password is in this answer only, and in no log.</summary>
+    internal static async Task<IResult> CreateOperatorAsync(
+        CreateOperatorRequest? request, OperatorConsole.OperatorAccounts accounts, HttpContext context, CancellationToken ct)
+    {
+        var (created, error) = await accounts.CreateAsync(request?.Name, request?.Role, request?.Password, AuditOrigin.Admin(context.TraceIdentifier), ct);
+        return error is not null ? Problem(error) : TypedResults.Created($"/admin/api/operators/{created!.Name}", created);
     }
 
     internal static async Task<Ok<PartnerList>> ListPartnersAsync(AdminService admin, CancellationToken ct) =>
@@ -97,7 +107,7 @@ internal static class AdminEndpoints
 
     internal static async Task<IResult> RotateSecretAsync(
         string clientId, [FromBody] RotateSecretRequest? request, AdminService admin, HttpContext context, CancellationToken ct) =>
-        Answer(await admin.RotateSecretAsync(clientId, request?.OverlapSeconds, context.TraceIdentifier, ct));
+        Answer(await admin.RotateSecretAsync(clientId, request?.OverlapSeconds, AuditOrigin.Admin(context.TraceIdentifier), ct));
 
     internal static async Task<IResult> SetRateLimitAsync(
         string clientId, RateLimitRequest? request, AdminService admin, HttpContext context, CancellationToken ct)
@@ -107,23 +117,23 @@ internal static class AdminEndpoints
             return Problem(AdminError.Invalid("The body must be {\"requests_per_minute\": N}, N from 0 (unlimited); DELETE returns to the default."));
         }
 
-        return Answer(await admin.SetRateLimitAsync(clientId, perMinute, context.TraceIdentifier, ct));
+        return Answer(await admin.SetRateLimitAsync(clientId, perMinute, AuditOrigin.Admin(context.TraceIdentifier), ct));
     }
 
     internal static async Task<IResult> ResetRateLimitAsync(string clientId, AdminService admin, HttpContext context, CancellationToken ct) =>
-        Answer(await admin.SetRateLimitAsync(clientId, null, context.TraceIdentifier, ct));
+        Answer(await admin.SetRateLimitAsync(clientId, null, AuditOrigin.Admin(context.TraceIdentifier), ct));
 
     internal static async Task<IResult> SetSuspendedAsync(string clientId, bool suspended, AdminService admin, HttpContext context, CancellationToken ct) =>
-        Answer(await admin.SetSuspendedAsync(clientId, suspended, context.TraceIdentifier, ct));
+        Answer(await admin.SetSuspendedAsync(clientId, suspended, AuditOrigin.Admin(context.TraceIdentifier), ct));
 
     internal static async Task<IResult> ListEntitlementsAsync(string clientId, AdminService admin, CancellationToken ct) =>
         Answer(await admin.ListEntitlementsAsync(clientId, ct));
 
     internal static async Task<IResult> GrantAsync(string clientId, string featureName, AdminService admin, HttpContext context, CancellationToken ct) =>
-        Answer(await admin.GrantAsync(clientId, featureName, context.TraceIdentifier, ct));
+        Answer(await admin.GrantAsync(clientId, featureName, AuditOrigin.Admin(context.TraceIdentifier), ct));
 
     internal static async Task<IResult> RevokeAsync(string clientId, string featureName, AdminService admin, HttpContext context, CancellationToken ct) =>
-        await admin.RevokeAsync(clientId, featureName, context.TraceIdentifier, ct) is { } error ? Problem(error) : TypedResults.NoContent();
+        await admin.RevokeAsync(clientId, featureName, AuditOrigin.Admin(context.TraceIdentifier), ct) is { } error ? Problem(error) : TypedResults.NoContent();
 
     internal static async Task<IResult> ListProgrammeChoicesAsync(string clientId, AdminService admin, CancellationToken ct) =>
         Answer(await admin.ListProgrammeChoicesAsync(clientId, ct));
@@ -131,11 +141,11 @@ internal static class AdminEndpoints
     internal static async Task<IResult> SetProgrammeChoiceAsync(
         string clientId, string model, string featureName, [FromBody] ProgrammeChoiceRequest? request, AdminService admin, HttpContext context,
         CancellationToken ct) =>
-        Answer(await admin.SetProgrammeChoiceAsync(clientId, model, featureName, request?.Active, context.TraceIdentifier, ct));
+        Answer(await admin.SetProgrammeChoiceAsync(clientId, model, featureName, request?.Active, AuditOrigin.Admin(context.TraceIdentifier), ct));
 
     internal static async Task<IResult> ClearProgrammeChoiceAsync(
         string clientId, string model, string featureName, AdminService admin, HttpContext context, CancellationToken ct) =>
-        await admin.ClearProgrammeChoiceAsync(clientId, model, featureName, context.TraceIdentifier, ct) is { } error ? Problem(error) : TypedResults.NoContent();
+        await admin.ClearProgrammeChoiceAsync(clientId, model, featureName, AuditOrigin.Admin(context.TraceIdentifier), ct) is { } error ? Problem(error) : TypedResults.NoContent();
 
     internal static async Task<IResult> CreateUserAsync(CreateUserRequest? request, AdminService admin, HttpContext context, CancellationToken ct)
     {
@@ -144,7 +154,7 @@ internal static class AdminEndpoints
             return Problem(AdminError.Invalid("The body must be a JSON object with 'client_id' and 'devices'."));
         }
 
-        var (created, error) = await admin.CreateUserAsync(request, context.TraceIdentifier, ct);
+        var (created, error) = await admin.CreateUserAsync(request, AuditOrigin.Admin(context.TraceIdentifier), ct);
         return error is not null ? Problem(error) : TypedResults.Created($"/admin/api/users/{created!.Userid}", created);
     }
 
@@ -155,7 +165,7 @@ internal static class AdminEndpoints
         Answer(await admin.GetEffectiveFeaturesAsync(userid, ct));
 
     internal static async Task<IResult> ImportDevicesAsync(ImportDevicesRequest? request, AdminService admin, HttpContext context, CancellationToken ct) =>
-        Answer(await admin.ImportDevicesAsync(request, context.TraceIdentifier, ct));
+        Answer(await admin.ImportDevicesAsync(request, AuditOrigin.Admin(context.TraceIdentifier), ct));
 
     internal static async Task<IResult> ListDevicesAsync(HttpRequest request, AdminService admin, CancellationToken ct)
     {
@@ -198,10 +208,10 @@ internal static class AdminEndpoints
 
     internal static async Task<IResult> AssignDeviceAsync(
         string mac, [FromBody] AssignDeviceRequest? request, AdminService admin, HttpContext context, CancellationToken ct) =>
-        Answer(await admin.AssignDeviceAsync(mac, request?.ClientId, context.TraceIdentifier, ct));
+        Answer(await admin.AssignDeviceAsync(mac, request?.ClientId, AuditOrigin.Admin(context.TraceIdentifier), ct));
 
     internal static async Task<IResult> RotateDeviceCredentialAsync(string mac, AdminService admin, HttpContext context, CancellationToken ct) =>
-        Answer(await admin.RotateDeviceCredentialAsync(mac, context.TraceIdentifier, ct));
+        Answer(await admin.RotateDeviceCredentialAsync(mac, AuditOrigin.Admin(context.TraceIdentifier), ct));
 
     internal static async Task<IResult> QueryAuditAsync(HttpRequest request, IFeatureStore store, CancellationToken ct)
     {

@@ -16,7 +16,7 @@ internal sealed partial class AdminService
     /// Sets the partner's callback URL, or with null clears it. Clearing parks the partner's pending events in the same
     /// transaction: nothing is sent to a URL the partner withdrew, and an operator can replay them once a new one is set.
     /// </summary>
-    public async Task<(Partner? Partner, AdminError? Error)> SetCallbackAsync(string clientId, string? url, string requestId, CancellationToken cancellationToken)
+    public async Task<(Partner? Partner, AdminError? Error)> SetCallbackAsync(string clientId, string? url, AuditOrigin origin, CancellationToken cancellationToken)
     {
         if (url is not null)
         {
@@ -35,7 +35,7 @@ internal sealed partial class AdminService
             if (await s.SetPartnerCallbackUrlAsync(clientId, url, now) == 1)
             {
                 var parked = url is null ? await s.ParkPendingChangeEventsAsync(clientId, "the callback URL was cleared") : 0;
-                await s.AppendAuditAsync(Event(url is null ? AuditKinds.PartnerCallbackCleared : AuditKinds.PartnerCallbackSet, clientId, requestId, now,
+                await s.AppendAuditAsync(Event(url is null ? AuditKinds.PartnerCallbackCleared : AuditKinds.PartnerCallbackSet, clientId, origin, now,
                     detail: url is null ? $"{parked} pending event(s) parked" : CallbackHost(url)));
             }
 
@@ -77,7 +77,7 @@ internal sealed partial class AdminService
     }
 
     /// <summary>Makes a parked event pending again, due now, with its attempts reset; the dispatcher is woken once it has committed.</summary>
-    public async Task<(ChangeEvent? Event, AdminError? Error)> ReplayEventAsync(string eventId, string requestId, CancellationToken cancellationToken)
+    public async Task<(ChangeEvent? Event, AdminError? Error)> ReplayEventAsync(string eventId, AuditOrigin origin, CancellationToken cancellationToken)
     {
         var now = Now();
         return await store.WriteAsync<(ChangeEvent?, AdminError?)>(async s =>
@@ -100,7 +100,7 @@ internal sealed partial class AdminService
             }
 
             await s.ReplayChangeEventAsync(eventId, now);
-            await s.AppendAuditAsync(Event(AuditKinds.ChangeEventReplayed, found.ClientId, requestId, now, userId: found.UserId, model: found.Model,
+            await s.AppendAuditAsync(Event(AuditKinds.ChangeEventReplayed, found.ClientId, origin, now, userId: found.UserId, model: found.Model,
                 featureName: found.FeatureName, detail: $"{found.Type} {eventId} after {found.Attempts} attempt(s): {found.LastError}"));
             s.AfterCommit(changeEvents.Wake);
             return (ToResponse((await s.FindChangeEventAsync(eventId))!), null);

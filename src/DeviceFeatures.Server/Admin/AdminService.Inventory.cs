@@ -20,7 +20,7 @@ internal sealed partial class AdminService
     /// otherwise is refused (the inventory is not rewritten by a file: a partner changes through assign).
     /// </summary>
     public async Task<(ImportDevicesResponse? Response, AdminError? Error)> ImportDevicesAsync(
-        ImportDevicesRequest? request, string requestId, CancellationToken cancellationToken)
+        ImportDevicesRequest? request, AuditOrigin origin, CancellationToken cancellationToken)
     {
         if (request?.Devices is not { } rows)
         {
@@ -39,7 +39,7 @@ internal sealed partial class AdminService
             var answers = new List<DeviceImportResult>(rows.Count);
             for (var index = 0; index < rows.Count; index++)
             {
-                answers.Add(await ImportRowAsync(s, index, rows[index], knownPartners, requestId, now));
+                answers.Add(await ImportRowAsync(s, index, rows[index], knownPartners, origin, now));
             }
 
             return answers;
@@ -53,7 +53,7 @@ internal sealed partial class AdminService
     }
 
     private async Task<DeviceImportResult> ImportRowAsync(
-        StoreSession s, int index, DeviceImportRow? row, Dictionary<string, bool> knownPartners, string requestId, long now)
+        StoreSession s, int index, DeviceImportRow? row, Dictionary<string, bool> knownPartners, AuditOrigin origin, long now)
     {
         DeviceImportResult Refused(string? mac, string code, string reason) => new(index, mac, DeviceImportOutcomes.Refused, code, reason);
 
@@ -120,7 +120,7 @@ internal sealed partial class AdminService
 
             await s.SetInventoryFirmwareAsync(mac, firmware, now);
             var change = $"firmware {existing.Firmware ?? "unknown"} -> {firmware}";
-            await s.AppendAuditAsync(Event(AuditKinds.DeviceUpdated, clientId, requestId, now, userId: existing.UserId, model: device.Model,
+            await s.AppendAuditAsync(Event(AuditKinds.DeviceUpdated, clientId, origin, now, userId: existing.UserId, model: device.Model,
                 detail: $"{mac} {change}"));
             return new DeviceImportResult(index, mac, DeviceImportOutcomes.Updated, null, change);
         }
@@ -150,7 +150,7 @@ internal sealed partial class AdminService
             return Refused(mac, AdminProblemCodes.DeviceDiffers, "Imported at the same time by another request; send the row again.");
         }
 
-        await s.AppendAuditAsync(Event(AuditKinds.DeviceImported, clientId, requestId, now, model: device.Model,
+        await s.AppendAuditAsync(Event(AuditKinds.DeviceImported, clientId, origin, now, model: device.Model,
             detail: $"{mac} model {device.Model} {device.Market} firmware {firmware ?? "unknown"}"));
         return new DeviceImportResult(index, mac, DeviceImportOutcomes.Imported, null, null, secret);
     }
@@ -198,7 +198,7 @@ internal sealed partial class AdminService
     /// came into the inventory without one (before the device API, or by the creation of a user).
     /// </summary>
     public async Task<(DeviceCredential? Credential, AdminError? Error)> RotateDeviceCredentialAsync(
-        string macAddress, string requestId, CancellationToken cancellationToken)
+        string macAddress, AuditOrigin origin, CancellationToken cancellationToken)
     {
         if (MacAddress.Normalize(macAddress) is not { } mac)
         {
@@ -215,7 +215,7 @@ internal sealed partial class AdminService
                 return false;
             }
 
-            await s.AppendAuditAsync(Event(AuditKinds.DeviceCredentialRotated, device.ClientId, requestId, now, userId: device.UserId, model: device.Model,
+            await s.AppendAuditAsync(Event(AuditKinds.DeviceCredentialRotated, device.ClientId, origin, now, userId: device.UserId, model: device.Model,
                 detail: device.Credential is null ? $"{mac} first credential" : $"{mac} previous credential stopped"));
             return true;
         }, cancellationToken);
@@ -226,7 +226,7 @@ internal sealed partial class AdminService
 
     /// <summary>Assigns the device to the partner; refused when it is linked to a user of another partner.</summary>
     public async Task<(InventoryDevice? Device, AdminError? Error)> AssignDeviceAsync(
-        string macAddress, string? clientId, string requestId, CancellationToken cancellationToken)
+        string macAddress, string? clientId, AuditOrigin origin, CancellationToken cancellationToken)
     {
         if (MacAddress.Normalize(macAddress) is not { } mac)
         {
@@ -274,7 +274,7 @@ internal sealed partial class AdminService
 
                 await s.AssignInventoryDeviceAsync(mac, clientId, now);
                 await s.DeviceConfigurationChangedAsync(mac, now);
-                await s.AppendAuditAsync(Event(AuditKinds.DeviceAssigned, clientId, requestId, now, userId: device.UserId, model: device.Model,
+                await s.AppendAuditAsync(Event(AuditKinds.DeviceAssigned, clientId, origin, now, userId: device.UserId, model: device.Model,
                     detail: $"{mac} from {device.ClientId ?? "no partner"}"
                         + (previousState is null ? "" : $"; its programme state {previousState} was reset")));
                 device.ClientId = clientId;
@@ -290,7 +290,7 @@ internal sealed partial class AdminService
     /// written, when one is in the inventory as another model or market, or assigned to another partner.
     /// </summary>
     private static async Task<AdminError?> RecordLinkedDevicesAsync(
-        StoreSession s, string clientId, List<DeviceRow> devices, string requestId, long now)
+        StoreSession s, string clientId, List<DeviceRow> devices, AuditOrigin origin, long now)
     {
         var known = new List<InventoryRow?>(devices.Count);
         foreach (var device in devices)
@@ -329,7 +329,7 @@ internal sealed partial class AdminService
             {
                 await s.AssignInventoryDeviceAsync(device.MacAddress, clientId, now);
                 await s.DeviceConfigurationChangedAsync(device.MacAddress, now);
-                await s.AppendAuditAsync(Event(AuditKinds.DeviceAssigned, clientId, requestId, now, model: device.Model,
+                await s.AppendAuditAsync(Event(AuditKinds.DeviceAssigned, clientId, origin, now, model: device.Model,
                     detail: $"{device.MacAddress} from no partner, linked to a new user"));
             }
         }

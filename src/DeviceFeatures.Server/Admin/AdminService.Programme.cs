@@ -15,7 +15,7 @@ namespace DeviceFeatures.Server.Admin;
 internal sealed partial class AdminService
 {
     public async Task<(ProgrammeChoice? Choice, AdminError? Error)> SetProgrammeChoiceAsync(
-        string clientId, string model, string featureName, bool? active, string requestId, CancellationToken cancellationToken)
+        string clientId, string model, string featureName, bool? active, AuditOrigin origin, CancellationToken cancellationToken)
     {
         var (modelId, feature, invalid) = CheckProgrammeFeature(model, featureName);
         if (invalid is not null)
@@ -48,7 +48,7 @@ internal sealed partial class AdminService
             {
                 await s.SetProgrammeChoiceAsync(clientId, modelId, feature.Name, on, now);
                 await s.PartnerConfigurationChangedAsync(clientId, modelId, now);
-                await s.AppendAuditAsync(Event(AuditKinds.ProgrammeChoiceSet, clientId, requestId, now, model: modelId, featureName: feature.Name,
+                await s.AppendAuditAsync(Event(AuditKinds.ProgrammeChoiceSet, clientId, origin, now, model: modelId, featureName: feature.Name,
                     oldValue: previous, newValue: on,
                     detail: previous is null ? $"first programme choice; catalog default was {(feature.DefaultOn ? "on" : "off")}" : null));
             }
@@ -59,7 +59,7 @@ internal sealed partial class AdminService
     }
 
     public async Task<AdminError?> ClearProgrammeChoiceAsync(
-        string clientId, string model, string featureName, string requestId, CancellationToken cancellationToken)
+        string clientId, string model, string featureName, AuditOrigin origin, CancellationToken cancellationToken)
     {
         var (modelId, feature, invalid) = CheckProgrammeFeature(model, featureName);
         if (invalid is not null)
@@ -78,7 +78,7 @@ internal sealed partial class AdminService
             var previous = await s.FindProgrammeChoiceAsync(clientId, modelId, feature!.Name);
             if (previous is not null && await s.DeleteProgrammeChoiceAsync(clientId, modelId, feature.Name) == 1)
             {
-                await s.AppendAuditAsync(Event(AuditKinds.ProgrammeChoiceCleared, clientId, requestId, now, model: modelId, featureName: feature.Name,
+                await s.AppendAuditAsync(Event(AuditKinds.ProgrammeChoiceCleared, clientId, origin, now, model: modelId, featureName: feature.Name,
                     oldValue: previous, detail: $"back to the catalog default ({(feature.DefaultOn ? "on" : "off")}) where no user chose"));
                 await s.PartnerConfigurationChangedAsync(clientId, modelId, now);
             }

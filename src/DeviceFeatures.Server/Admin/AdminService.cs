@@ -27,6 +27,22 @@ internal sealed record AdminError(int Status, string Code, string Detail)
         new(StatusCodes.Status404NotFound, AdminProblemCodes.FeatureNotFound, $"The catalog has no feature '{featureName}'.");
 }
 
+/// <summary>
+/// Who made a change and in which request, as its audit event records them: the admin API's key is the actor
+/// <c>admin</c>, a console operator <c>operator:&lt;name&gt;</c>, so that the same change through either door writes
+/// the same event apart from the actor.
+/// </summary>
+internal readonly record struct AuditOrigin(string Actor, string RequestId)
+{
+    public const string OperatorPrefix = "operator:";
+
+    /// <summary>A change through the admin API (or the server itself, such as the demo seed).</summary>
+    public static AuditOrigin Admin(string requestId) => new(AdminService.Actor, requestId);
+
+    /// <summary>A change made in the console by the operator <paramref name="name"/>.</summary>
+    public static AuditOrigin Operator(string name, string requestId) => new(OperatorPrefix + name, requestId);
+}
+
 /// <summary>What operators do: partners, their users and devices, grants of gated features. Every change is audited.</summary>
 internal sealed partial class AdminService(
     IFeatureStore store,
@@ -46,7 +62,7 @@ internal sealed partial class AdminService(
     public const int MaxNameLength = 200;
 
     public async Task<(CreatedPartner? Created, AdminError? Error)> CreatePartnerAsync(
-        string? name, string requestId, CancellationToken cancellationToken, string? clientId = null, string? clientSecret = null)
+        string? name, AuditOrigin origin, CancellationToken cancellationToken, string? clientId = null, string? clientSecret = null)
     {
         name = name?.Trim();
         if (string.IsNullOrEmpty(name) || name.Length > MaxNameLength)
@@ -68,7 +84,7 @@ internal sealed partial class AdminService(
         await store.WriteAsync(async s =>
         {
             await s.InsertPartnerAsync(partner);
-            await s.AppendAuditAsync(Event(AuditKinds.PartnerCreated, partner.ClientId, requestId, now, detail: name));
+            await s.AppendAuditAsync(Event(AuditKinds.PartnerCreated, partner.ClientId, origin, now, detail: name));
             return 0;
         }, cancellationToken);
 
@@ -93,7 +109,7 @@ internal sealed partial class AdminService(
     /// previous secret is still accepted, so that the partner can roll the new one out; 0 stops it at once.
     /// </summary>
     public async Task<(PartnerSecret? Secret, AdminError? Error)> RotateSecretAsync(
-        string clientId, int? overlapSeconds, string requestId, CancellationToken cancellationToken)
+        string clientId, int? overlapSeconds, AuditOrigin origin, CancellationToken cancellationToken)
     {
         var overlap = overlapSeconds ?? secretOptions.Value.RotationOverlapSeconds;
         if (overlap is < 0 or > 30 * 86_400)
@@ -111,7 +127,7 @@ internal sealed partial class AdminService(
                 return false;
             }
 
-            await s.AppendAuditAsync(Event(AuditKinds.PartnerSecretRotated, clientId, requestId, now,
+            await s.AppendAuditAsync(Event(AuditKinds.PartnerSecretRotated, clientId, origin, now,
                 detail: overlap == 0 ? "previous secret stopped at once" : $"previous secret accepted for {overlap} s more"));
             return true;
         }, cancellationToken);
@@ -122,14 +138,14 @@ internal sealed partial class AdminService(
     }
 
     public async Task<(Partner? Partner, AdminError? Error)> SetSuspendedAsync(
-        string clientId, bool suspended, string requestId, CancellationToken cancellationToken)
+        string clientId, bool suspended, AuditOrigin origin, CancellationToken cancellationToken)
     {
         var now = Now();
         var partner = await store.WriteAsync(async s =>
         {
             if (await s.SetPartnerSuspendedAsync(clientId, suspended, now) == 1)
             {
-                await s.AppendAuditAsync(Event(suspended ? AuditKinds.PartnerSuspended : AuditKinds.PartnerResumed, clientId, requestId, now));
+                await s.AppendAuditAsync(Event(suspended ? AuditKinds.PartnerSuspended : AuditKinds.PartnerResumed, clientId, origin, now));
             }
 
             return await s.FindPartnerAsync(clientId);
@@ -140,7 +156,7 @@ internal sealed partial class AdminService(
 
     /// <summary>Sets the partner's own quota (0: unlimited), or with null returns it to the configured default.</summary>
     public async Task<(Partner? Partner, AdminError? Error)> SetRateLimitAsync(
-        string clientId, int? requestsPerMinute, string requestId, CancellationToken cancellationToken)
+        string clientId, int? requestsPerMinute, AuditOrigin origin, CancellationToken cancellationToken)
     {
         if (requestsPerMinute is < 0 or > 10_000_000)
         {
@@ -152,7 +168,7 @@ internal sealed partial class AdminService(
         {
             if (await s.SetPartnerRateLimitAsync(clientId, requestsPerMinute, now) == 1)
             {
-                await s.AppendAuditAsync(Event(AuditKinds.PartnerRateLimitChanged, clientId, requestId, now,
+                await s.AppendAuditAsync(Event(AuditKinds.PartnerRateLimitChanged, clientId, origin, now,
                     detail: requestsPerMinute switch { null => "back to the default quota", 0 => "unlimited", { } n => $"{n} requests per minute" }));
             }
 
@@ -163,7 +179,7 @@ internal sealed partial class AdminService(
     }
 
     public async Task<(CreatedUser? Created, AdminError? Error)> CreateUserAsync(
-        CreateUserRequest request, string requestId, CancellationToken cancellationToken)
+        CreateUserRequest request, AuditOrigin origin, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(request.ClientId))
         {
@@ -213,7 +229,7 @@ internal sealed partial class AdminService(
                     }
                 }
 
-                if (await RecordLinkedDevicesAsync(s, request.ClientId, devices, requestId, now) is { } refused)
+                if (await RecordLinkedDevicesAsync(s, request.ClientId, devices, origin, now) is { } refused)
                 {
                     return (null, refused);
                 }
@@ -235,7 +251,7 @@ internal sealed partial class AdminService(
                 }
 
                 var detail = devices.Count == 0 ? "no devices" : string.Join(", ", devices.Select(d => $"{d.MacAddress} model {d.Model} {d.Market}"));
-                await s.AppendAuditAsync(Event(AuditKinds.UserCreated, request.ClientId, requestId, now, userId: userId, detail: detail));
+                await s.AppendAuditAsync(Event(AuditKinds.UserCreated, request.ClientId, origin, now, userId: userId, detail: detail));
                 return (new CreatedUser(userId), null);
             }, cancellationToken);
         }
@@ -271,7 +287,7 @@ internal sealed partial class AdminService(
     }
 
     public async Task<(Entitlement? Entitlement, AdminError? Error)> GrantAsync(
-        string clientId, string featureName, string requestId, CancellationToken cancellationToken)
+        string clientId, string featureName, AuditOrigin origin, CancellationToken cancellationToken)
     {
         if (CheckGated(featureName) is { } invalid)
         {
@@ -288,7 +304,7 @@ internal sealed partial class AdminService(
 
             if (await s.GrantEntitlementAsync(clientId, featureName, now) == 1)
             {
-                await s.AppendAuditAsync(Event(AuditKinds.EntitlementGranted, clientId, requestId, now, featureName: featureName, newValue: true));
+                await s.AppendAuditAsync(Event(AuditKinds.EntitlementGranted, clientId, origin, now, featureName: featureName, newValue: true));
                 await s.PartnerConfigurationChangedAsync(clientId, null, now);
             }
 
@@ -297,7 +313,7 @@ internal sealed partial class AdminService(
         }, cancellationToken);
     }
 
-    public async Task<AdminError?> RevokeAsync(string clientId, string featureName, string requestId, CancellationToken cancellationToken)
+    public async Task<AdminError?> RevokeAsync(string clientId, string featureName, AuditOrigin origin, CancellationToken cancellationToken)
     {
         if (CheckGated(featureName) is { } invalid)
         {
@@ -314,7 +330,7 @@ internal sealed partial class AdminService(
 
             if (await s.RevokeEntitlementAsync(clientId, featureName) == 1)
             {
-                await s.AppendAuditAsync(Event(AuditKinds.EntitlementRevoked, clientId, requestId, now, featureName: featureName, oldValue: true, newValue: false));
+                await s.AppendAuditAsync(Event(AuditKinds.EntitlementRevoked, clientId, origin, now, featureName: featureName, oldValue: true, newValue: false));
                 await s.PartnerConfigurationChangedAsync(clientId, null, now);
             }
 
@@ -460,20 +476,20 @@ internal sealed partial class AdminService(
             p.PreviousSecretExpiresAt is { } ms && ms > Now() ? At(ms) : null) { CallbackUrl = p.CallbackUrl };
 
     private static AuditRow Event(
-        string kind, string? clientId, string requestId, long now,
+        string kind, string? clientId, AuditOrigin origin, long now,
         int? userId = null, int? model = null, string? featureName = null, bool? oldValue = null, bool? newValue = null, string? detail = null) =>
         new()
         {
             OccurredAt = now,
             Kind = kind,
-            Actor = Actor,
+            Actor = origin.Actor,
             ClientId = clientId,
             UserId = userId,
             Model = model,
             FeatureName = featureName,
             OldValue = oldValue,
             NewValue = newValue,
-            RequestId = requestId,
+            RequestId = origin.RequestId,
             Detail = detail,
         };
 

@@ -25,11 +25,11 @@ internal static class CallbackAdminEndpoints
             return AdminEndpoints.Problem(AdminError.Invalid("The body must be {\"url\": \"https://...\"}; DELETE clears the callback URL."));
         }
 
-        return Answer(await admin.SetCallbackAsync(clientId, request.Url, context.TraceIdentifier, ct));
+        return Answer(await admin.SetCallbackAsync(clientId, request.Url, AuditOrigin.Admin(context.TraceIdentifier), ct));
     }
 
     internal static async Task<IResult> ClearCallbackAsync(string clientId, AdminService admin, HttpContext context, CancellationToken ct) =>
-        Answer(await admin.SetCallbackAsync(clientId, null, context.TraceIdentifier, ct));
+        Answer(await admin.SetCallbackAsync(clientId, null, AuditOrigin.Admin(context.TraceIdentifier), ct));
 
     internal static async Task<IResult> ListEventsAsync(HttpRequest request, AdminService admin, CancellationToken ct)
     {
@@ -48,7 +48,7 @@ internal static class CallbackAdminEndpoints
     }
 
     internal static async Task<IResult> ReplayAsync(string eventId, AdminService admin, HttpContext context, CancellationToken ct) =>
-        Answer(await admin.ReplayEventAsync(eventId, context.TraceIdentifier, ct));
+        Answer(await admin.ReplayEventAsync(eventId, AuditOrigin.Admin(context.TraceIdentifier), ct));
 
     private static IResult Answer<T>((T? Value, AdminError? Error) outcome) =>
         outcome.Error is not null ? AdminEndpoints.Problem(outcome.Error) : TypedResults.Ok(outcome.Value);

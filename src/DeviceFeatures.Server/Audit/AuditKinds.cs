@@ -25,4 +25,5 @@ internal static class AuditKinds
     public const string ProgrammeChoiceCleared = "programme_choice.cleared";
     public const string EntitlementGranted = "entitlement.granted";
     public const string EntitlementRevoked = "entitlement.revoked";
+    public const string OperatorCreated = "operator.created";
 }

@@ -20,7 +20,9 @@ internal sealed class AuditRow
 }
 
 /// <summary>Which audit events to read: every filter is optional.</summary>
-internal sealed record AuditQuery(string? ClientId, int? UserId, long? SinceMs, long AfterId, int Limit);
+/// <remarks><paramref name="UntilMs"/> is exclusive; <paramref name="Actor"/> is matched exactly (<c>admin</c>, <c>operator:ana</c>, a client id).</remarks>
+internal sealed record AuditQuery(
+    string? ClientId, int? UserId, long? SinceMs, long AfterId, int Limit, string? FeatureName = null, string? Actor = null, long? UntilMs = null);
 
 /// <summary>The audit log: appended to in the transaction of every change, read page by page by the admin API.</summary>
 internal static class AuditStatements
@@ -42,10 +44,14 @@ internal static class AuditStatements
           AND (@clientId IS NULL OR client_id = @clientId)
           AND (@userId IS NULL OR userid = @userId)
           AND (@sinceMs IS NULL OR occurred_at >= @sinceMs)
+          AND (@untilMs IS NULL OR occurred_at < @untilMs)
+          AND (@featureName IS NULL OR feature_name = @featureName)
+          AND (@actor IS NULL OR actor = @actor)
         ORDER BY id
         LIMIT @limit
         """,
-        static (q, p) => p.Add("@afterId", q.AfterId).Add("@clientId", q.ClientId).Add("@userId", q.UserId).Add("@sinceMs", q.SinceMs).Add("@limit", q.Limit),
+        static (q, p) => p.Add("@afterId", q.AfterId).Add("@clientId", q.ClientId).Add("@userId", q.UserId).Add("@sinceMs", q.SinceMs).Add("@limit", q.Limit)
+            .Add("@untilMs", q.UntilMs).Add("@featureName", q.FeatureName).Add("@actor", q.Actor),
         static row => new AuditRow
         {
             Id = row.Int64("id"),

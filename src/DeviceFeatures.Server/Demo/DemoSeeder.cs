@@ -45,14 +45,14 @@ internal sealed class DemoSeeder(
 
         if (await store.ReadAsync(s => s.CountPartnersAsync(), cancellationToken) == 0)
         {
-            await admin.CreatePartnerAsync("Demo partner", "demo-seed", cancellationToken, demo.ClientId, demo.ClientSecret);
+            await admin.CreatePartnerAsync("Demo partner", AuditOrigin.Admin("demo-seed"), cancellationToken, demo.ClientId, demo.ClientSecret);
             var (user, _) = await admin.CreateUserAsync(
                 new CreateUserRequest(demo.ClientId,
                 [
                     new DeviceLink("00:24:e4:de:00:17", 17, "EU"),
                     new DeviceLink("00:24:e4:de:00:47", 47, "EU"),
                 ]),
-                "demo-seed",
+                AuditOrigin.Admin("demo-seed"),
                 cancellationToken);
             await store.WriteAsync(s => s.AddSettingAsync(UserSetting, user!.Userid.ToString(CultureInfo.InvariantCulture)), cancellationToken);
         }

@@ -6,6 +6,7 @@ using DeviceFeatures.Server.Device;
 using DeviceFeatures.Server.DeviceApi;
 using DeviceFeatures.Server.OAuth;
 using DeviceFeatures.Server.Observability;
+using DeviceFeatures.Server.OperatorConsole;
 using DeviceFeatures.Server.Partners;
 using DeviceFeatures.Server.Secrets;
 using DeviceFeatures.Server.Signature;
@@ -42,6 +43,7 @@ public static class ServerComposition
         builder.Services.AddUsers();
         builder.Services.AddOAuth();
         builder.Services.AddAdmin();
+        builder.Services.AddOperatorConsole();
         builder.Services.AddDemo();
         return builder;
     }
@@ -64,7 +66,8 @@ public static class ServerComposition
         // Only the admin API has keys to check and problem pages to write: wire calls answer the envelope with
         // HTTP 200 whatever happens, and health probes and metrics need neither. Each of these middlewares costs
         // a wire call allocations and a service scope when it runs, so it runs only where it has work.
-        app.UseWhen(context => !context.Request.Path.StartsWithSegments("/v2"), branch => branch.UseStatusCodePages());
+        app.UseWhen(context => !context.Request.Path.StartsWithSegments("/v2") && !context.Request.Path.StartsWithSegments(ConsoleComposition.Prefix),
+            branch => branch.UseStatusCodePages());
         // The admin key is checked first of all, whatever routing found (no endpoint, another method, a content type
         // the endpoint does not accept): the gate answers 401, or 429 to an address that keeps guessing.
         app.UseWhen(context => context.Request.Path.StartsWithSegments("/admin"), branch =>
@@ -73,6 +76,9 @@ public static class ServerComposition
             branch.UseAdminKeyGate();
             branch.UseAuthorization();
         });
+
+        // The operator console has its own sessions (a cookie, not the admin key) and its own status pages.
+        app.UseOperatorConsole();
 
         // Tells the host that authentication and authorization are in place (in the branch above), so that it does
         // not add them again in front of every request.
@@ -83,6 +89,7 @@ public static class ServerComposition
         app.MapWireServices();
         app.MapWireFallback();
         app.MapAdminEndpoints();
+        app.MapOperatorConsole();
         app.MapDeviceApi();
         app.MapDevelopmentSigning();
         app.MapObservabilityEndpoints();

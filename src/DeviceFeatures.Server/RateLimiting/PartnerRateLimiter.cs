@@ -34,6 +34,9 @@ internal sealed class PartnerRateLimiter(IOptions<RateLimitOptions> options, IOp
 {
     private const long WindowMilliseconds = 60_000;
     private readonly ConcurrentDictionary<string, Window> _windows = new(StringComparer.Ordinal);
+
+    // When each partner was last refused, by this instance: the console's overview shows who is being held back.
+    private readonly ConcurrentDictionary<string, long> _lastRefused = new(StringComparer.Ordinal);
     private readonly bool _shared = options.Value.Store.Equals("database", StringComparison.OrdinalIgnoreCase)
         || (options.Value.Store.Equals("auto", StringComparison.OrdinalIgnoreCase) && storage.Value.IsPostgres);
 
@@ -56,8 +59,13 @@ internal sealed class PartnerRateLimiter(IOptions<RateLimitOptions> options, IOp
             return null;
         }
 
+        _lastRefused[partner.ClientId] = now;
         return (int)Math.Ceiling((windowStart + WindowMilliseconds - now) / 1000.0);
     }
+
+    /// <summary>The partners this instance refused over their quota since <paramref name="sinceMs"/>, with the last refusal's time.</summary>
+    public IReadOnlyList<(string ClientId, long LastRefusedAt)> RefusedSince(long sinceMs) =>
+        _lastRefused.Where(p => p.Value >= sinceMs).Select(p => (p.Key, p.Value)).OrderBy(p => p.Key, StringComparer.Ordinal).ToArray();
 
     private sealed class Window(long start)
     {

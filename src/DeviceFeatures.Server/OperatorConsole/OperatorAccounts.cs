@@ -1,0 +1,191 @@
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+using DeviceFeatures.Protocol.Admin;
+using DeviceFeatures.Server.Admin;
+using DeviceFeatures.Server.Audit;
+using DeviceFeatures.Server.Storage;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+
+namespace DeviceFeatures.Server.OperatorConsole;
+
+/// <summary>The three roles of the console, from the most to the least powerful.</summary>
+internal static class OperatorRoles
+{
+    /// <summary>Everything, including the partners' credentials and the operators.</summary>
+    public const string Administrator = "administrator";
+
+    /// <summary>Partners' programmes, grants, programme choices and the device inventory.</summary>
+    public const string CustomerSuccess = "customer_success";
+
+    /// <summary>Reads and looks up; changes nothing.</summary>
+    public const string Support = "support";
+
+    public static readonly IReadOnlyList<string> All = [Administrator, CustomerSuccess, Support];
+
+    public static string Label(string role) => role switch
+    {
+        Administrator => "Administrator",
+        CustomerSuccess => "Customer success",
+        Support => "Support",
+        _ => role,
+    };
+}
+
+/// <summary>Section <c>Console</c>.</summary>
+internal sealed class ConsoleOptions
+{
+    public const string SectionName = "Console";
+
+    /// <summary>Wrong passwords in a row that lock an operator's account.</summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 1000)]
+    public int MaxFailedSignIns { get; set; } = 5;
+
+    /// <summary>How long a locked account refuses every sign-in, the right password included.</summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 7 * 24 * 60)]
+    public int LockoutMinutes { get; set; } = 15;
+
+    /// <summary>How long a session lasts without a request (it slides with each request).</summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 7 * 24 * 60)]
+    public int SessionMinutes { get; set; } = 8 * 60;
+
+    /// <summary>
+    /// Whether a server that starts with no operator creates the administrator <c>admin</c> and prints its password
+    /// once (false: create the first one with <c>devfeat admin operators create</c>).
+    /// </summary>
+    public bool CreateFirstAdministrator { get; set; } = true;
+}
+
+/// <summary>What a sign-in attempt came to; only <see cref="Operator"/> is set on success.</summary>
+internal sealed record SignInOutcome(OperatorRow? Operator, string? Refusal, DateTimeOffset? LockedUntil = null);
+
+/// <summary>
+/// The console's accounts: creation (admin API, first start, an administrator), and sign-in with its lockout. The
+/// password is kept only as ASP.NET Core Identity's hash (PBKDF2 with a salt and a version marker).
+/// </summary>
+internal sealed partial class OperatorAccounts(IFeatureStore store, TimeProvider time, IOptions<ConsoleOptions> options)
+{
+    public const int MinPasswordLength = 12;
+    public const int MaxPasswordLength = 256;
+    internal const string WrongCredentials = "Wrong name or password.";
+
+    private static readonly PasswordHasher<OperatorRow> Hasher = new();
+
+    // Compared against when the name is unknown, so that an unknown name costs the same time as a wrong password.
+    private static readonly Lazy<string> DummyHash = new(() => Hasher.HashPassword(new OperatorRow(), "not a password of anyone"));
+
+    /// <summary>
+    /// Creates an operator. Without a password, one is generated and returned (the only time it is seen); the audit
+    /// event names the role, never the password. With no origin (the first start's administrator, like the generated
+    /// admin key) nothing is audited.
+    /// </summary>
+    public async Task<(CreatedOperator? Created, AdminError? Error)> CreateAsync(
+        string? name, string? role, string? password, AuditOrigin? origin, CancellationToken cancellationToken)
+    {
+        name = name?.Trim();
+        if (name is null || !NamePattern().IsMatch(name))
+        {
+            return (null, AdminError.Invalid("'name' must be 1 to 64 characters: lowercase letters, digits, '.', '_' or '-', starting with a letter or digit."));
+        }
+
+        if (role is null || !OperatorRoles.All.Contains(role))
+        {
+            return (null, AdminError.Invalid($"'role' must be one of {string.Join(", ", OperatorRoles.All)}."));
+        }
+
+        var generated = password is null ? NewPassword() : null;
+        password ??= generated!;
+        if (password.Length is < MinPasswordLength or > MaxPasswordLength)
+        {
+            return (null, AdminError.Invalid($"'password' must be {MinPasswordLength} to {MaxPasswordLength} characters long; leave it out to have one generated."));
+        }
+
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var row = new OperatorRow { Name = name, Role = role, CreatedAt = now, UpdatedAt = now };
+        row.PasswordHash = Hasher.HashPassword(row, password);
+        var created = await store.WriteAsync(async s =>
+        {
+            if (await s.InsertOperatorAsync(row) == 0)
+            {
+                return false;
+            }
+
+            if (origin is { } by)
+            {
+                await s.AppendAuditAsync(new AuditRow
+                {
+                    OccurredAt = now,
+                    Kind = AuditKinds.OperatorCreated,
+                    Actor = by.Actor,
+                    RequestId = by.RequestId,
+                    Detail = $"{name} ({role})",
+                });
+            }
+
+            return true;
+        }, cancellationToken);
+        return created
+            ? (new CreatedOperator(name, role, generated), null)
+            : (null, new AdminError(StatusCodes.Status409Conflict, AdminProblemCodes.OperatorExists, $"An operator is already named '{name}'."));
+    }
+
+    /// <summary>
+    /// Checks a name and password. Every refusal but the lockout's says the same thing, so that it does not tell
+    /// which names exist; a disabled operator is refused like an unknown one.
+    /// </summary>
+    public async Task<SignInOutcome> SignInAsync(string? name, string? password, CancellationToken cancellationToken)
+    {
+        name = name?.Trim().ToLowerInvariant() ?? "";
+        password ??= "";
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var row = name.Length is > 0 and <= 64 ? await store.ReadAsync(s => s.FindOperatorAsync(name), cancellationToken) : null;
+        if (row is null || row.DisabledAt is not null)
+        {
+            Hasher.VerifyHashedPassword(new OperatorRow(), DummyHash.Value, password);
+            return new SignInOutcome(null, WrongCredentials);
+        }
+
+        if (row.LockedUntil is { } until && until > now)
+        {
+            return Locked(until);
+        }
+
+        var verdict = password.Length is > 0 and <= MaxPasswordLength
+            ? Hasher.VerifyHashedPassword(row, row.PasswordHash, password)
+            : PasswordVerificationResult.Failed;
+        if (verdict == PasswordVerificationResult.Failed)
+        {
+            var lockedUntil = now + (options.Value.LockoutMinutes * 60_000L);
+            await store.WriteAsync(s => s.RecordOperatorFailureAsync(name, options.Value.MaxFailedSignIns, lockedUntil, now), cancellationToken);
+            var after = await store.ReadAsync(s => s.FindOperatorAsync(name), cancellationToken);
+            return after?.LockedUntil is { } locked && locked > now ? Locked(locked) : new SignInOutcome(null, WrongCredentials);
+        }
+
+        var rehashed = verdict == PasswordVerificationResult.SuccessRehashNeeded ? Hasher.HashPassword(row, password) : null;
+        await store.WriteAsync(s => s.RecordOperatorSuccessAsync(name, rehashed, now), cancellationToken);
+        return new SignInOutcome(row, null);
+    }
+
+    /// <summary>The operator a session names, if it may still act: not removed, not disabled.</summary>
+    public async Task<OperatorRow?> FindActiveAsync(string name, CancellationToken cancellationToken)
+    {
+        var row = await store.ReadAsync(s => s.FindOperatorAsync(name), cancellationToken);
+        return row is { DisabledAt: null } ? row : null;
+    }
+
+    public Task<IReadOnlyList<OperatorRow>> ListAsync(CancellationToken cancellationToken) =>
+        store.ReadAsync(s => s.ListOperatorsAsync(), cancellationToken);
+
+    private static SignInOutcome Locked(long until)
+    {
+        var at = DateTimeOffset.FromUnixTimeMilliseconds(until);
+        return new SignInOutcome(null, $"Too many wrong passwords: this account is locked until {at:yyyy-MM-dd HH:mm} UTC.", at);
+    }
+
+    // 24 random bytes in URL-safe base64: 32 characters, well over the minimum length.
+    internal static string NewPassword() =>
+        Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_');
+
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9._-]{0,63}\z")]
+    private static partial Regex NamePattern();
+}

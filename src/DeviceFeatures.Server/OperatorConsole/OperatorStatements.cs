@@ -1,0 +1,89 @@
+using DeviceFeatures.Server.Storage;
+
+namespace DeviceFeatures.Server.OperatorConsole;
+
+/// <summary>An operator of the console (<c>operators</c>): a person with a role and a password hash.</summary>
+internal sealed class OperatorRow
+{
+    public string Name { get; set; } = "";
+    public string Role { get; set; } = "";
+    public string PasswordHash { get; set; } = "";
+    public int FailedAttempts { get; set; }
+    public long? LockedUntil { get; set; }
+    public long CreatedAt { get; set; }
+    public long UpdatedAt { get; set; }
+    public long? DisabledAt { get; set; }
+}
+
+/// <summary>The operators' accounts: created by the admin API, the first start or an administrator; read at every sign-in.</summary>
+internal static class OperatorStatements
+{
+    private const string Columns = "name, role, password_hash, failed_attempts, locked_until, created_at, updated_at, disabled_at";
+
+    private static readonly SqlQuery<string, OperatorRow> Find = new(
+        $"SELECT {Columns} FROM operators WHERE name = @name",
+        static (name, p) => p.Add("@name", name),
+        Map);
+
+    private static readonly SqlQuery<ValueTuple, OperatorRow> List = new(
+        $"SELECT {Columns} FROM operators ORDER BY name", null, Map);
+
+    private static readonly SqlQuery<ValueTuple, int> Count = new(
+        "SELECT COUNT(*) AS count FROM operators", null, static row => row.Int32("count"));
+
+    // The name is the key: a second creation of a name changes nothing, and its caller sees 0 rows.
+    private static readonly SqlStatement<OperatorRow> Insert = new(
+        """
+        INSERT INTO operators (name, role, password_hash, failed_attempts, locked_until, created_at, updated_at, disabled_at)
+        VALUES (@name, @role, @passwordHash, 0, NULL, @createdAt, @createdAt, NULL)
+        ON CONFLICT (name) DO NOTHING
+        """,
+        static (o, p) => p.Add("@name", o.Name).Add("@role", o.Role).Add("@passwordHash", o.PasswordHash).Add("@createdAt", o.CreatedAt));
+
+    // One statement, so that failures counted by concurrent sign-ins are all counted: the failure that reaches the
+    // limit locks the account and starts the count again.
+    private static readonly SqlStatement<(string Name, int MaxFailures, long LockedUntil, long Now)> RecordFailure = new(
+        """
+        UPDATE operators SET
+            failed_attempts = CASE WHEN failed_attempts + 1 >= @maxFailures THEN 0 ELSE failed_attempts + 1 END,
+            locked_until = CASE WHEN failed_attempts + 1 >= @maxFailures THEN @lockedUntil ELSE locked_until END,
+            updated_at = @now
+        WHERE name = @name
+        """,
+        static (a, p) => p.Add("@name", a.Name).Add("@maxFailures", a.MaxFailures).Add("@lockedUntil", a.LockedUntil).Add("@now", a.Now));
+
+    private static readonly SqlStatement<(string Name, string? NewHash, long Now)> RecordSuccess = new(
+        """
+        UPDATE operators SET failed_attempts = 0, locked_until = NULL, password_hash = COALESCE(@newHash, password_hash), updated_at = @now
+        WHERE name = @name
+        """,
+        static (a, p) => p.Add("@name", a.Name).Add("@newHash", a.NewHash).Add("@now", a.Now));
+
+    private static OperatorRow Map(ISqlRow row) => new()
+    {
+        Name = row.Text("name"),
+        Role = row.Text("role"),
+        PasswordHash = row.Text("password_hash"),
+        FailedAttempts = row.Int32("failed_attempts"),
+        LockedUntil = row.NullableInt64("locked_until"),
+        CreatedAt = row.Int64("created_at"),
+        UpdatedAt = row.Int64("updated_at"),
+        DisabledAt = row.NullableInt64("disabled_at"),
+    };
+
+    public static Task<OperatorRow?> FindOperatorAsync(this StoreSession session, string name) => session.QueryFirstAsync(Find, name);
+
+    public static Task<IReadOnlyList<OperatorRow>> ListOperatorsAsync(this StoreSession session) => session.QueryAsync(List, default);
+
+    public static Task<int> CountOperatorsAsync(this StoreSession session) => session.QueryFirstAsync(Count, default);
+
+    /// <summary>1 when created, 0 when the name is taken.</summary>
+    public static Task<int> InsertOperatorAsync(this StoreSession session, OperatorRow row) => session.ExecuteAsync(Insert, row);
+
+    public static Task<int> RecordOperatorFailureAsync(this StoreSession session, string name, int maxFailures, long lockedUntil, long now) =>
+        session.ExecuteAsync(RecordFailure, (name, maxFailures, lockedUntil, now));
+
+    /// <summary>Clears the failures and any lock; stores the password hashed again when the hasher asks for it (a newer format), else keeps the hash (null).</summary>
+    public static Task<int> RecordOperatorSuccessAsync(this StoreSession session, string name, string? newHash, long now) =>
+        session.ExecuteAsync(RecordSuccess, (name, newHash, now));
+}
