@@ -96,8 +96,25 @@ internal sealed partial class PostgresFeatureStore : IFeatureStore, IAsyncDispos
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         var result = await work(new CommandSession(connection, transaction, SqlDialect.Postgres, cancellationToken)).ConfigureAwait(false);
 
-        // The commit must not be abandoned half-way because a client went away.
-        await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+        // The commit must not be abandoned half-way because a client went away. A WARNING received during it means
+        // the outcome is not the one promised (see CommitWarnings); one small watcher per write, detached before the
+        // pooled connection goes back.
+        var warnings = new CommitWarnings();
+        connection.Notice += warnings.Handler;
+        try
+        {
+            await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            connection.Notice -= warnings.Handler;
+        }
+
+        if (warnings.First is { } warning)
+        {
+            throw new CommitNotReplicatedException(warning);
+        }
+
         return result;
     }
 
@@ -111,7 +128,7 @@ internal sealed partial class PostgresFeatureStore : IFeatureStore, IAsyncDispos
     // standby (Target Session Attributes=any) meets it during a failover; no change can be made until a promotion.
     public bool IsUnavailable(Exception exception) => exception switch
     {
-        NoPrimaryException => true,
+        NoPrimaryException or CommitNotReplicatedException => true,
         PostgresException pg => pg.IsTransient || IsConnectionLost(pg) || pg.SqlState == PostgresErrorCodes.ReadOnlySqlTransaction,
         NpgsqlException npgsql => npgsql.IsTransient,
         TimeoutException => true,
@@ -152,6 +169,40 @@ internal sealed partial class PostgresFeatureStore : IFeatureStore, IAsyncDispos
     /// <summary>No host of a multi-host connection string is a primary that answers (see <see cref="OpenAsync"/>).</summary>
     private sealed class NoPrimaryException(NpgsqlException inner)
         : Exception($"no primary among the hosts answers: {inner.Message.TrimEnd('.')}", inner);
+
+    /// <summary>
+    /// The notices PostgreSQL sends during a COMMIT. With a synchronous standby, a COMMIT whose wait for the standby is
+    /// cancelled (Npgsql's Command Timeout sends a cancel request, or an administrator runs pg_cancel_backend; measured:
+    /// Npgsql then returns from the commit normally) does not roll back: the transaction is committed on the primary
+    /// alone, and PostgreSQL says so with a WARNING ("canceling wait for synchronous replication", SQLSTATE 01000), not
+    /// an error. The text may be translated (lc_messages), so any notice of invariant severity WARNING during a COMMIT
+    /// counts: an ordinary COMMIT sends none, so without a standby nothing changes.
+    /// </summary>
+    private sealed class CommitWarnings
+    {
+        public CommitWarnings() => Handler = OnNotice;
+
+        public NoticeEventHandler Handler { get; }
+
+        public PostgresNotice? First { get; private set; }
+
+        private void OnNotice(object sender, NpgsqlNoticeEventArgs e)
+        {
+            if (First is null && string.Equals(e.Notice.InvariantSeverity, "WARNING", StringComparison.Ordinal))
+            {
+                First = e.Notice;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The COMMIT ended with a WARNING (<see cref="CommitWarnings"/>): the change is on the primary but perhaps on no
+    /// standby, and a failover would lose it. Nothing is acknowledged: the outcome is unknown, answered as an outage
+    /// (522, 503 on the admin API), like a connection lost during a commit. The message holds PostgreSQL's SQLSTATE,
+    /// and neither data nor the notice's possibly translated text.
+    /// </summary>
+    private sealed class CommitNotReplicatedException(PostgresNotice notice)
+        : Exception($"the commit ended with a warning (SQLSTATE {notice.SqlState}): committed on the primary, perhaps not replicated to the synchronous standby");
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Applied {Count} schema migration(s) to the PostgreSQL database {Target}")]
     private partial void LogMigrated(int count, string target);

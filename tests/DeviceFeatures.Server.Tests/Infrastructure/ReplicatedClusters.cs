@@ -104,6 +104,12 @@ public sealed class ReplicatedClusters : IDisposable
         return processes.Count;
     }
 
+    /// <summary>
+    /// <c>pg_ctl stop -m immediate</c> on the standby: the primary still names it as its synchronous standby, so every
+    /// commit on the primary from now on waits for a standby that is not there.
+    /// </summary>
+    public void StopStandby() => RunPostgres("pg_ctl", "-D", _standby, "-m", "immediate", "-w", "stop");
+
     /// <summary><c>pg_ctl promote</c>, waiting until the standby accepts changes.</summary>
     public void PromoteStandby() => RunPostgres("pg_ctl", "-D", _standby, "-w", "promote");
 

@@ -91,6 +91,90 @@ public sealed class PostgresFailoverTests
         }
     }
 
+    /// <summary>
+    /// The standby is down, so every commit on the primary waits for it. When that wait is cancelled, by Npgsql's own
+    /// Command Timeout or by an administrator's <c>pg_cancel_backend</c>, PostgreSQL keeps the transaction on the
+    /// primary alone and says so with a WARNING, not an error: a failover now would lose it. The answer must be 522
+    /// (the outcome is unknown), never 0; the change itself is found committed on the primary.
+    /// </summary>
+    [Fact]
+    public async Task StandbyDown_CommitWaitCancelled_Answers522_NeverSuccess()
+    {
+        using var clusters = ReplicatedClusters.Create();
+
+        // One instance gives up on a statement after 2 s (Npgsql sends PostgreSQL a cancel request); the other waits
+        // long enough for the test to cancel the waiting commit itself. Each has an application name of its own.
+        var primary = $"Host=127.0.0.1;Port={clusters.PrimaryPort};Username=postgres;Database=postgres;Timeout=5";
+        var starting = new[] { ("timing-out", 2), ("waiting", 120) }.Select(s => ServerProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["Storage:Provider"] = "postgres",
+            ["Storage:ConnectionString"] = $"{primary};Application Name={s.Item1};Command Timeout={s.Item2}",
+        }, ServerProcess.FreePort(), Ct)).ToArray();
+        try
+        {
+            var servers = await Task.WhenAll(starting);
+            using var timingOut = new HttpClient { BaseAddress = servers[0].BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+            using var waiting = new HttpClient { BaseAddress = servers[1].BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+            var (clientId, secret) = await CrashSafetyTests.CreatePartnerAsync(timingOut);
+            var user = await CrashSafetyTests.CreateUserAsync(timingOut, clientId);
+
+            // Signed while the standby is there: getnonce itself writes.
+            var (_, timedOutForm) = await SignAsync(timingOut, clientId, secret, user, "feature_pwv", true, Ct);
+            var (_, cancelledForm) = await SignAsync(waiting, clientId, secret, user, "feature_pacemaker", true, Ct);
+            clusters.StopStandby();
+
+            // Npgsql's Command Timeout fires during the COMMIT.
+            var timedOut = await SendAsync(timingOut, timedOutForm!, Ct);
+
+            // An administrator cancels the waiting COMMIT: every backend of that instance waiting for the standby is
+            // cancelled (a background write of the instance may be waiting too) until the call is answered.
+            var cancelling = SendAsync(waiting, cancelledForm!, Ct);
+            var cancels = 0L;
+            await using (var admin = new NpgsqlConnection(ReplicatedClusters.Direct(clusters.PrimaryPort)))
+            {
+                await admin.OpenAsync(Ct);
+                await using var cancel = new NpgsqlCommand(
+                    "SELECT COUNT(*) FILTER (WHERE pg_cancel_backend(pid)) FROM pg_stat_activity WHERE wait_event = 'SyncRep' AND application_name = 'waiting'", admin);
+                var waited = Stopwatch.StartNew();
+                while (!cancelling.IsCompleted)
+                {
+                    Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), "The call sent to the waiting instance was not answered within 30 s.");
+                    cancels += (long)(await cancel.ExecuteScalarAsync(Ct))!;
+                    await Task.Delay(50, Ct);
+                }
+            }
+
+            var cancelled = await cancelling;
+
+            // Both changes are on the primary (committed locally), which is why 0 would be a lie.
+            long committed;
+            await using (var check = new NpgsqlConnection(ReplicatedClusters.Direct(clusters.PrimaryPort)))
+            {
+                await check.OpenAsync(Ct);
+                await using var count = new NpgsqlCommand(
+                    "SELECT COUNT(*) FROM audit_events WHERE userid = @user AND kind LIKE 'feature.%'", check);
+                count.Parameters.AddWithValue("user", user);
+                committed = (long)(await count.ExecuteScalarAsync(Ct))!;
+            }
+
+            var report = $"standby down: Command Timeout during the commit answered {timedOut?.Status} ({timedOut?.Error}); " +
+                $"pg_cancel_backend of the waiting commit ({cancels} backend(s) cancelled) answered {cancelled?.Status} ({cancelled?.Error}); " +
+                $"{committed} of the 2 changes committed on the primary";
+            TestContext.Current.TestOutputHelper?.WriteLine(report);
+            TestContext.Current.SendDiagnosticMessage(report);
+            Assert.Equal(522, timedOut?.Status);
+            Assert.Equal(522, cancelled?.Status);
+            Assert.Equal(2, committed);
+        }
+        finally
+        {
+            foreach (var server in starting.Where(s => s.IsCompletedSuccessfully))
+            {
+                await (await server).DisposeAsync();
+            }
+        }
+    }
+
     private static async Task RunAsync(ReplicatedClusters clusters, ServerProcess[] servers, CallbackReceiver receiver, TimeSpan setup)
     {
         var http = servers.Select(s => new HttpClient { BaseAddress = s.BaseAddress, Timeout = TimeSpan.FromSeconds(30) }).ToArray();
