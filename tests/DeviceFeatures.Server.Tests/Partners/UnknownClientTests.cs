@@ -57,7 +57,7 @@ public abstract class UnknownClientTests : OwnServerTests
         Assert.Equal(100, (await probe.PostFormAsync("/v2/signature", NonceRequest(ClientId, probe.Now, Secret))).Status);
         Assert.Equal(100, (await atThere.PostFormAsync("/v2/signature", NonceRequest(ClientId, probe.Now, Secret))).Status);
 
-        var (created, error) = await here.Services.GetRequiredService<AdminService>().CreatePartnerAsync("Late partner", "test", Ct, ClientId, Secret);
+        var (created, error) = await here.Services.GetRequiredService<AdminService>().CreatePartnerAsync("Late partner", AuditOrigin.Admin("test"), Ct, ClientId, Secret);
         Assert.Null(error);
         Assert.Equal(ClientId, created!.ClientId);
 
