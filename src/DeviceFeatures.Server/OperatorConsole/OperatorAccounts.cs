@@ -130,24 +130,40 @@ internal sealed partial class OperatorAccounts(IFeatureStore store, TimeProvider
     }
 
     /// <summary>
-    /// Checks a name and password. Every refusal but the lockout's says the same thing, so that it does not tell
-    /// which names exist; a disabled operator is refused like an unknown one.
+    /// Checks a name and password. Every refusal but the lockout's says the same thing, and an unknown name takes the
+    /// same steps as a known one (a read, the counting write, a hash, a read), so that neither the answer nor its time
+    /// tells which names exist; a disabled operator is refused like an unknown one.
     /// </summary>
+    /// <remarks>
+    /// The attempt is counted before the password is checked, by a write that only an unlocked account passes: a burst
+    /// of concurrent sign-ins checks at most <see cref="ConsoleOptions.MaxFailedSignIns"/> passwords before the lock
+    /// holds, and a right password gives its attempt back.
+    /// </remarks>
     public async Task<SignInOutcome> SignInAsync(string? name, string? password, CancellationToken cancellationToken)
     {
         name = name?.Trim().ToLowerInvariant() ?? "";
         password ??= "";
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var row = name.Length is > 0 and <= 64 ? await store.ReadAsync(s => s.FindOperatorAsync(name), cancellationToken) : null;
-        if (row is null || row.DisabledAt is not null)
+        if (name.Length is 0 or > 64)
         {
             Hasher.VerifyHashedPassword(new OperatorRow(), DummyHash.Value, password);
             return new SignInOutcome(null, WrongCredentials);
         }
 
-        if (row.LockedUntil is { } until && until > now)
+        var row = await store.ReadAsync(s => s.FindOperatorAsync(name), cancellationToken);
+        var lockedUntil = now + (options.Value.LockoutMinutes * 60_000L);
+        var counted = await store.WriteAsync(s => s.RecordOperatorFailureAsync(name, options.Value.MaxFailedSignIns, lockedUntil, now), cancellationToken);
+        if (row is null || row.DisabledAt is not null)
         {
-            return Locked(until);
+            Hasher.VerifyHashedPassword(new OperatorRow(), DummyHash.Value, password);
+            await store.ReadAsync(s => s.FindOperatorAsync(name), cancellationToken);
+            return new SignInOutcome(null, WrongCredentials);
+        }
+
+        if (counted == 0)
+        {
+            var current = await store.ReadAsync(s => s.FindOperatorAsync(name), cancellationToken);
+            return current?.LockedUntil is { } until && until > now ? Locked(until) : new SignInOutcome(null, WrongCredentials);
         }
 
         var verdict = password.Length is > 0 and <= MaxPasswordLength
@@ -155,8 +171,6 @@ internal sealed partial class OperatorAccounts(IFeatureStore store, TimeProvider
             : PasswordVerificationResult.Failed;
         if (verdict == PasswordVerificationResult.Failed)
         {
-            var lockedUntil = now + (options.Value.LockoutMinutes * 60_000L);
-            await store.WriteAsync(s => s.RecordOperatorFailureAsync(name, options.Value.MaxFailedSignIns, lockedUntil, now), cancellationToken);
             var after = await store.ReadAsync(s => s.FindOperatorAsync(name), cancellationToken);
             return after?.LockedUntil is { } locked && locked > now ? Locked(locked) : new SignInOutcome(null, WrongCredentials);
         }

@@ -40,15 +40,17 @@ internal static class OperatorStatements
         """,
         static (o, p) => p.Add("@name", o.Name).Add("@role", o.Role).Add("@passwordHash", o.PasswordHash).Add("@createdAt", o.CreatedAt));
 
-    // One statement, so that failures counted by concurrent sign-ins are all counted: the failure that reaches the
-    // limit locks the account and starts the count again.
+    // A sign-in is counted as a failure BEFORE its password is checked, in one statement that only an unlocked
+    // account passes: concurrent sign-ins each take one of the attempts left, so that no burst checks more passwords
+    // than the limit allows; the attempt that reaches the limit locks the account and starts the count again. A right
+    // password then gives the attempt back (RecordSuccess). 0 rows: unknown, or locked.
     private static readonly SqlStatement<(string Name, int MaxFailures, long LockedUntil, long Now)> RecordFailure = new(
         """
         UPDATE operators SET
             failed_attempts = CASE WHEN failed_attempts + 1 >= @maxFailures THEN 0 ELSE failed_attempts + 1 END,
             locked_until = CASE WHEN failed_attempts + 1 >= @maxFailures THEN @lockedUntil ELSE locked_until END,
             updated_at = @now
-        WHERE name = @name
+        WHERE name = @name AND (locked_until IS NULL OR locked_until <= @now)
         """,
         static (a, p) => p.Add("@name", a.Name).Add("@maxFailures", a.MaxFailures).Add("@lockedUntil", a.LockedUntil).Add("@now", a.Now));
 

@@ -166,7 +166,13 @@ internal sealed class PartnerDirectory(
             _ = ReadSharedAsync(clientId, gated && cached.Partner is null, mine);
         }
 
-        return await shared.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var lookup = await shared.WaitAsync(cancellationToken).ConfigureAwait(false);
+
+        // The server's own lookups (a callback's secret, a bearer token's partner) are never shed: one that joined a
+        // request's lookup which was shed reads for itself.
+        return !gated && lookup.Busy
+            ? new PartnerLookup(await ReadAsync(clientId, time.GetUtcNow(), cancellationToken).ConfigureAwait(false), Busy: false)
+            : lookup;
     }
 
     private async Task ReadSharedAsync(string clientId, bool gated, TaskCompletionSource<PartnerLookup> result)

@@ -181,7 +181,7 @@ internal sealed class AuditModel(IFeatureStore store, CatalogProvider catalog) :
             return "";
         }
 
-        if (value[0] is '=' or '+' or '-' or '@')
+        if (value[0] is '=' or '+' or '-' or '@' or '\t' or '\r')
         {
             value = "'" + value;
         }
