@@ -130,8 +130,14 @@ public sealed class SecurityTests(ConsoleFixture fixture)
     {
         await page.GetByLabel("Name").FillAsync(name);
         await page.GetByLabel("Password").FillAsync(password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.WaitForLoadStateAsync();
+        // The form posts back to the same address: wait for that navigation itself, not for a load state, which can
+        // be asked of the document being replaced and then never come. (Marked obsolete in favour of WaitForURL, which
+        // cannot see a navigation to the address the page is already at.)
+#pragma warning disable CS0612
+        await page.RunAndWaitForNavigationAsync(
+            () => page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync(),
+            new() { WaitUntil = WaitUntilState.DOMContentLoaded });
+#pragma warning restore CS0612
     }
 
     private async Task<IEnumerable<string>> PartnerNamesAsync() =>
