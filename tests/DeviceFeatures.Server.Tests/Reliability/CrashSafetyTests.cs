@@ -275,7 +275,11 @@ public sealed class CrashSafetyTests
         }
     }
 
-    internal static async Task<string?> GetNonceAsync(HttpClient http, string clientId, string secret, CancellationToken ct)
+    internal static async Task<string?> GetNonceAsync(HttpClient http, string clientId, string secret, CancellationToken ct) =>
+        (await RequestNonceAsync(http, clientId, secret, ct)).Nonce;
+
+    /// <summary>A signed getnonce over a socket: its status, and the nonce when the status is 0.</summary>
+    internal static async Task<(int Status, string? Nonce)> RequestNonceAsync(HttpClient http, string clientId, string secret, CancellationToken ct)
     {
         var ts = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
         using var response = await http.PostAsync("/v2/signature", new FormUrlEncodedContent(new Dictionary<string, string>
@@ -286,7 +290,7 @@ public sealed class CrashSafetyTests
             ["signature"] = WithingsSignature.Sign(secret, "getnonce", clientId, ts),
         }), ct);
         var answer = WireEnvelope.TryParse(await response.Content.ReadAsByteArrayAsync(ct));
-        return answer is { Status: 0 } ? answer.Body.GetProperty("nonce").GetString() : null;
+        return answer is { Status: 0 } ? (0, answer.Body.GetProperty("nonce").GetString()) : (answer?.Status ?? -1, null);
     }
 
     internal static async Task<Dictionary<string, bool>> GetFeaturesAsync(HttpClient http, string clientId, string secret, int user)

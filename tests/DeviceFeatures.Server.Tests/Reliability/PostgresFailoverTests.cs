@@ -544,22 +544,13 @@ public sealed class PostgresFailoverTests
     private static async Task<(int Status, Dictionary<string, string>? Form)> SignAsync(
         HttpClient http, string clientId, string secret, int user, string feature, bool enable, CancellationToken ct)
     {
-        var ts = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-        using var response = await http.PostAsync("/v2/signature", new FormUrlEncodedContent(new Dictionary<string, string>
+        var (status, nonce) = await CrashSafetyTests.RequestNonceAsync(http, clientId, secret, ct);
+        if (nonce is null)
         {
-            ["action"] = "getnonce",
-            ["client_id"] = clientId,
-            ["timestamp"] = ts,
-            ["signature"] = WithingsSignature.Sign(secret, "getnonce", clientId, ts),
-        }), ct);
-        var answer = WireEnvelope.TryParse(await response.Content.ReadAsByteArrayAsync(ct));
-        if (answer is not { Status: 0 })
-        {
-            return (answer?.Status ?? -1, null);
+            return (status, null);
         }
 
         var action = enable ? "enablefeature" : "disablefeature";
-        var nonce = answer.Body.GetProperty("nonce").GetString()!;
         return (0, new Dictionary<string, string>
         {
             ["action"] = action,
