@@ -17,6 +17,12 @@ public sealed record AdminProblem(string? Type, string? Title, int? Status, stri
 /// <summary>The <c>code</c>s of the admin API's problems.</summary>
 public static class AdminProblemCodes
 {
+    /// <summary>
+    /// 403: an emulator route (<c>/admin/api/emulator/...</c>) was called while the emulator's powers are off, as they
+    /// are outside Development unless <c>Emulator:Enabled</c> is true.
+    /// </summary>
+    public const string EmulatorDisabled = "emulator_disabled";
+
     /// <summary>400 (or the status ASP.NET Core chose for an unreadable body): a field or query parameter is missing or invalid.</summary>
     public const string InvalidRequest = "invalid_request";
 

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using DeviceFeatures.Protocol.Admin;
 using DeviceFeatures.Server.Audit;
+using DeviceFeatures.Server.Emulator;
 using DeviceFeatures.Server.Hosting;
 using DeviceFeatures.Server.Storage;
 using Microsoft.AspNetCore.Authentication;
@@ -82,6 +83,7 @@ internal static class AdminEndpoints
 
         api.MapGet("/audit", QueryAuditAsync);
         api.MapGet("/audit/export", ExportAuditAsync);
+        api.MapEmulatorEndpoints();
         return app;
     }
 

@@ -3,6 +3,7 @@ using DeviceFeatures.Server.Catalog;
 using DeviceFeatures.Server.ChangeEvents;
 using DeviceFeatures.Server.Demo;
 using DeviceFeatures.Server.Device;
+using DeviceFeatures.Server.Emulator;
 using DeviceFeatures.Server.DeviceApi;
 using DeviceFeatures.Server.OAuth;
 using DeviceFeatures.Server.Observability;
@@ -45,6 +46,7 @@ public static class ServerComposition
         builder.Services.AddAdmin();
         builder.Services.AddOperatorConsole();
         builder.Services.AddDemo();
+        builder.Services.AddEmulator();
         return builder;
     }
 
