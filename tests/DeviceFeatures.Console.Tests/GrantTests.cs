@@ -144,6 +144,25 @@ public sealed partial class GrantTests(ConsoleFixture fixture)
         await Accessibility.AssertNoSeriousViolationsAsync(page);
     }
 
+    [Fact]
+    public async Task WithoutASession_TheGrantsScreenRedirects_AndItsFormsChangeNothing()
+    {
+        var partner = await fixture.CreatePartnerAsync("No session grants");
+        using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = fixture.Server.BaseAddress };
+        using var page = await client.GetAsync("/console/grants", TestContext.Current.CancellationToken);
+        Assert.Equal(System.Net.HttpStatusCode.Redirect, page.StatusCode);
+        Assert.StartsWith("/console/sign-in", page.Headers.Location!.PathAndQuery, StringComparison.Ordinal);
+
+        using var post = await client.PostAsync("/console/grants?handler=Request", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["clientId"] = partner.ClientId, ["featureName"] = "feature_esc", ["reason"] = "no session",
+        }), TestContext.Current.CancellationToken);
+        Assert.Equal(System.Net.HttpStatusCode.Redirect, post.StatusCode);
+        var audit = (await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync(fixture.Admin, $"/admin/api/audit?client_id={partner.ClientId}",
+            DeviceFeatures.Protocol.Admin.AdminJsonContext.Default.AuditPage, TestContext.Current.CancellationToken))!;
+        Assert.DoesNotContain(audit.Events, e => e.Kind.StartsWith("grant_request.", StringComparison.Ordinal));
+    }
+
     private async Task<IReadOnlyList<string>> GrantsAsync(string clientId) =>
         (await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync(fixture.Admin, $"/admin/api/partners/{clientId}/entitlements",
             DeviceFeatures.Protocol.Admin.AdminJsonContext.Default.EntitlementList, TestContext.Current.CancellationToken))!
