@@ -9,12 +9,12 @@ internal static class CallbackAdminEndpoints
 {
     public static void Map(RouteGroupBuilder api, RouteGroupBuilder partners)
     {
-        partners.MapPut("/{clientId}/callback", SetCallbackAsync);
-        partners.MapDelete("/{clientId}/callback", ClearCallbackAsync);
+        partners.MapPut("/{clientId}/callback", SetCallbackAsync).Produces<Partner>();
+        partners.MapDelete("/{clientId}/callback", ClearCallbackAsync).Produces<Partner>();
 
         var events = api.MapGroup("/events");
-        events.MapGet("/", ListEventsAsync);
-        events.MapPost("/{eventId}/replay", ReplayAsync);
+        events.MapGet("/", ListEventsAsync).Produces<ChangeEventPage>();
+        events.MapPost("/{eventId}/replay", ReplayAsync).Produces<ChangeEvent>();
     }
 
     internal static async Task<IResult> SetCallbackAsync(

@@ -47,8 +47,8 @@ internal static class DeviceApiEndpoints
             http.Features.Set(device);
             return await next(context);
         });
-        api.MapGet("/configuration", GetConfigurationAsync);
-        api.MapPost("/report", ReportAsync);
+        api.MapGet("/configuration", GetConfigurationAsync).Produces<DeviceConfiguration>().Produces(StatusCodes.Status304NotModified);
+        api.MapPost("/report", ReportAsync).Accepts<DeviceReport>("application/json").Produces<DeviceReportReceipt>();
         return app;
     }
 
