@@ -6,10 +6,12 @@ using DeviceFeatures.Protocol.Admin;
 using DeviceFeatures.Server.Audit;
 using DeviceFeatures.Server.Emulator;
 using DeviceFeatures.Server.Hosting;
+using DeviceFeatures.Server.OpenApi;
 using DeviceFeatures.Server.Storage;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.OpenApi;
 
 namespace DeviceFeatures.Server.Admin;
 
@@ -72,7 +74,12 @@ internal static class AdminEndpoints
 
         var devices = api.MapGroup("/devices");
         devices.MapPost("/import", ImportDevicesAsync).Produces<ImportDevicesResponse>();
-        devices.MapGet("/", ListDevicesAsync).Produces<InventoryPage>();
+        devices.MapGet("/", ListDevicesAsync).Produces<InventoryPage>().WithQuery(
+            ("client_id", JsonSchemaType.String, "Only the devices assigned to this partner."),
+            ("model", JsonSchemaType.Integer, "Only this model id."),
+            ("linked", JsonSchemaType.Boolean, "Only devices linked to a user (true) or not (false)."),
+            ("after", JsonSchemaType.String, "The next_after of the previous page."),
+            ("limit", JsonSchemaType.Integer, $"At most this many devices, 1 to {AdminService.MaxInventoryPage} (100 by default)."));
         devices.MapGet("/{mac}", GetDeviceAsync).Produces<InventoryDevice>();
         devices.MapPost("/{mac}/assign", AssignDeviceAsync).Produces<InventoryDevice>();
         devices.MapPost("/{mac}/rotate-credential", RotateDeviceCredentialAsync).Produces<DeviceCredential>();
@@ -81,11 +88,20 @@ internal static class AdminEndpoints
 
         api.MapPost("/operators", CreateOperatorAsync).Produces<CreatedOperator>(StatusCodes.Status201Created);
 
-        api.MapGet("/audit", QueryAuditAsync).Produces<AuditPage>();
-        api.MapGet("/audit/export", ExportAuditAsync).Produces<AuditEvent>(contentType: "application/x-ndjson");
+        api.MapGet("/audit", QueryAuditAsync).Produces<AuditPage>().WithQuery(AuditQueryParameters);
+        api.MapGet("/audit/export", ExportAuditAsync).Produces<AuditEvent>(contentType: "application/x-ndjson").WithQuery(AuditQueryParameters[..^1]);
         api.MapEmulatorEndpoints();
         return app;
     }
+
+    private static readonly (string, JsonSchemaType, string)[] AuditQueryParameters =
+    [
+        ("client_id", JsonSchemaType.String, "Only this partner's events."),
+        ("userid", JsonSchemaType.Integer, "Only this user's events."),
+        ("since", JsonSchemaType.String, "Only events at or after this ISO 8601 time, e.g. 2026-11-24T09:00:00Z."),
+        ("after", JsonSchemaType.Integer, "The next_after of the previous page."),
+        ("limit", JsonSchemaType.Integer, $"At most this many events, 1 to {MaxAuditPage} (100 by default)."),
+    ];
 
     internal static async Task<IResult> CreatePartnerAsync(CreatePartnerRequest? request, AdminService admin, HttpContext context, CancellationToken ct)
     {

@@ -1,6 +1,8 @@
 using System.Globalization;
 using DeviceFeatures.Protocol.Admin;
+using DeviceFeatures.Server.OpenApi;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.OpenApi;
 
 namespace DeviceFeatures.Server.Admin;
 
@@ -13,7 +15,11 @@ internal static class CallbackAdminEndpoints
         partners.MapDelete("/{clientId}/callback", ClearCallbackAsync).Produces<Partner>();
 
         var events = api.MapGroup("/events");
-        events.MapGet("/", ListEventsAsync).Produces<ChangeEventPage>();
+        events.MapGet("/", ListEventsAsync).Produces<ChangeEventPage>().WithQuery(
+            ("client_id", JsonSchemaType.String, "Only this partner's events."),
+            ("state", JsonSchemaType.String, "Only events in this delivery state."),
+            ("after", JsonSchemaType.String, "The next_after of the previous page."),
+            ("limit", JsonSchemaType.Integer, $"At most this many events, 1 to {AdminService.MaxEventPage} (100 by default)."));
         events.MapPost("/{eventId}/replay", ReplayAsync).Produces<ChangeEvent>();
     }
 

@@ -89,6 +89,29 @@ internal static class ApiDocuments
         return app;
     }
 
+    /// <summary>
+    /// Describes the query parameters a handler reads itself from <see cref="HttpRequest.Query"/> (to answer a bad value
+    /// with its own problem), which the framework cannot see.
+    /// </summary>
+    public static TBuilder WithQuery<TBuilder>(this TBuilder builder, params (string Name, JsonSchemaType Type, string Description)[] parameters)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.AddOpenApiOperationTransformer((operation, _, _) =>
+        {
+            operation.Parameters ??= [];
+            foreach (var (name, type, description) in parameters)
+            {
+                operation.Parameters.Add(new OpenApiParameter
+                {
+                    Name = name,
+                    In = ParameterLocation.Query,
+                    Description = description,
+                    Schema = new OpenApiSchema { Type = type },
+                });
+            }
+
+            return Task.CompletedTask;
+        });
+
     private static bool IsUnder(ApiDescription description, string document) =>
         description.RelativePath is { } path && (path + "/").StartsWith(Prefixes[document], StringComparison.OrdinalIgnoreCase);
 
