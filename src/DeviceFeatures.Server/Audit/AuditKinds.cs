@@ -26,4 +26,7 @@ internal static class AuditKinds
     public const string EntitlementGranted = "entitlement.granted";
     public const string EntitlementRevoked = "entitlement.revoked";
     public const string OperatorCreated = "operator.created";
+    public const string EmulatorReset = "emulator.reset";
+    public const string EmulatorRestored = "emulator.restored";
+    public const string EmulatorSeeded = "emulator.seeded";
 }
