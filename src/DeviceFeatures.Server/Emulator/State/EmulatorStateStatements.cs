@@ -208,9 +208,9 @@ internal static class EmulatorStateStatements
     // Only when everything goes: a partner's own reset keeps its account and configuration.
     private static readonly (string Counted, SqlStatement<string?> Statement)[] PartnerDeletes =
     [
-        (nameof(EmulatorCounts.Entitlements), Delete("DELETE FROM entitlements")),
-        (nameof(EmulatorCounts.ProgrammeChoices), Delete("DELETE FROM programme_choices")),
-        (nameof(EmulatorCounts.Partners), Delete("DELETE FROM partners")),
+        (nameof(EmulatorCounts.Entitlements), new("DELETE FROM entitlements")),
+        (nameof(EmulatorCounts.ProgrammeChoices), new("DELETE FROM programme_choices")),
+        (nameof(EmulatorCounts.Partners), new("DELETE FROM partners")),
     ];
 
     private static SqlStatement<string?> Delete(string sql) => new(sql, static (clientId, p) => p.Add("@clientId", clientId));
