@@ -32,6 +32,7 @@ internal static class DevfeatApp
             SimulateCommands.Create(host),
             UserCommands.Create(host),
             AdminCommands.Create(host),
+            EmulatorCommands.Create(host),
         };
         foreach (var option in GlobalOptions.All)
         {

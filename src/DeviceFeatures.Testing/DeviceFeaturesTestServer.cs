@@ -78,7 +78,9 @@ public sealed class DeviceFeaturesTestServer : IAsyncDisposable
     private readonly HttpClient _http;
     private readonly DeviceFeaturesTestServerOptions _options;
     private readonly string? _ownedDirectory;
+    private readonly TimeProvider _time;
     private TestPartner? _default;
+    private EmulatorSnapshot? _baseline;
 
     private DeviceFeaturesTestServer(
         WebApplication app, Uri baseAddress, string adminKey, string databasePath, DeviceFeaturesTestServerOptions options, string? ownedDirectory)
@@ -89,6 +91,8 @@ public sealed class DeviceFeaturesTestServer : IAsyncDisposable
         _ownedDirectory = ownedDirectory;
         BaseAddress = baseAddress;
         AdminKey = adminKey;
+        Clock = app.Services.GetRequiredService<DeviceFeaturesTestClock>();
+        _time = app.Services.GetRequiredService<TimeProvider>();
         _http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
         Admin = new DeviceFeaturesAdminClient(_http, baseAddress, adminKey);
     }
@@ -104,6 +108,12 @@ public sealed class DeviceFeaturesTestServer : IAsyncDisposable
 
     /// <summary>A client of the admin API: create partners and users, grant gated features, read the audit log.</summary>
     public DeviceFeaturesAdminClient Admin { get; }
+
+    /// <summary>
+    /// The server's clock: <c>server.Clock.Advance(TimeSpan.FromMinutes(31))</c> expires the nonces given so far, without
+    /// waiting. The clients of <see cref="CreateClient"/> sign on it too.
+    /// </summary>
+    public DeviceFeaturesTestClock Clock { get; }
 
     /// <summary>The partner created on start.</summary>
     /// <exception cref="InvalidOperationException">The server was started without a default partner.</exception>
@@ -160,8 +170,24 @@ public sealed class DeviceFeaturesTestServer : IAsyncDisposable
             }
         }
 
+        if (EmulatorEnabled(options))
+        {
+            try
+            {
+                server._baseline = await server.Admin.GetSnapshotAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                await server.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+
         return server;
     }
+
+    private static bool EmulatorEnabled(DeviceFeaturesTestServerOptions options) =>
+        !options.Settings.TryGetValue("Emulator:Enabled", out var enabled) || !string.Equals(enabled, "false", StringComparison.OrdinalIgnoreCase);
 
     private static WebApplication Build(DeviceFeaturesTestServerOptions options, string databasePath, string adminKey, bool throwawayDatabase)
     {
@@ -178,6 +204,9 @@ public sealed class DeviceFeaturesTestServer : IAsyncDisposable
             ["Demo:Enabled"] = "false",
             ["Console:CreateFirstAdministrator"] = "false",
             ["RateLimit:Enabled"] = options.EnableRateLimiting ? "true" : "false",
+
+            // The emulator's powers (reset, snapshots, the clock) are what a test server is for.
+            ["Emulator:Enabled"] = "true",
         };
 
         // A throwaway key for a throwaway database (and no warning about a key kept in the database); a database
@@ -202,10 +231,10 @@ public sealed class DeviceFeaturesTestServer : IAsyncDisposable
             filters.MinLevel = options.MinimumLogLevel;
         });
         options.ConfigureLogging?.Invoke(builder.Logging);
-        if (options.TimeProvider is { } time)
-        {
-            builder.Services.AddSingleton(time);
-        }
+        // Registered before the server, which wraps it in the emulator's clock: both move forward together.
+        var clock = new DeviceFeaturesTestClock(options.TimeProvider ?? TimeProvider.System);
+        builder.Services.AddSingleton(clock);
+        builder.Services.AddSingleton<TimeProvider>(clock);
 
         builder.AddDeviceFeaturesServer();
         var app = builder.Build();
@@ -241,8 +270,41 @@ public sealed class DeviceFeaturesTestServer : IAsyncDisposable
     {
         var options = new DeviceFeaturesClientOptions { BaseAddress = BaseAddress, ClientId = clientId, ClientSecret = clientSecret };
         _options.ConfigureClient?.Invoke(options);
-        return new DeviceFeaturesClient(_http, options, _options.TimeProvider);
+        return new DeviceFeaturesClient(_http, options, _time);
     }
+
+    /// <summary>
+    /// Puts the server back as it was when it started, or with <paramref name="clientId"/> removes one partner's users
+    /// and devices (the partner, its secret and its grants stay). The default partner, its user and its client work as
+    /// before: same client id, secret and user id.
+    /// </summary>
+    /// <param name="clientId">A partner whose users and devices to remove; null to restore the start-up state.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when the state is reset.</returns>
+    /// <exception cref="InvalidOperationException">The server was started with <c>Emulator:Enabled=false</c>.</exception>
+    public async Task ResetAsync(string? clientId = null, CancellationToken cancellationToken = default)
+    {
+        if (clientId is not null)
+        {
+            await Admin.ResetEmulatorAsync(clientId, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var baseline = _baseline ?? throw new InvalidOperationException("Started with Emulator:Enabled=false: the state cannot be reset.");
+        await Admin.RestoreSnapshotAsync(baseline, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The server's whole state, to give to <see cref="RestoreAsync"/> later (or to save as a fixture).</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The snapshot.</returns>
+    public Task<EmulatorSnapshot> SnapshotAsync(CancellationToken cancellationToken = default) => Admin.GetSnapshotAsync(cancellationToken);
+
+    /// <summary>Replaces the server's whole state with a snapshot (from <see cref="SnapshotAsync"/>, or a fixture file read with <c>AdminJsonContext</c>).</summary>
+    /// <param name="snapshot">The state to restore.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when the state is restored.</returns>
+    public Task RestoreAsync(EmulatorSnapshot snapshot, CancellationToken cancellationToken = default) =>
+        Admin.RestoreSnapshotAsync(snapshot, cancellationToken);
 
     /// <summary>A random MAC address in the Withings range, for test devices.</summary>
     /// <returns>An address such as <c>00:24:e4:1a:2b:3c</c>.</returns>

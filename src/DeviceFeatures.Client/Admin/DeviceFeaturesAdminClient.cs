@@ -349,6 +349,51 @@ public sealed class DeviceFeaturesAdminClient
     public Task<DeviceCredential> RotateDeviceCredentialAsync(string macAddress, CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Post, $"devices/{Escape(macAddress)}/rotate-credential", null, AdminJsonContext.Default.DeviceCredential, cancellationToken);
 
+    /// <summary>
+    /// Reads the emulator's whole state (partners with their secrets in clear, users, devices, choices): a snapshot a
+    /// test suite restores with <see cref="RestoreSnapshotAsync"/>. Refused (403 <c>emulator_disabled</c>) unless the
+    /// server's emulator is on.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The snapshot.</returns>
+    public Task<EmulatorSnapshot> GetSnapshotAsync(CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, "emulator/snapshot", null, AdminJsonContext.Default.EmulatorSnapshot, cancellationToken);
+
+    /// <summary>Replaces the emulator's whole state with a snapshot, in one transaction; an invalid one changes nothing.</summary>
+    /// <param name="snapshot">A snapshot from <see cref="GetSnapshotAsync"/>, or a fixture of the same shape.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>What was removed and what was restored.</returns>
+    public Task<EmulatorRestoreResult> RestoreSnapshotAsync(EmulatorSnapshot snapshot, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Put, "emulator/snapshot", JsonContent.Create(snapshot, AdminJsonContext.Default.EmulatorSnapshot),
+            AdminJsonContext.Default.EmulatorRestoreResult, cancellationToken);
+
+    /// <summary>
+    /// Resets the emulator's state: one partner's users and devices (its account and configuration stay), or with no
+    /// client id everything, partners included.
+    /// </summary>
+    /// <param name="clientId">The partner to reset; null for everything.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>What was removed.</returns>
+    public Task<EmulatorResetResult> ResetEmulatorAsync(string? clientId = null, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, "emulator/reset",
+            JsonContent.Create(new EmulatorResetRequest(clientId), AdminJsonContext.Default.EmulatorResetRequest),
+            AdminJsonContext.Default.EmulatorResetResult, cancellationToken);
+
+    /// <summary>Reads the emulator's clock: the server's time and how far it was advanced.</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The clock.</returns>
+    public Task<EmulatorClockState> GetClockAsync(CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, "emulator/clock", null, AdminJsonContext.Default.EmulatorClockState, cancellationToken);
+
+    /// <summary>Moves the emulator's clock forward, so that nonces, quota windows and programme terminations expire without waiting.</summary>
+    /// <param name="amount">How far; never negative (the clock never goes back).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The clock after the advance.</returns>
+    public Task<EmulatorClockState> AdvanceClockAsync(TimeSpan amount, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, "emulator/clock",
+            JsonContent.Create(new AdvanceClockRequest(AdvanceSeconds: amount.TotalSeconds), AdminJsonContext.Default.AdvanceClockRequest),
+            AdminJsonContext.Default.EmulatorClockState, cancellationToken);
+
     /// <summary>Reads one page of audit events.</summary>
     /// <param name="filter">Which events.</param>
     /// <param name="after">Read events after this id (the previous page's <see cref="AuditPage.NextAfter"/>).</param>

@@ -37,4 +37,10 @@ namespace DeviceFeatures.Protocol.Admin;
 [JsonSerializable(typeof(CreateOperatorRequest))]
 [JsonSerializable(typeof(CreatedOperator))]
 [JsonSerializable(typeof(AdminProblem))]
+[JsonSerializable(typeof(EmulatorSnapshot))]
+[JsonSerializable(typeof(EmulatorResetRequest))]
+[JsonSerializable(typeof(EmulatorResetResult))]
+[JsonSerializable(typeof(EmulatorRestoreResult))]
+[JsonSerializable(typeof(EmulatorClockState))]
+[JsonSerializable(typeof(AdvanceClockRequest))]
 public sealed partial class AdminJsonContext : JsonSerializerContext;

@@ -23,6 +23,12 @@ public static class AdminProblemCodes
     /// </summary>
     public const string EmulatorDisabled = "emulator_disabled";
 
+    /// <summary>
+    /// 409: <c>/admin/api/emulator/clock</c> was called on a server whose clock was set by its host (a test's fake
+    /// clock) rather than the emulator's; advance that clock instead.
+    /// </summary>
+    public const string ClockNotEmulated = "clock_not_emulated";
+
     /// <summary>400 (or the status ASP.NET Core chose for an unreadable body): a field or query parameter is missing or invalid.</summary>
     public const string InvalidRequest = "invalid_request";
 

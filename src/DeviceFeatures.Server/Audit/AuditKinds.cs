@@ -32,4 +32,7 @@ internal static class AuditKinds
     public const string GrantRequestRejected = "grant_request.rejected";
     public const string GrantRequestWithdrawn = "grant_request.withdrawn";
     public const string GrantRequestExpired = "grant_request.expired";
+    public const string EmulatorReset = "emulator.reset";
+    public const string EmulatorRestored = "emulator.restored";
+    public const string EmulatorSeeded = "emulator.seeded";
 }

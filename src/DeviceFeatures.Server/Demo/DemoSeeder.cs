@@ -38,7 +38,9 @@ internal sealed class DemoSeeder(
     async Task IStartupStep.RunAsync(CancellationToken cancellationToken)
     {
         var demo = options.Value;
-        if (!demo.Enabled)
+
+        // A seed file (Seed:Path) is the state its author wants: no demo partner beside it.
+        if (!demo.Enabled || !string.IsNullOrEmpty(configuration["Seed:Path"]))
         {
             return;
         }

@@ -1,5 +1,6 @@
 using DeviceFeatures.Protocol.Admin;
 using DeviceFeatures.Server.Admin;
+using DeviceFeatures.Server.Emulator.State;
 
 namespace DeviceFeatures.Server.Emulator;
 
@@ -17,6 +18,8 @@ internal static class EmulatorEndpoints
             .Validate(o => o.JournalSize is >= 0 and <= 100_000, "Emulator:JournalSize must be from 0 to 100000.")
             .ValidateOnStart();
         services.AddSingleton<EmulatorSwitch>();
+        services.AddState();
+        EmulatorClock.Register(services);
         return services;
     }
 
@@ -28,7 +31,8 @@ internal static class EmulatorEndpoints
                 ? await next(context).ConfigureAwait(false)
                 : AdminEndpoints.Problem(Disabled));
         // Each power maps its routes here, one line each.
-        _ = emulator;
+        emulator.MapState();
+        emulator.MapClock();
         return api;
     }
 

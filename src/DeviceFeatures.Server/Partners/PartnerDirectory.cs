@@ -342,6 +342,13 @@ internal sealed class PartnerDirectory(
         _cache.TryRemove(clientId, out _);
         _unknown.TryRemove(clientId, out _);
     }
+
+    /// <summary>Drops what this instance holds about every client id: after the emulator replaced or reset the state.</summary>
+    public void ForgetAll()
+    {
+        _cache.Clear();
+        _unknown.Clear();
+    }
 }
 
 internal static class PartnerServiceCollectionExtensions

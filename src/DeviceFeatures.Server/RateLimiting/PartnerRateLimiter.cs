@@ -67,6 +67,20 @@ internal sealed class PartnerRateLimiter(IOptions<RateLimitOptions> options, IOp
     public IReadOnlyList<(string ClientId, long LastRefusedAt)> RefusedSince(long sinceMs) =>
         _lastRefused.Where(p => p.Value >= sinceMs).Select(p => (p.Key, p.Value)).OrderBy(p => p.Key, StringComparer.Ordinal).ToArray();
 
+    /// <summary>Forgets this instance's counts of one partner, or of all with null: the emulator reset their state.</summary>
+    public void Forget(string? clientId)
+    {
+        if (clientId is null)
+        {
+            _windows.Clear();
+            _lastRefused.Clear();
+            return;
+        }
+
+        _windows.TryRemove(clientId, out _);
+        _lastRefused.TryRemove(clientId, out _);
+    }
+
     private sealed class Window(long start)
     {
         private readonly Lock _lock = new();
