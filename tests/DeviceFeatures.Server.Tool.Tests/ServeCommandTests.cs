@@ -82,11 +82,11 @@ public sealed class ServeCommandTests
                 Assert.Equal(0, answer.GetProperty("status").GetInt32());
                 Assert.Equal(40, answer.GetProperty("body").GetProperty("nonce").GetString()!.Length);
 
-                // The emulator's powers are on: its group answers something other than 403 emulator_disabled.
-                using var admin = new HttpRequestMessage(HttpMethod.Get, "/admin/api/emulator/none");
+                // The emulator's powers are on: its clock answers instead of 403 emulator_disabled.
+                using var admin = new HttpRequestMessage(HttpMethod.Get, "/admin/api/emulator/clock");
                 admin.Headers.Authorization = new("Bearer", ServeCommand.LocalAdminKey);
                 using var emulator = await http.SendAsync(admin, Ct);
-                Assert.NotEqual(HttpStatusCode.Forbidden, emulator.StatusCode);
+                Assert.Equal(HttpStatusCode.OK, emulator.StatusCode);
 
                 using var wire = await http.GetAsync("/openapi/wire.json", Ct);
                 Assert.Equal(HttpStatusCode.OK, wire.StatusCode);
@@ -109,6 +109,60 @@ public sealed class ServeCommandTests
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             folder.Delete(recursive: true);
         }
+    }
+
+    /// <summary>The documented fixture, served by the tool: its partner signs, and the demo partner is not there.</summary>
+    [Fact]
+    public async Task Serve_WithTheExampleFixture_AnswersItsPartner_AndNotTheDemoPartner()
+    {
+        var folder = Directory.CreateTempSubdirectory("devicefeatures-tool-tests-");
+        var fixture = Path.Combine(AppContext.BaseDirectory, "fixture.json");
+        try
+        {
+            var output = new StringWriter();
+            var error = new StringWriter();
+            var started = new TaskCompletionSource<WebApplication>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var run = Task.Run(() => ToolApp.RunAsync(
+                ["serve", "--port", "0", "--seed", fixture, "--database", Path.Combine(folder.FullName, "tool.db")],
+                TextWriter.Synchronized(output), TextWriter.Synchronized(error), app => started.SetResult(app)), Ct);
+
+            var app = await Task.WhenAny(started.Task, run) == started.Task
+                ? await started.Task
+                : throw new InvalidOperationException($"serve ended with {await run}: {error}");
+            try
+            {
+                var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+                using var http = new HttpClient { BaseAddress = new Uri(url) };
+                var time = app.Services.GetRequiredService<TimeProvider>();
+
+                Assert.Equal(0, await GetNonceStatusAsync(http, time, "fixture-partner", "fixture-secret"));
+                Assert.NotEqual(0, await GetNonceStatusAsync(http, time, "demo-partner", "demo-secret"));
+            }
+            finally
+            {
+                app.Lifetime.StopApplication();
+            }
+
+            Assert.Equal(0, await run);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            folder.Delete(recursive: true);
+        }
+    }
+
+    private static async Task<int> GetNonceStatusAsync(HttpClient http, TimeProvider time, string clientId, string secret)
+    {
+        var timestamp = time.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        using var answer = await http.PostAsync("/v2/signature", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["action"] = "getnonce",
+            ["client_id"] = clientId,
+            ["timestamp"] = timestamp,
+            ["signature"] = WithingsSignature.Sign(secret, "getnonce", clientId, timestamp),
+        }), Ct);
+        return (await answer.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("status").GetInt32();
     }
 
     [Fact]
