@@ -37,4 +37,8 @@ namespace DeviceFeatures.Protocol.Admin;
 [JsonSerializable(typeof(CreateOperatorRequest))]
 [JsonSerializable(typeof(CreatedOperator))]
 [JsonSerializable(typeof(AdminProblem))]
+[JsonSerializable(typeof(FaultRuleRequest))]
+[JsonSerializable(typeof(FaultRule))]
+[JsonSerializable(typeof(FaultRuleList))]
+[JsonSerializable(typeof(JournalPage))]
 public sealed partial class AdminJsonContext : JsonSerializerContext;

@@ -17,6 +17,8 @@ internal static class EmulatorEndpoints
             .Validate(o => o.JournalSize is >= 0 and <= 100_000, "Emulator:JournalSize must be from 0 to 100000.")
             .ValidateOnStart();
         services.AddSingleton<EmulatorSwitch>();
+        services.AddSingleton<Faults.FaultRegistry>();
+        services.AddSingleton<Journal.RequestJournal>();
         return services;
     }
 
@@ -28,7 +30,8 @@ internal static class EmulatorEndpoints
                 ? await next(context).ConfigureAwait(false)
                 : AdminEndpoints.Problem(Disabled));
         // Each power maps its routes here, one line each.
-        _ = emulator;
+        Faults.FaultEndpoints.Map(emulator);
+        Journal.JournalEndpoints.Map(api); // outside the gate: the journal redacts, and Emulator:JournalSize alone turns it off
         return api;
     }
 
