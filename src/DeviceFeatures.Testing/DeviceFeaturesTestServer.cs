@@ -91,6 +91,8 @@ public sealed class DeviceFeaturesTestServer : IAsyncDisposable
         AdminKey = adminKey;
         _http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
         Admin = new DeviceFeaturesAdminClient(_http, baseAddress, adminKey);
+        Faults = new TestServerFaults(Admin);
+        Journal = new TestServerJournal(Admin);
     }
 
     /// <summary>Where the server listens, e.g. <c>http://127.0.0.1:41234/</c>.</summary>
@@ -104,6 +106,12 @@ public sealed class DeviceFeaturesTestServer : IAsyncDisposable
 
     /// <summary>A client of the admin API: create partners and users, grant gated features, read the audit log.</summary>
     public DeviceFeaturesAdminClient Admin { get; }
+
+    /// <summary>The fault rules: make calls answer 601, 522, an HTTP 503, a dropped connection or a slow body.</summary>
+    public TestServerFaults Faults { get; }
+
+    /// <summary>The request journal: every call and its answer, redacted, with refused signatures explained.</summary>
+    public TestServerJournal Journal { get; }
 
     /// <summary>The partner created on start.</summary>
     /// <exception cref="InvalidOperationException">The server was started without a default partner.</exception>
@@ -178,6 +186,7 @@ public sealed class DeviceFeaturesTestServer : IAsyncDisposable
             ["Demo:Enabled"] = "false",
             ["Console:CreateFirstAdministrator"] = "false",
             ["RateLimit:Enabled"] = options.EnableRateLimiting ? "true" : "false",
+            ["Emulator:Enabled"] = "true",
         };
 
         // A throwaway key for a throwaway database (and no warning about a key kept in the database); a database
