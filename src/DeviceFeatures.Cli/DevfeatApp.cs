@@ -32,6 +32,8 @@ internal static class DevfeatApp
             SimulateCommands.Create(host),
             UserCommands.Create(host),
             AdminCommands.Create(host),
+            EmulatorCommands.Faults(host),
+            EmulatorCommands.Journal(host),
         };
         foreach (var option in GlobalOptions.All)
         {
