@@ -30,6 +30,7 @@ internal sealed class RequestJournal(IOptions<EmulatorOptions> options, TimeProv
 
     private readonly ConcurrentDictionary<string, Ring> _rings = new(StringComparer.Ordinal);
     private readonly Ring _shared = new(options.Value.JournalSize);
+    private readonly Lock _order = new();
     private long _sequence;
 
     public int Size { get; } = options.Value.JournalSize;
@@ -64,25 +65,30 @@ internal sealed class RequestJournal(IOptions<EmulatorOptions> options, TimeProv
 
         var now = time.GetUtcNow();
         var elapsed = labels is null ? TimeSpan.Zero : time.GetElapsedTime(labels.Started);
-        var entry = new JournalEntry(
-            Interlocked.Increment(ref _sequence),
-            labels?.ArrivedAt ?? now,
-            context.TraceIdentifier,
-            clientId,
-            labels?.Service ?? WireAnswerLabels.Other,
-            action,
-            Copy(parameters),
-            status,
-            error,
-            httpStatus,
-            Math.Round(elapsed.TotalMilliseconds, 3),
-            labels?.Fault is not null,
-            labels?.Fault?.RuleId,
-            explanation);
+        var copy = Copy(parameters);
 
         // Made-up client ids go to the shared ring: only partners the server has looked up get one of their own.
         var ring = clientId is not null && partners.IsKnown(clientId) ? _rings.GetOrAdd(clientId, _ => new Ring(Size)) : _shared;
-        ring.Add(entry);
+
+        // Numbered and added in one step, so that a reader following with 'after' never passes an entry still to come.
+        lock (_order)
+        {
+            ring.Add(new JournalEntry(
+                ++_sequence,
+                labels?.ArrivedAt ?? now,
+                context.TraceIdentifier,
+                clientId,
+                labels?.Service ?? WireAnswerLabels.Other,
+                action,
+                copy,
+                status,
+                error,
+                httpStatus,
+                Math.Round(elapsed.TotalMilliseconds, 3),
+                labels?.Fault is not null,
+                labels?.Fault?.RuleId,
+                explanation));
+        }
     }
 
     public IReadOnlyList<JournalEntry> Query(JournalQuery query)
