@@ -6,10 +6,12 @@ using DeviceFeatures.Protocol.Admin;
 using DeviceFeatures.Server.Audit;
 using DeviceFeatures.Server.Emulator;
 using DeviceFeatures.Server.Hosting;
+using DeviceFeatures.Server.OpenApi;
 using DeviceFeatures.Server.Storage;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.OpenApi;
 
 namespace DeviceFeatures.Server.Admin;
 
@@ -48,44 +50,58 @@ internal static class AdminEndpoints
             .RejectControlCharacters();
 
         var partners = api.MapGroup("/partners");
-        partners.MapPost("/", CreatePartnerAsync);
+        partners.MapPost("/", CreatePartnerAsync).Produces<CreatedPartner>(StatusCodes.Status201Created);
         partners.MapGet("/", ListPartnersAsync);
-        partners.MapGet("/{clientId}", GetPartnerAsync);
-        partners.MapPost("/{clientId}/rotate-secret", RotateSecretAsync);
+        partners.MapGet("/{clientId}", GetPartnerAsync).Produces<Partner>();
+        partners.MapPost("/{clientId}/rotate-secret", RotateSecretAsync).Produces<PartnerSecret>();
         partners.MapPost("/{clientId}/suspend", (string clientId, AdminService admin, HttpContext context, CancellationToken ct) =>
-            SetSuspendedAsync(clientId, true, admin, context, ct));
+            SetSuspendedAsync(clientId, true, admin, context, ct)).Produces<Partner>();
         partners.MapPost("/{clientId}/resume", (string clientId, AdminService admin, HttpContext context, CancellationToken ct) =>
-            SetSuspendedAsync(clientId, false, admin, context, ct));
-        partners.MapPut("/{clientId}/rate-limit", SetRateLimitAsync);
-        partners.MapDelete("/{clientId}/rate-limit", ResetRateLimitAsync);
-        partners.MapGet("/{clientId}/entitlements", ListEntitlementsAsync);
-        partners.MapPut("/{clientId}/entitlements/{featureName}", GrantAsync);
-        partners.MapDelete("/{clientId}/entitlements/{featureName}", RevokeAsync);
-        partners.MapGet("/{clientId}/programme-choices", ListProgrammeChoicesAsync);
-        partners.MapPut("/{clientId}/programme-choices/{model}/{featureName}", SetProgrammeChoiceAsync);
-        partners.MapDelete("/{clientId}/programme-choices/{model}/{featureName}", ClearProgrammeChoiceAsync);
+            SetSuspendedAsync(clientId, false, admin, context, ct)).Produces<Partner>();
+        partners.MapPut("/{clientId}/rate-limit", SetRateLimitAsync).Produces<Partner>();
+        partners.MapDelete("/{clientId}/rate-limit", ResetRateLimitAsync).Produces<Partner>();
+        partners.MapGet("/{clientId}/entitlements", ListEntitlementsAsync).Produces<EntitlementList>();
+        partners.MapPut("/{clientId}/entitlements/{featureName}", GrantAsync).Produces<Entitlement>();
+        partners.MapDelete("/{clientId}/entitlements/{featureName}", RevokeAsync).Produces(StatusCodes.Status204NoContent);
+        partners.MapGet("/{clientId}/programme-choices", ListProgrammeChoicesAsync).Produces<ProgrammeChoiceList>();
+        partners.MapPut("/{clientId}/programme-choices/{model}/{featureName}", SetProgrammeChoiceAsync).Produces<ProgrammeChoice>();
+        partners.MapDelete("/{clientId}/programme-choices/{model}/{featureName}", ClearProgrammeChoiceAsync).Produces(StatusCodes.Status204NoContent);
 
         var users = api.MapGroup("/users");
-        users.MapPost("/", CreateUserAsync);
-        users.MapGet("/{userid:int}", GetUserAsync);
-        users.MapGet("/{userid:int}/features", GetUserFeaturesAsync);
+        users.MapPost("/", CreateUserAsync).Produces<CreatedUser>(StatusCodes.Status201Created);
+        users.MapGet("/{userid:int}", GetUserAsync).Produces<User>();
+        users.MapGet("/{userid:int}/features", GetUserFeaturesAsync).Produces<UserFeatureState>();
 
         var devices = api.MapGroup("/devices");
-        devices.MapPost("/import", ImportDevicesAsync);
-        devices.MapGet("/", ListDevicesAsync);
-        devices.MapGet("/{mac}", GetDeviceAsync);
-        devices.MapPost("/{mac}/assign", AssignDeviceAsync);
-        devices.MapPost("/{mac}/rotate-credential", RotateDeviceCredentialAsync);
+        devices.MapPost("/import", ImportDevicesAsync).Produces<ImportDevicesResponse>();
+        devices.MapGet("/", ListDevicesAsync).Produces<InventoryPage>().WithQuery(
+            ("client_id", JsonSchemaType.String, "Only the devices assigned to this partner."),
+            ("model", JsonSchemaType.Integer, "Only this model id."),
+            ("linked", JsonSchemaType.Boolean, "Only devices linked to a user (true) or not (false)."),
+            ("after", JsonSchemaType.String, "The next_after of the previous page."),
+            ("limit", JsonSchemaType.Integer, $"At most this many devices, 1 to {AdminService.MaxInventoryPage} (100 by default)."));
+        devices.MapGet("/{mac}", GetDeviceAsync).Produces<InventoryDevice>();
+        devices.MapPost("/{mac}/assign", AssignDeviceAsync).Produces<InventoryDevice>();
+        devices.MapPost("/{mac}/rotate-credential", RotateDeviceCredentialAsync).Produces<DeviceCredential>();
 
         CallbackAdminEndpoints.Map(api, partners);
 
-        api.MapPost("/operators", CreateOperatorAsync);
+        api.MapPost("/operators", CreateOperatorAsync).Produces<CreatedOperator>(StatusCodes.Status201Created);
 
-        api.MapGet("/audit", QueryAuditAsync);
-        api.MapGet("/audit/export", ExportAuditAsync);
+        api.MapGet("/audit", QueryAuditAsync).Produces<AuditPage>().WithQuery(AuditQueryParameters);
+        api.MapGet("/audit/export", ExportAuditAsync).Produces<AuditEvent>(contentType: "application/x-ndjson").WithQuery(AuditQueryParameters[..^1]);
         api.MapEmulatorEndpoints();
         return app;
     }
+
+    private static readonly (string, JsonSchemaType, string)[] AuditQueryParameters =
+    [
+        ("client_id", JsonSchemaType.String, "Only this partner's events."),
+        ("userid", JsonSchemaType.Integer, "Only this user's events."),
+        ("since", JsonSchemaType.String, "Only events at or after this ISO 8601 time, e.g. 2026-11-24T09:00:00Z."),
+        ("after", JsonSchemaType.Integer, "The next_after of the previous page."),
+        ("limit", JsonSchemaType.Integer, $"At most this many events, 1 to {MaxAuditPage} (100 by default)."),
+    ];
 
     internal static async Task<IResult> CreatePartnerAsync(CreatePartnerRequest? request, AdminService admin, HttpContext context, CancellationToken ct)
     {

@@ -295,22 +295,30 @@ internal sealed partial class AdminService(
         }
 
         var now = Now();
-        return await store.WriteAsync<(Entitlement?, AdminError?)>(async s =>
+        return await store.WriteAsync(s => GrantAsync(s, clientId, featureName, origin, now), cancellationToken);
+    }
+
+    /// <summary>
+    /// The grant in the caller's transaction: the admin API's own, or the console's approval of a request, so that
+    /// both write the same grant and the same audit event apart from the actor. The feature must be gated (checked
+    /// before, see <see cref="CheckGated"/>).
+    /// </summary>
+    internal static async Task<(Entitlement? Entitlement, AdminError? Error)> GrantAsync(
+        StoreSession s, string clientId, string featureName, AuditOrigin origin, long now)
+    {
+        if (await s.FindPartnerAsync(clientId) is null)
         {
-            if (await s.FindPartnerAsync(clientId) is null)
-            {
-                return (null, AdminError.PartnerNotFound(clientId));
-            }
+            return (null, AdminError.PartnerNotFound(clientId));
+        }
 
-            if (await s.GrantEntitlementAsync(clientId, featureName, now) == 1)
-            {
-                await s.AppendAuditAsync(Event(AuditKinds.EntitlementGranted, clientId, origin, now, featureName: featureName, newValue: true));
-                await s.PartnerConfigurationChangedAsync(clientId, null, now);
-            }
+        if (await s.GrantEntitlementAsync(clientId, featureName, now) == 1)
+        {
+            await s.AppendAuditAsync(Event(AuditKinds.EntitlementGranted, clientId, origin, now, featureName: featureName, newValue: true));
+            await s.PartnerConfigurationChangedAsync(clientId, null, now);
+        }
 
-            var granted = (await s.ListEntitlementsAsync(clientId)).First(e => e.FeatureName == featureName);
-            return (new Entitlement(clientId, featureName, At(granted.GrantedAt)), null);
-        }, cancellationToken);
+        var granted = (await s.ListEntitlementsAsync(clientId)).First(e => e.FeatureName == featureName);
+        return (new Entitlement(clientId, featureName, At(granted.GrantedAt)), null);
     }
 
     public async Task<AdminError?> RevokeAsync(string clientId, string featureName, AuditOrigin origin, CancellationToken cancellationToken)
@@ -455,7 +463,8 @@ internal sealed partial class AdminService(
         return (new DeviceRow { MacAddress = mac, Model = model, Market = market }, null);
     }
 
-    private AdminError? CheckGated(string featureName)
+    /// <summary>Null when the catalog has the feature and it is gated; else the refusal.</summary>
+    internal AdminError? CheckGated(string featureName)
     {
         if (!catalog.Current.TryGetFeature(featureName, out var feature))
         {

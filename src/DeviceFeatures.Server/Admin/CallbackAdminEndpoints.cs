@@ -1,6 +1,8 @@
 using System.Globalization;
 using DeviceFeatures.Protocol.Admin;
+using DeviceFeatures.Server.OpenApi;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.OpenApi;
 
 namespace DeviceFeatures.Server.Admin;
 
@@ -9,12 +11,16 @@ internal static class CallbackAdminEndpoints
 {
     public static void Map(RouteGroupBuilder api, RouteGroupBuilder partners)
     {
-        partners.MapPut("/{clientId}/callback", SetCallbackAsync);
-        partners.MapDelete("/{clientId}/callback", ClearCallbackAsync);
+        partners.MapPut("/{clientId}/callback", SetCallbackAsync).Produces<Partner>();
+        partners.MapDelete("/{clientId}/callback", ClearCallbackAsync).Produces<Partner>();
 
         var events = api.MapGroup("/events");
-        events.MapGet("/", ListEventsAsync);
-        events.MapPost("/{eventId}/replay", ReplayAsync);
+        events.MapGet("/", ListEventsAsync).Produces<ChangeEventPage>().WithQuery(
+            ("client_id", JsonSchemaType.String, "Only this partner's events."),
+            ("state", JsonSchemaType.String, "Only events in this delivery state."),
+            ("after", JsonSchemaType.String, "The next_after of the previous page."),
+            ("limit", JsonSchemaType.Integer, $"At most this many events, 1 to {AdminService.MaxEventPage} (100 by default)."));
+        events.MapPost("/{eventId}/replay", ReplayAsync).Produces<ChangeEvent>();
     }
 
     internal static async Task<IResult> SetCallbackAsync(

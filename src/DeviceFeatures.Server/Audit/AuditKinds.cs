@@ -26,4 +26,10 @@ internal static class AuditKinds
     public const string EntitlementGranted = "entitlement.granted";
     public const string EntitlementRevoked = "entitlement.revoked";
     public const string OperatorCreated = "operator.created";
+    public const string GrantRequested = "grant_request.created";
+    public const string GrantRequestEdited = "grant_request.edited";
+    public const string GrantRequestApproved = "grant_request.approved";
+    public const string GrantRequestRejected = "grant_request.rejected";
+    public const string GrantRequestWithdrawn = "grant_request.withdrawn";
+    public const string GrantRequestExpired = "grant_request.expired";
 }

@@ -34,7 +34,7 @@ internal static class DevelopmentSigningEndpoints
     {
         if (app.ServiceProvider.GetRequiredService<IHostEnvironment>().IsDevelopment())
         {
-            app.MapPost(Path, SignAsync).RequireAuthorization(AdminKeyAuthenticationHandler.PolicyName).WithTags("admin").RejectControlCharacters();
+            app.MapPost(Path, SignAsync).Produces<DevelopmentSignResponse>().RequireAuthorization(AdminKeyAuthenticationHandler.PolicyName).WithTags("admin").RejectControlCharacters();
         }
 
         return app;

@@ -5,9 +5,11 @@ using DeviceFeatures.Server.Admin;
 using DeviceFeatures.Server.Catalog;
 using DeviceFeatures.Server.ChangeEvents;
 using DeviceFeatures.Server.Device;
+using DeviceFeatures.Server.OpenApi;
 using DeviceFeatures.Server.Storage;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
+using Microsoft.OpenApi;
 
 namespace DeviceFeatures.Server.DeviceApi;
 
@@ -47,8 +49,9 @@ internal static class DeviceApiEndpoints
             http.Features.Set(device);
             return await next(context);
         });
-        api.MapGet("/configuration", GetConfigurationAsync);
-        api.MapPost("/report", ReportAsync);
+        api.MapGet("/configuration", GetConfigurationAsync).Produces<DeviceConfiguration>().Produces(StatusCodes.Status304NotModified)
+            .WithQuery(("wait", JsonSchemaType.Integer, "With If-None-Match: wait up to this many seconds for a new version (long poll)."));
+        api.MapPost("/report", ReportAsync).Accepts<DeviceReport>("application/json").Produces<DeviceReportReceipt>();
         return app;
     }
 

@@ -6,6 +6,7 @@ using DeviceFeatures.Server.Device;
 using DeviceFeatures.Server.Emulator;
 using DeviceFeatures.Server.DeviceApi;
 using DeviceFeatures.Server.OAuth;
+using DeviceFeatures.Server.OpenApi;
 using DeviceFeatures.Server.Observability;
 using DeviceFeatures.Server.OperatorConsole;
 using DeviceFeatures.Server.Partners;
@@ -47,6 +48,7 @@ public static class ServerComposition
         builder.Services.AddOperatorConsole();
         builder.Services.AddDemo();
         builder.Services.AddEmulator();
+        builder.Services.AddApiDocuments();
         return builder;
     }
 
@@ -95,6 +97,7 @@ public static class ServerComposition
         app.MapDeviceApi();
         app.MapDevelopmentSigning();
         app.MapObservabilityEndpoints();
+        app.MapApiDocuments();
         return app;
     }
 }

@@ -36,6 +36,7 @@ internal static class ConsoleComposition
         services.AddSingleton<IStartupStep>(sp => sp.GetRequiredService<FirstAdministratorStep>());
         services.AddSingleton<IStartedStep>(sp => sp.GetRequiredService<FirstAdministratorStep>());
         services.AddSingleton<ConsoleQueries>();
+        services.AddSingleton<GrantRequests>();
 
         services.AddAuthentication().AddCookie(ConsolePolicies.Scheme, o =>
         {

@@ -54,6 +54,10 @@ internal sealed class ConsoleOptions
     /// once (false: create the first one with <c>devfeat admin operators create</c>).
     /// </summary>
     public bool CreateFirstAdministrator { get; set; } = true;
+
+    /// <summary>Days a grant request stays open for approval; after them it can no longer be approved.</summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 365)]
+    public int GrantRequestDays { get; set; } = 7;
 }
 
 /// <summary>What a sign-in attempt came to; only <see cref="Operator"/> is set on success.</summary>

@@ -25,7 +25,7 @@ internal static partial class WireEndpoints
     /// The table of the <c>/v2</c> services and their actions. A new action is one line here plus its handler; the
     /// pipeline does everything else, in the same order for all of them.
     /// </summary>
-    private static WireService[] Services(IServiceProvider services)
+    internal static WireService[] Services(IServiceProvider services)
     {
         var features = services.GetRequiredService<FeatureService>();
         var users = services.GetRequiredService<UserService>();

@@ -17,6 +17,8 @@ internal sealed class WireService(string name, WireAction[] actions)
 
     public string Path { get; } = "/v2/" + name;
 
+    public IReadOnlyList<WireAction> Actions => actions;
+
     public WireAction? Find(string action)
     {
         // The parser hands out the shared string for every known action, so the reference usually matches.
@@ -36,6 +38,9 @@ internal sealed class WireService(string name, WireAction[] actions)
 internal abstract class WireAction(string name)
 {
     public string Name { get; } = name;
+
+    /// <summary>How a caller proves who it is, which decides the parameters the API description lists.</summary>
+    public abstract WireAuthentication Authentication { get; }
 
     public abstract Task<WireResult> RunAsync(WirePipeline pipeline, WireParameters parameters, HttpContext context);
 
@@ -65,18 +70,24 @@ internal abstract class WireAction(string name)
 
     private sealed class SignedAction<TParams>(string name, ISignedHandler<TParams> handler) : WireAction(name)
     {
+        public override WireAuthentication Authentication => WireAuthentication.Signed;
+
         public override Task<WireResult> RunAsync(WirePipeline pipeline, WireParameters parameters, HttpContext context) =>
             pipeline.RunSignedAsync(Name, handler, parameters, context.TraceIdentifier, context.RequestAborted);
     }
 
     private sealed class TimestampSignedAction(string name, ITimestampSignedHandler handler) : WireAction(name)
     {
+        public override WireAuthentication Authentication => WireAuthentication.TimestampSigned;
+
         public override Task<WireResult> RunAsync(WirePipeline pipeline, WireParameters parameters, HttpContext context) =>
             pipeline.RunTimestampSignedAsync(Name, handler, parameters, context.RequestAborted);
     }
 
     private sealed class ClientSecretAction<TParams>(string name, IClientSecretHandler<TParams> handler) : WireAction(name)
     {
+        public override WireAuthentication Authentication => WireAuthentication.ClientSecret;
+
         public override Task<WireResult> RunAsync(WirePipeline pipeline, WireParameters parameters, HttpContext context) =>
             pipeline.RunClientSecretAsync(handler, parameters, context.TraceIdentifier, context.RequestAborted);
     }
@@ -84,6 +95,8 @@ internal abstract class WireAction(string name)
     private sealed class ClientSecretOrSignedAction<TParams>(string name, IClientSecretHandler<TParams> bySecret, ISignedHandler<TParams> bySignature)
         : WireAction(name)
     {
+        public override WireAuthentication Authentication => WireAuthentication.ClientSecretOrSigned;
+
         public override Task<WireResult> RunAsync(WirePipeline pipeline, WireParameters parameters, HttpContext context) =>
             !parameters.TryGet(WireParameterNames.ClientSecret, out _) && parameters.TryGet(WireParameterNames.Signature, out _)
                 ? pipeline.RunSignedAsync(Name, bySignature, parameters, context.TraceIdentifier, context.RequestAborted)
@@ -92,9 +105,30 @@ internal abstract class WireAction(string name)
 
     private sealed class BearerAction<TParams>(string name, IBearerHandler<TParams> handler) : WireAction(name)
     {
+        public override WireAuthentication Authentication => WireAuthentication.Bearer;
+
         public override Task<WireResult> RunAsync(WirePipeline pipeline, WireParameters parameters, HttpContext context) =>
             pipeline.RunBearerAsync(handler, parameters, context.Request, context.TraceIdentifier, context.RequestAborted);
     }
+}
+
+/// <summary>The ways a wire action is authenticated (<see cref="WireAction"/>'s factories).</summary>
+internal enum WireAuthentication
+{
+    /// <summary><c>client_id</c>, <c>timestamp</c> and a signature over them (<c>getnonce</c>).</summary>
+    TimestampSigned,
+
+    /// <summary><c>client_id</c>, a <c>nonce</c> from <c>getnonce</c> and a signature over them.</summary>
+    Signed,
+
+    /// <summary><c>client_id</c> and <c>client_secret</c>.</summary>
+    ClientSecret,
+
+    /// <summary>Either <see cref="ClientSecret"/> or <see cref="Signed"/>.</summary>
+    ClientSecretOrSigned,
+
+    /// <summary><c>Authorization: Bearer</c> and an access token.</summary>
+    Bearer,
 }
 
 /// <summary>The handler of an action authenticated by <c>client_id</c> and <c>client_secret</c>.</summary>
