@@ -9,10 +9,10 @@ internal static class FaultEndpoints
     public static void Map(RouteGroupBuilder emulator)
     {
         var faults = emulator.MapGroup("/faults");
-        faults.MapGet("/", List);
-        faults.MapPost("/", Add);
-        faults.MapDelete("/", Clear);
-        faults.MapDelete("/{id}", Remove);
+        faults.MapGet("/", List).Produces<FaultRuleList>();
+        faults.MapPost("/", Add).Produces<FaultRule>(StatusCodes.Status201Created);
+        faults.MapDelete("/", Clear).Produces(StatusCodes.Status204NoContent);
+        faults.MapDelete("/{id}", Remove).Produces(StatusCodes.Status204NoContent);
     }
 
     internal static IResult List(FaultRegistry registry) => TypedResults.Ok(new FaultRuleList(registry.List()));

@@ -1,6 +1,8 @@
 using System.Globalization;
 using DeviceFeatures.Protocol.Admin;
 using DeviceFeatures.Server.Admin;
+using DeviceFeatures.Server.OpenApi;
+using Microsoft.OpenApi;
 
 namespace DeviceFeatures.Server.Emulator.Journal;
 
@@ -16,8 +18,15 @@ internal static class JournalEndpoints
     public static void Map(RouteGroupBuilder api)
     {
         var journal = api.MapGroup(EmulatorEndpoints.Prefix + "/journal");
-        journal.MapGet("/", Read);
-        journal.MapDelete("/", Clear);
+        journal.MapGet("/", Read).Produces<JournalPage>().WithQuery(
+            ("client_id", JsonSchemaType.String, "Only requests carrying this client_id."),
+            ("action", JsonSchemaType.String, "Only this action, e.g. enablefeature."),
+            ("status", JsonSchemaType.Integer, "Only answers with this Withings status, e.g. 101."),
+            ("since", JsonSchemaType.String, "Only requests that arrived at or after this time (ISO 8601)."),
+            ("after", JsonSchemaType.Integer, "Only entries recorded after this sequence (the next_after of the previous read), oldest first."),
+            ("limit", JsonSchemaType.Integer, $"At most this many entries, 1 to {RequestJournal.MaxPage} ({DefaultLimit} by default)."));
+        journal.MapDelete("/", Clear).Produces(StatusCodes.Status204NoContent)
+            .WithQuery(("client_id", JsonSchemaType.String, "Only this partner's entries; all when left out."));
     }
 
     internal static IResult Read(HttpRequest request, RequestJournal journal)
