@@ -33,6 +33,8 @@ internal static class DevfeatApp
             UserCommands.Create(host),
             AdminCommands.Create(host),
             EmulatorCommands.Create(host),
+            FaultCommands.Faults(host),
+            FaultCommands.Journal(host),
         };
         foreach (var option in GlobalOptions.All)
         {

@@ -95,6 +95,8 @@ public sealed class DeviceFeaturesTestServer : IAsyncDisposable
         _time = app.Services.GetRequiredService<TimeProvider>();
         _http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
         Admin = new DeviceFeaturesAdminClient(_http, baseAddress, adminKey);
+        Faults = new TestServerFaults(Admin);
+        Journal = new TestServerJournal(Admin);
     }
 
     /// <summary>Where the server listens, e.g. <c>http://127.0.0.1:41234/</c>.</summary>
@@ -114,6 +116,12 @@ public sealed class DeviceFeaturesTestServer : IAsyncDisposable
     /// waiting. The clients of <see cref="CreateClient"/> sign on it too.
     /// </summary>
     public DeviceFeaturesTestClock Clock { get; }
+
+    /// <summary>The fault rules: make calls answer 601, 522, an HTTP 503, a dropped connection or a slow body.</summary>
+    public TestServerFaults Faults { get; }
+
+    /// <summary>The request journal: every call and its answer, redacted, with refused signatures explained.</summary>
+    public TestServerJournal Journal { get; }
 
     /// <summary>The partner created on start.</summary>
     /// <exception cref="InvalidOperationException">The server was started without a default partner.</exception>

@@ -134,6 +134,41 @@ public sealed class ScreenTests(ConsoleFixture fixture)
     }
 
     [Fact]
+    public async Task Faults_AnAdministratorAddsARule_AndTheJournalShowsTheInjectedAnswer()
+    {
+        var target = await fixture.CreatePartnerAsync("Faulted partner");
+        var (page, _) = await SignedInAsync(OperatorRolesForTests.Administrator);
+        await Nav(page, "Faults").ClickAsync();
+        await page.GetByLabel("Partner (client_id, empty for all)").FillAsync(target.ClientId);
+        await page.GetByLabel("Action (empty for all)").FillAsync("getnonce");
+        await page.GetByLabel("Withings status").FillAsync("522");
+        await page.GetByLabel("At most (times)").FillAsync("1");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add the rule" }).ClickAsync();
+        var rule = page.Locator("tbody tr", new() { HasText = target.ClientId });
+        await Assertions.Expect(rule).ToContainTextAsync("status 522");
+        await Accessibility.AssertNoSeriousViolationsAsync(page);
+        await Screenshots.TakeAsync(page, "faults");
+
+        // The partner's client meets the 522 once and retries.
+        var client = fixture.Server.CreateClient(target.ClientId, target.ClientSecret);
+        await client.GetNonceAsync(Ct);
+
+        await Nav(page, "Journal").ClickAsync();
+        await page.GetByLabel("Partner (client_id)").FillAsync(target.ClientId);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Filter" }).ClickAsync();
+        var rows = page.Locator("tbody tr");
+        await Assertions.Expect(rows).ToHaveCountAsync(2);
+        await Assertions.Expect(rows.Last).ToContainTextAsync("522");
+        await Assertions.Expect(rows.Last).ToContainTextAsync("signature=***");
+        await Accessibility.AssertNoSeriousViolationsAsync(page);
+        await Screenshots.TakeAsync(page, "journal");
+
+        await Nav(page, "Faults").ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Delete every rule" }).ClickAsync();
+        await Assertions.Expect(page.Locator("tbody tr")).ToHaveCountAsync(0);
+    }
+
+    [Fact]
     public async Task Catalog_ListsFeaturesAndModels()
     {
         var (page, _) = await SignedInAsync(OperatorRolesForTests.CustomerSuccess);
@@ -195,6 +230,8 @@ public sealed class ScreenTests(ConsoleFixture fixture)
     [InlineData("/console/users")]
     [InlineData("/console/audit")]
     [InlineData("/console/catalog")]
+    [InlineData("/console/journal")]
+    [InlineData("/console/faults")]
     public async Task AtPhoneWidth_EveryScreenFits_AndPassesAxe(string path)
     {
         var (page, _) = await SignedInAsync(OperatorRolesForTests.Administrator, width: 390);

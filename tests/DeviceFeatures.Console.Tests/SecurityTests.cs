@@ -17,6 +17,8 @@ public sealed class SecurityTests(ConsoleFixture fixture)
     [InlineData("/console/audit?handler=Export&format=csv")]
     [InlineData("/console/catalog")]
     [InlineData("/console/operators")]
+    [InlineData("/console/journal")]
+    [InlineData("/console/faults")]
     public async Task EveryPage_WithoutASession_RedirectsToSignIn(string path)
     {
         using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = fixture.Server.BaseAddress };

@@ -428,6 +428,95 @@ public sealed class DeviceFeaturesAdminClient
         }
     }
 
+    /// <summary>
+    /// Adds a fault rule of the emulator: matching wire requests get its answer (a Withings status, an HTTP status, a
+    /// dropped connection, a slow body) instead of the real one. Refused with <see cref="AdminProblemCodes.EmulatorDisabled"/>
+    /// unless the server's <c>Emulator:Enabled</c> is on (the default in Development).
+    /// </summary>
+    /// <param name="rule">Which requests, and what they get.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The rule as the server holds it, with its id.</returns>
+    public Task<FaultRule> AddFaultAsync(FaultRuleRequest rule, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        return SendAsync(HttpMethod.Post, "emulator/faults", JsonContent.Create(rule, AdminJsonContext.Default.FaultRuleRequest),
+            AdminJsonContext.Default.FaultRule, cancellationToken);
+    }
+
+    /// <summary>Lists the emulator's fault rules, in the order they are tried, with how often each matched and injected.</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The rules.</returns>
+    public async Task<IReadOnlyList<FaultRule>> ListFaultsAsync(CancellationToken cancellationToken = default) =>
+        (await SendAsync(HttpMethod.Get, "emulator/faults", null, AdminJsonContext.Default.FaultRuleList, cancellationToken).ConfigureAwait(false)).Faults;
+
+    /// <summary>Deletes one fault rule; an unknown id is refused with <see cref="AdminProblemCodes.FaultNotFound"/>.</summary>
+    /// <param name="id">The rule's id, e.g. <c>f1</c>.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when the rule is gone.</returns>
+    public Task DeleteFaultAsync(string id, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Delete, $"emulator/faults/{Escape(id)}", null, static (_, _) => Task.FromResult(true), cancellationToken);
+
+    /// <summary>Deletes every fault rule: wire requests get their real answers again.</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when the rules are gone.</returns>
+    public Task ClearFaultsAsync(CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Delete, "emulator/faults", null, static (_, _) => Task.FromResult(true), cancellationToken);
+
+    /// <summary>
+    /// Reads the request journal: the last wire requests of each partner, with secrets redacted, and for a refused
+    /// signature the string that should have been signed. Works whatever <c>Emulator:Enabled</c> says; empty when the
+    /// server's <c>Emulator:JournalSize</c> is 0.
+    /// </summary>
+    /// <param name="filter">Which entries.</param>
+    /// <param name="after">Only entries recorded after this sequence (the previous read's <see cref="JournalPage.NextAfter"/>); the latest ones when null.</param>
+    /// <param name="limit">At most this many entries (1 to 1000; the server's default is 100).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The entries, oldest first.</returns>
+    public Task<JournalPage> GetJournalAsync(JournalFilter? filter = null, long? after = null, int? limit = null, CancellationToken cancellationToken = default)
+    {
+        var parts = new List<string>();
+        if (filter?.ClientId is { } clientId)
+        {
+            parts.Add("client_id=" + Escape(clientId));
+        }
+
+        if (filter?.Action is { } action)
+        {
+            parts.Add("action=" + Escape(action));
+        }
+
+        if (filter?.Status is { } status)
+        {
+            parts.Add("status=" + status.ToString(CultureInfo.InvariantCulture));
+        }
+
+        if (filter?.Since is { } since)
+        {
+            parts.Add("since=" + Escape(since.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture)));
+        }
+
+        if (after is { } a)
+        {
+            parts.Add("after=" + a.ToString(CultureInfo.InvariantCulture));
+        }
+
+        if (limit is { } l)
+        {
+            parts.Add("limit=" + l.ToString(CultureInfo.InvariantCulture));
+        }
+
+        var query = parts.Count == 0 ? string.Empty : "?" + string.Join('&', parts);
+        return SendAsync(HttpMethod.Get, "emulator/journal" + query, null, AdminJsonContext.Default.JournalPage, cancellationToken);
+    }
+
+    /// <summary>Clears the request journal, or only one partner's entries.</summary>
+    /// <param name="clientId">Only this partner's entries; all when null.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when the entries are gone.</returns>
+    public Task ClearJournalAsync(string? clientId = null, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Delete, "emulator/journal" + (clientId is null ? string.Empty : "?client_id=" + Escape(clientId)), null,
+            static (_, _) => Task.FromResult(true), cancellationToken);
+
     private static string Query(AuditFilter? filter, long? after, int? limit)
     {
         var parts = new List<string>();

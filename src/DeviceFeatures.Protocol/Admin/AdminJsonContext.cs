@@ -43,4 +43,8 @@ namespace DeviceFeatures.Protocol.Admin;
 [JsonSerializable(typeof(EmulatorRestoreResult))]
 [JsonSerializable(typeof(EmulatorClockState))]
 [JsonSerializable(typeof(AdvanceClockRequest))]
+[JsonSerializable(typeof(FaultRuleRequest))]
+[JsonSerializable(typeof(FaultRule))]
+[JsonSerializable(typeof(FaultRuleList))]
+[JsonSerializable(typeof(JournalPage))]
 public sealed partial class AdminJsonContext : JsonSerializerContext;

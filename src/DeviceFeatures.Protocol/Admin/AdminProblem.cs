@@ -98,6 +98,9 @@ public static class AdminProblemCodes
     /// <summary>409: an operator of the console already has that name.</summary>
     public const string OperatorExists = "operator_exists";
 
+    /// <summary>404: no fault rule has that id (<c>DELETE /admin/api/emulator/faults/{id}</c>).</summary>
+    public const string FaultNotFound = "fault_not_found";
+
     /// <summary>503: the database is busy or unavailable; nothing was changed.</summary>
     public const string DatabaseUnavailable = "database_unavailable";
 

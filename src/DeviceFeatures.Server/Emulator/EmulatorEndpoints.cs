@@ -20,6 +20,8 @@ internal static class EmulatorEndpoints
         services.AddSingleton<EmulatorSwitch>();
         services.AddState();
         EmulatorClock.Register(services);
+        services.AddSingleton<Faults.FaultRegistry>();
+        services.AddSingleton<Journal.RequestJournal>();
         return services;
     }
 
@@ -33,6 +35,8 @@ internal static class EmulatorEndpoints
         // Each power maps its routes here, one line each.
         emulator.MapState();
         emulator.MapClock();
+        Faults.FaultEndpoints.Map(emulator);
+        Journal.JournalEndpoints.Map(api); // outside the gate: the journal redacts, and Emulator:JournalSize alone turns it off
         return api;
     }
 

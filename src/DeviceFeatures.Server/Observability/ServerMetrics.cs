@@ -19,6 +19,7 @@ internal sealed class ServerMetrics
     private readonly Counter<long> _adminKeyRefused;
     private readonly Counter<long> _partnerLookups;
     private readonly Counter<long> _repeatedNonceRequests;
+    private readonly Counter<long> _faultsInjected;
 
     public ServerMetrics(IMeterFactory meterFactory)
     {
@@ -35,6 +36,8 @@ internal sealed class ServerMetrics
             "Client ids the partner cache did not hold, by outcome: found or unknown in the database, unknown remembered, shed (too many lookups at once)");
         _repeatedNonceRequests = meter.CreateCounter<long>("devicefeatures.nonce_requests.repeats_refused", "{request}",
             "getnonce requests refused because the same signed request had already been answered as often as allowed");
+        _faultsInjected = meter.CreateCounter<long>("devicefeatures.faults.injected", "{request}",
+            "Wire requests a fault rule of the emulator answered or slowed, by what it did: the Withings status, http_<status>, drop, slow_body or latency");
     }
 
     public void Answered(string service, string action, int status) =>
@@ -55,6 +58,8 @@ internal sealed class ServerMetrics
     public void PartnerLookup(string outcome) => _partnerLookups.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 
     public void NonceRequestRepeatRefused() => _repeatedNonceRequests.Add(1);
+
+    public void FaultInjected(string status) => _faultsInjected.Add(1, new KeyValuePair<string, object?>("status", status));
 
     public void WriteCommitted(TimeSpan elapsed) => _writeDuration.Record(elapsed.TotalMilliseconds);
 }

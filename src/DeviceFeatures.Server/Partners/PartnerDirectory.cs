@@ -127,6 +127,9 @@ internal sealed class PartnerDirectory(
     private readonly SemaphoreSlim _strangers = new(options.Value.MaxConcurrentLookups, options.Value.MaxConcurrentLookups);
     private readonly TimeSpan _strangerWait = TimeSpan.FromMilliseconds(options.Value.LookupWaitMilliseconds);
 
+    /// <summary>Whether this instance has read the client id as a partner's (the request journal keeps a ring per such partner).</summary>
+    public bool IsKnown(string clientId) => _cache.ContainsKey(clientId);
+
     /// <summary>The partner, or null when the client id is unknown; for the server's own uses (never refused as busy).</summary>
     public async ValueTask<PartnerCredentials?> FindAsync(string clientId, CancellationToken cancellationToken) =>
         (await LookUpAsync(clientId, gated: false, cancellationToken).ConfigureAwait(false)).Partner;

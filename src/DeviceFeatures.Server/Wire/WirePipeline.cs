@@ -1,4 +1,7 @@
 using DeviceFeatures.Protocol.Parameters;
+using DeviceFeatures.Server.Emulator;
+using DeviceFeatures.Server.Emulator.Faults;
+using DeviceFeatures.Server.Emulator.Journal;
 using DeviceFeatures.Server.OAuth;
 using DeviceFeatures.Server.Observability;
 using DeviceFeatures.Server.Partners;
@@ -169,7 +172,8 @@ internal interface ITimestampSignedHandler
 
 /// <summary>
 /// The one path of every <c>/v2</c> request, in this order: read the parameters; find the action in the service's
-/// table (2554 for an unknown one); authenticate (client, signature, quota, nonce or timestamp, suspension); for a
+/// table (2554 for an unknown one); let the emulator's fault rules answer instead, before anything changes;
+/// authenticate (client, signature, quota, nonce or timestamp, suspension); for a
 /// signed action, open one write transaction, spend the nonce, refuse a suspended partner or bad parameters, then
 /// run the handler in that transaction (a client-secret action: its own transaction, no nonce; a bearer action: a
 /// read, for the token's user); write the envelope, which counts the answer. See docs/architecture.md.
@@ -180,21 +184,35 @@ internal sealed class WirePipeline(
     OAuthAuthenticator oauth,
     IFeatureStore store,
     TimeProvider time,
-    ServerMetrics metrics)
+    ServerMetrics metrics,
+    FaultRegistry faults,
+    EmulatorSwitch emulator,
+    RequestJournal journal)
 {
     public async Task HandleAsync(HttpContext context, WireService service)
     {
         // The labels go with the request, so that an answer written by the last-resort handler (522, 2556) is
         // counted under the action that failed, like every other answer (WireResult.ExecuteAsync counts them).
-        var labels = new WireAnswerLabels(metrics, service.Name);
+        var labels = new WireAnswerLabels(metrics, service.Name)
+        {
+            Journal = journal,
+            Started = time.GetTimestamp(),
+            ArrivedAt = journal.Enabled ? time.GetUtcNow() : default,
+        };
         context.Features.Set(labels);
         var result = await AnswerAsync(context, service, labels).ConfigureAwait(false);
-        await result.ExecuteAsync(context).ConfigureAwait(false);
+
+        // No result: a fault rule answered without an envelope (an HTTP status, or a dropped connection).
+        if (result is not null)
+        {
+            await result.ExecuteAsync(context).ConfigureAwait(false);
+        }
     }
 
-    private async Task<WireResult> AnswerAsync(HttpContext context, WireService service, WireAnswerLabels labels)
+    private async Task<WireResult?> AnswerAsync(HttpContext context, WireService service, WireAnswerLabels labels)
     {
         var parameters = await reader.ReadAsync(context.Request, context.RequestAborted).ConfigureAwait(false);
+        labels.Parameters = parameters;
         if (parameters.Problem is { } problem)
         {
             return Refusals.Unreadable(problem);
@@ -211,7 +229,53 @@ internal sealed class WirePipeline(
         }
 
         labels.Action = action.Name;
+        if (!faults.IsEmpty && emulator.Enabled)
+        {
+            parameters.TryGet(WireParameterNames.ClientId, out var clientId);
+            if (faults.Draw(clientId, service.Name, action.Name) is { } hit)
+            {
+                labels.Fault = hit;
+                var (answered, injected) = await InjectAsync(context, labels, hit).ConfigureAwait(false);
+                if (answered)
+                {
+                    return injected;
+                }
+            }
+        }
+
         return await action.RunAsync(this, parameters, context).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A fault rule's answer, before authentication so that nothing is spent or changed: an envelope with its status,
+    /// an HTTP status without an envelope, or a dropped connection. A slow body, or a rule that only waits, lets the
+    /// request run (<see cref="WireResult.ExecuteAsync"/> writes the slow body). Waits are real time, whatever the
+    /// server's clock: they are there to be felt by the partner's HTTP client.
+    /// </summary>
+    private async Task<(bool Answered, WireResult? Result)> InjectAsync(HttpContext context, WireAnswerLabels labels, FaultHit hit)
+    {
+        metrics.FaultInjected(FaultAnswers.MetricStatus(hit.Answer));
+        if (hit.LatencyMs is { } latency)
+        {
+            await Task.Delay(latency, context.RequestAborted).ConfigureAwait(false);
+        }
+
+        switch (hit.Answer)
+        {
+            case { Status: { } status }:
+                return (true, FaultAnswers.Envelope(hit.RuleId, status, hit.Answer.WaitSeconds));
+            case { HttpStatus: { } http }:
+                context.Response.StatusCode = http;
+                context.Response.ContentLength = 0;
+                await journal.RecordAsync(context, labels, null, null, http).ConfigureAwait(false);
+                return (true, null);
+            case { Drop: true }:
+                await journal.RecordAsync(context, labels, null, null, null).ConfigureAwait(false);
+                context.Abort();
+                return (true, null);
+            default:
+                return (false, null);
+        }
     }
 
     public async Task<WireResult> RunSignedAsync<TParams>(

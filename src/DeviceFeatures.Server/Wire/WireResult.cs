@@ -1,7 +1,10 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using DeviceFeatures.Protocol.Envelope;
+using DeviceFeatures.Protocol.Parameters;
 using DeviceFeatures.Protocol.Status;
+using DeviceFeatures.Server.Emulator.Faults;
+using DeviceFeatures.Server.Emulator.Journal;
 using DeviceFeatures.Server.Observability;
 
 namespace DeviceFeatures.Server.Wire;
@@ -41,12 +44,14 @@ internal sealed class WireResult : IResult
     public static WireResult Refuse(int status, string error, Action<Utf8JsonWriter> writeBody) => new(status, error, writeBody);
 
     /// <summary>
-    /// Counts the answer in <c>devicefeatures.wire.requests</c> and writes it. Every wire answer passes here, the
-    /// pipeline's, the fallback's (2554) and the last-resort handler's (522, 2556), so none escapes the metric.
+    /// Counts the answer in <c>devicefeatures.wire.requests</c>, writes it, and records it in the request journal. Every
+    /// wire answer passes here, the pipeline's, the fallback's (2554) and the last-resort handler's (522, 2556), so none
+    /// escapes the metric or the journal.
     /// </summary>
     public async Task ExecuteAsync(HttpContext httpContext)
     {
-        if (httpContext.Features.Get<WireAnswerLabels>() is { } labels)
+        var labels = httpContext.Features.Get<WireAnswerLabels>();
+        if (labels is not null)
         {
             labels.Metrics.Answered(labels.Service, labels.Action, _status);
         }
@@ -59,29 +64,66 @@ internal sealed class WireResult : IResult
         var response = httpContext.Response;
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "application/json";
-        // The JSON writer is kept per thread and only used synchronously: the bytes are handed to the response
-        // pipe before anything is awaited.
-        var writer = t_writer ??= new Utf8JsonWriter(Stream.Null, WriterOptions);
-        writer.Reset(response.BodyWriter);
         try
         {
-            WireEnvelope.Write(writer, _status, _error, _writeBody, static (w, body) => body?.Invoke(w));
-            writer.Flush();
+            if (labels?.Fault?.Answer?.SlowBodyMs is { } slowMs)
+            {
+                await WriteSlowlyAsync(httpContext, slowMs).ConfigureAwait(false);
+                return;
+            }
+
+            // The JSON writer is kept per thread and only used synchronously: the bytes are handed to the response
+            // pipe before anything is awaited.
+            var writer = t_writer ??= new Utf8JsonWriter(Stream.Null, WriterOptions);
+            writer.Reset(response.BodyWriter);
+            try
+            {
+                WireEnvelope.Write(writer, _status, _error, _writeBody, static (w, body) => body?.Invoke(w));
+                writer.Flush();
+            }
+            finally
+            {
+                writer.Reset(Stream.Null);
+            }
+
+            await response.BodyWriter.FlushAsync(httpContext.RequestAborted).ConfigureAwait(false);
         }
         finally
         {
-            writer.Reset(Stream.Null);
+            var journal = labels?.Journal ?? httpContext.RequestServices.GetRequiredService<RequestJournal>();
+            if (journal.Enabled)
+            {
+                await journal.RecordAsync(httpContext, labels, _status, _error, StatusCodes.Status200OK).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>An injected slow body: the envelope's first half, a wait (real time, not the server's clock), then the rest.</summary>
+    private async Task WriteSlowlyAsync(HttpContext httpContext, int slowMs)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            WireEnvelope.Write(writer, _status, _error, _writeBody, static (w, body) => body?.Invoke(w));
         }
 
-        await response.BodyWriter.FlushAsync(httpContext.RequestAborted).ConfigureAwait(false);
+        var bytes = buffer.WrittenMemory;
+        var half = bytes.Length / 2;
+        var body = httpContext.Response.Body;
+        await body.WriteAsync(bytes[..half], httpContext.RequestAborted).ConfigureAwait(false);
+        await body.FlushAsync(httpContext.RequestAborted).ConfigureAwait(false);
+        await Task.Delay(slowMs, httpContext.RequestAborted).ConfigureAwait(false);
+        await body.WriteAsync(bytes[half..], httpContext.RequestAborted).ConfigureAwait(false);
+        await body.FlushAsync(httpContext.RequestAborted).ConfigureAwait(false);
     }
 
     public override string ToString() => _error is null ? $"status {_status}" : $"status {_status}: {_error}";
 }
 
 /// <summary>
-/// The labels of a wire answer in the metric, carried by the request from the moment the pipeline knows them: the
-/// service of the route, and the action once it is found in the table.
+/// What the answer of a wire request needs to know of it, carried by the request from the moment the pipeline knows
+/// it: the service of the route and the action once found (the metric's labels), the parameters, when it started,
+/// and the fault rule that chose or slowed its answer (the journal's entry).
 /// </summary>
 internal sealed class WireAnswerLabels(ServerMetrics metrics, string service)
 {
@@ -93,4 +135,14 @@ internal sealed class WireAnswerLabels(ServerMetrics metrics, string service)
     public string Service { get; } = service;
 
     public string Action { get; set; } = Other;
+
+    public RequestJournal? Journal { get; init; }
+
+    public long Started { get; init; }
+
+    public DateTimeOffset ArrivedAt { get; init; }
+
+    public WireParameters? Parameters { get; set; }
+
+    public FaultHit? Fault { get; set; }
 }
