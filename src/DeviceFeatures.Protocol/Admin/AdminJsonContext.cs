@@ -36,5 +36,10 @@ namespace DeviceFeatures.Protocol.Admin;
 [JsonSerializable(typeof(ChangeEventPage))]
 [JsonSerializable(typeof(CreateOperatorRequest))]
 [JsonSerializable(typeof(CreatedOperator))]
+[JsonSerializable(typeof(OperatorAccount))]
+[JsonSerializable(typeof(OperatorList))]
+[JsonSerializable(typeof(UpdateOperatorRequest))]
+[JsonSerializable(typeof(ResetPasswordRequest))]
+[JsonSerializable(typeof(OperatorPassword))]
 [JsonSerializable(typeof(AdminProblem))]
 public sealed partial class AdminJsonContext : JsonSerializerContext;

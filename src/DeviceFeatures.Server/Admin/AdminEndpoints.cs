@@ -80,6 +80,7 @@ internal static class AdminEndpoints
         CallbackAdminEndpoints.Map(api, partners);
 
         api.MapPost("/operators", CreateOperatorAsync);
+        OperatorAdminEndpoints.Map(api.MapGroup("/operators"));
 
         api.MapGet("/audit", QueryAuditAsync);
         api.MapGet("/audit/export", ExportAuditAsync);

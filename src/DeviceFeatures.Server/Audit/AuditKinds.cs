@@ -26,4 +26,10 @@ internal static class AuditKinds
     public const string EntitlementGranted = "entitlement.granted";
     public const string EntitlementRevoked = "entitlement.revoked";
     public const string OperatorCreated = "operator.created";
+    public const string OperatorRoleChanged = "operator.role_changed";
+    public const string OperatorDisabled = "operator.disabled";
+    public const string OperatorEnabled = "operator.enabled";
+    public const string OperatorUnlocked = "operator.unlocked";
+    public const string OperatorPasswordReset = "operator.password_reset";
+    public const string OperatorDeleted = "operator.deleted";
 }
