@@ -92,6 +92,7 @@ internal static class ConsoleComposition
                 o.Conventions.AuthorizeFolder("/", ConsolePolicies.Operator);
                 o.Conventions.AllowAnonymousToPage("/SignIn");
                 o.Conventions.AuthorizePage("/Operators", ConsolePolicies.Administrator);
+                o.Conventions.AuthorizePage("/OperatorDetail", ConsolePolicies.Administrator);
             })
             .AddMvcOptions(o => o.Filters.Add<ChangeRoleFilter>())
             .ConfigureApplicationPartManager(parts =>

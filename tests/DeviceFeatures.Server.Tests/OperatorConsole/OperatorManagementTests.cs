@@ -293,6 +293,65 @@ public abstract class OperatorManagementTests(ServerFactory server)
         Assert.Equal(HttpStatusCode.Redirect, (await session.SignInAsync(op.Name, "the password of this operator")).Status);
     }
 
+    [Fact]
+    public async Task TheConsole_ChangesOperatorsLikeTheApi_ForAdministratorsOnly()
+    {
+        using var admin = server.CreateAdminClient();
+        var administrator = await CreateAsync(admin, "administrator", "the administrator's password");
+        var target = await CreateAsync(admin, "support", "the target's password");
+        static Dictionary<string, string> Form(params (string Key, string Value)[] fields) => fields.ToDictionary(f => f.Key, f => f.Value);
+
+        using (var support = await SignedInAsync((await CreateAsync(admin, "support", "a support agent's password")).Name, "a support agent's password"))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, (await support.GetAsync($"/console/operators/{target.Name}")).Status);
+            await support.GetAsync("/console");
+            foreach (var (handler, form) in new[] { ("Role", Form(("Role", "administrator"))), ("Disabled", Form(("Disabled", "true"))), ("Unlock", Form()), ("Reset", Form()), ("Delete", Form()) })
+            {
+                Assert.Equal(HttpStatusCode.Forbidden, (await support.PostAsync($"/console/operators/{target.Name}?handler={handler}", form)).Status);
+            }
+        }
+
+        using var session = await SignedInAsync(administrator.Name, "the administrator's password");
+        var (status, html) = await session.GetAsync($"/console/operators/{target.Name}");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Contains("Support", html, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Redirect, (await session.PostAsync($"/console/operators/{target.Name}?handler=Role", Form(("Role", "customer_success")))).Status);
+        Assert.Equal(HttpStatusCode.Redirect, (await session.PostAsync($"/console/operators/{target.Name}?handler=Disabled", Form(("Disabled", "true")))).Status);
+        var account = (await admin.GetFromJsonAsync($"/admin/api/operators/{target.Name}", AdminJsonContext.Default.OperatorAccount, Ct))!;
+        Assert.Equal(("customer_success", true), (account.Role, account.Disabled));
+
+        await session.GetAsync($"/console/operators/{target.Name}");
+        var reset = await session.PostAsync($"/console/operators/{target.Name}?handler=Reset", Form());
+        Assert.Equal(HttpStatusCode.OK, reset.Status);
+        Assert.Matches("id=\"new-password\">[A-Za-z0-9_-]{32}<", reset.Html);
+
+        Assert.Equal(HttpStatusCode.Redirect, (await session.PostAsync($"/console/operators/{target.Name}?handler=Delete", Form())).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await session.GetAsync($"/console/operators/{target.Name}")).Status);
+
+        var audit = (await admin.GetFromJsonAsync($"/admin/api/audit?limit=1000", AdminJsonContext.Default.AuditPage, Ct))!.Events
+            .Where(e => e.Detail?.StartsWith(target.Name, StringComparison.Ordinal) == true && e.Kind != "operator.created").ToList();
+        Assert.Equal(["operator.role_changed", "operator.disabled", "operator.password_reset", "operator.deleted"], audit.Select(e => e.Kind));
+        Assert.All(audit, e => Assert.Equal("operator:" + administrator.Name, e.Actor));
+
+        // The last enabled administrator, on the page: refused in the service's words, nothing changed.
+        var others = await DisableEveryAdministratorButAsync(admin, administrator.Name);
+        try
+        {
+            await session.GetAsync($"/console/operators/{administrator.Name}");
+            var refused = await session.PostAsync($"/console/operators/{administrator.Name}?handler=Disabled", Form(("Disabled", "true")));
+            Assert.Equal(HttpStatusCode.Conflict, refused.Status);
+            Assert.Contains("last enabled administrator", refused.Html, StringComparison.Ordinal);
+            Assert.Equal(HttpStatusCode.OK, (await session.GetAsync("/console")).Status);
+        }
+        finally
+        {
+            foreach (var name in others)
+            {
+                (await PatchAsync(admin, name, new UpdateOperatorRequest(Disabled: false))).EnsureSuccessStatusCode();
+            }
+        }
+    }
+
     // Disables every enabled administrator not named, and answers their names, to be enabled again afterwards.
     private static async Task<List<string>> DisableEveryAdministratorButAsync(HttpClient admin, params string[] kept)
     {
