@@ -73,6 +73,61 @@ public abstract class ConsoleScreenRulesTests(ServerFactory server)
 
         Assert.Equal(HttpStatusCode.NotFound, (await support.GetAsync("/console/partners/no-such-partner/programme")).Status);
     }
+
+    [Fact]
+    public async Task TheInventoryList_FiltersByPartnerModelAssignmentAndMacPrefix_WithEachDevicesSync()
+    {
+        var partner = await server.CreatePartnerAsync();
+        using var admin = server.CreateAdminClient();
+        var bytes = Guid.NewGuid().ToByteArray();
+        var prefix = string.Join(':', bytes.Take(3).Select(b => b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
+        string[] macs = [$"{prefix}:00:00:01", $"{prefix}:00:00:02", $"{prefix}:00:00:03"];
+        var import = new ImportDevicesRequest(
+        [
+            new DeviceImportRow(macs[0], 17, "EU", "2.1.0", partner.ClientId),
+            new DeviceImportRow(macs[1], 47, "EU", null, null),
+            new DeviceImportRow(macs[2], 17, "US", null, partner.ClientId),
+        ]);
+        (await admin.PostAsJsonAsync("/admin/api/devices/import", import, AdminJsonContext.Default.ImportDevicesRequest, Ct)).EnsureSuccessStatusCode();
+        (await admin.PutAsJsonAsync($"/admin/api/partners/{partner.ClientId}/programme-choices/17/feature_pwv", new ProgrammeChoiceRequest(true), AdminJsonContext.Default.ProgrammeChoiceRequest, Ct)).EnsureSuccessStatusCode();
+
+        async Task<string[]> MacsAsync(string query) =>
+            (await admin.GetFromJsonAsync($"/admin/api/devices?{query}", AdminJsonContext.Default.InventoryPage, Ct))!.Devices.Select(d => d.MacAddress).ToArray();
+        Assert.Equal(macs, await MacsAsync($"mac_prefix={prefix.ToUpperInvariant().Replace(":", "", StringComparison.Ordinal)}"));
+        Assert.Equal([macs[1]], await MacsAsync($"mac_prefix={prefix}&assigned=false"));
+        Assert.Equal([macs[0], macs[2]], await MacsAsync($"mac_prefix={prefix}&assigned=true&client_id={partner.ClientId}&model=17"));
+        Assert.Equal([macs[0]], await MacsAsync($"mac_prefix={prefix}:00:00:01"));
+        using (var bad = await admin.GetAsync("/admin/api/devices?mac_prefix=zz", Ct))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        }
+
+        using (var bad = await admin.GetAsync("/admin/api/devices?assigned=maybe", Ct))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        }
+
+        var listed = (await admin.GetFromJsonAsync($"/admin/api/devices?mac_prefix={prefix}", AdminJsonContext.Default.InventoryPage, Ct))!.Devices;
+        Assert.Equal((1L, (long?)null), (listed[0].Sync!.ConfigVersion, listed[0].Sync!.ReportedVersion));
+        Assert.Equal((0L, (long?)null), (listed[1].Sync!.ConfigVersion, listed[1].Sync!.ReportedVersion));
+
+        var (session, _) = await SignedInAsync("support");
+        var (status, html) = await session.GetAsync($"/console/devices?partner={partner.ClientId}&assigned=true&mac={prefix}");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Contains(macs[0], html, StringComparison.Ordinal);
+        Assert.Contains(macs[2], html, StringComparison.Ordinal);
+        Assert.DoesNotContain(macs[1], html, StringComparison.Ordinal);
+        Assert.Contains("out of sync: never reported", html, StringComparison.Ordinal);
+
+        var (unassignedStatus, unassigned) = await session.GetAsync($"/console/devices?assigned=false&mac={prefix}");
+        Assert.Equal(HttpStatusCode.OK, unassignedStatus);
+        Assert.Contains(macs[1], unassigned, StringComparison.Ordinal);
+        Assert.Contains("nothing to apply yet", unassigned, StringComparison.Ordinal);
+
+        var (badStatus, badHtml) = await session.GetAsync("/console/devices?mac=not-hex");
+        Assert.Equal(HttpStatusCode.BadRequest, badStatus);
+        Assert.Contains("The start of the MAC address must be", badHtml, StringComparison.Ordinal);
+    }
 }
 
 public sealed class ConsoleScreenRulesTestsOnSqlite(SqliteServer server) : ConsoleScreenRulesTests(server), IClassFixture<SqliteServer>;
