@@ -34,10 +34,10 @@ public sealed class OperatorCommandTests : IAsyncLifetime
         Assert.Contains("state:   active", (await devfeat.RunAsync("admin operators unlock ana")).Out);
         Assert.Contains("role:    customer_success", (await devfeat.RunAsync("admin operators show ana")).Out);
 
-        var generated = await devfeat.RunAsync("admin operators reset-password ana");
+        var generated = await devfeat.RunAsync("admin operators reset-password --name ana");
         Assert.StartsWith("password: ", generated.Out);
         Assert.Contains("not shown again", generated.Error);
-        var chosen = await devfeat.RunAsync("admin operators reset-password ana --password-stdin", "a password from stdin\n");
+        var chosen = await devfeat.RunAsync("admin operators reset-password --name ana --password-stdin", "a password from stdin\n");
         Assert.True(chosen.ExitCode == 0, chosen.ToString());
         Assert.DoesNotContain("a password from stdin", chosen.Out + chosen.Error);
 

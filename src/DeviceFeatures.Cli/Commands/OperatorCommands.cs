@@ -71,9 +71,10 @@ internal static class OperatorCommands
         });
     }
 
+    // --name, like create: the command's other input is a flag, and a flag's stray value must not be read as the name.
     private static Command ResetPassword(CliHost host)
     {
-        var name = NameArgument();
+        var name = new Option<string>("--name") { Description = "The operator's sign-in name", Required = true };
         var passwordFromStdin = new Option<bool>("--password-stdin")
         {
             Description = "Read the new password from standard input (at least 12 characters) instead of having one generated",
