@@ -55,7 +55,7 @@ internal static class AdminCommands
 
             return ExitCodes.Success;
         });
-        return new Command("operators", "Accounts of the operator console (/console)") { create };
+        return OperatorCommands.AddTo(new Command("operators", "Accounts of the operator console (/console)") { create }, host);
     }
 
     private static Command Partners(CliHost host)

@@ -15,7 +15,7 @@ namespace DeviceFeatures.Client.Admin;
 /// effective state of a user's devices, and the audit log. Authenticates with the admin key. The request and answer
 /// types are the admin API's contracts, shared with the server (<see cref="DeviceFeatures.Protocol.Admin"/>).
 /// </summary>
-public sealed class DeviceFeaturesAdminClient
+public sealed partial class DeviceFeaturesAdminClient
 {
     private readonly HttpClient _http;
     private readonly Uri _base;

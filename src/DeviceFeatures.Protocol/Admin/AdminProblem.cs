@@ -101,6 +101,15 @@ public static class AdminProblemCodes
     /// <summary>404: no fault rule has that id (<c>DELETE /admin/api/emulator/faults/{id}</c>).</summary>
     public const string FaultNotFound = "fault_not_found";
 
+    /// <summary>404: no operator of the console has that name.</summary>
+    public const string OperatorNotFound = "operator_not_found";
+
+    /// <summary>
+    /// 409: the change would leave the console without an enabled administrator (disabling, demoting or deleting the
+    /// last one); make another administrator first.
+    /// </summary>
+    public const string LastAdministrator = "last_administrator";
+
     /// <summary>503: the database is busy or unavailable; nothing was changed.</summary>
     public const string DatabaseUnavailable = "database_unavailable";
 

@@ -87,6 +87,7 @@ internal static class AdminEndpoints
         CallbackAdminEndpoints.Map(api, partners);
 
         api.MapPost("/operators", CreateOperatorAsync).Produces<CreatedOperator>(StatusCodes.Status201Created);
+        OperatorAdminEndpoints.Map(api.MapGroup("/operators"));
 
         api.MapGet("/audit", QueryAuditAsync).Produces<AuditPage>().WithQuery(AuditQueryParameters);
         api.MapGet("/audit/export", ExportAuditAsync).Produces<AuditEvent>(contentType: "application/x-ndjson").WithQuery(AuditQueryParameters[..^1]);
@@ -218,7 +219,18 @@ internal static class AdminEndpoints
             return Problem(AdminError.Invalid($"'limit' must be a whole number from 1 to {AdminService.MaxInventoryPage}."));
         }
 
-        return Answer(await admin.ListDevicesAsync(clientId, model, linked, q["after"].FirstOrDefault(), limit, ct));
+        bool? assigned = null;
+        if (q["assigned"].FirstOrDefault() is { Length: > 0 } a)
+        {
+            if (!bool.TryParse(a, out var parsed))
+            {
+                return Problem(AdminError.Invalid("'assigned' must be true or false."));
+            }
+
+            assigned = parsed;
+        }
+
+        return Answer(await admin.ListDevicesAsync(clientId, model, linked, q["after"].FirstOrDefault(), limit, assigned, q["mac_prefix"].FirstOrDefault(), ct));
     }
 
     internal static async Task<IResult> GetDeviceAsync(string mac, AdminService admin, CancellationToken ct) =>

@@ -155,9 +155,24 @@ internal sealed partial class AdminService
         return new DeviceImportResult(index, mac, DeviceImportOutcomes.Imported, null, null, secret);
     }
 
+    /// <summary>
+    /// A page of the inventory in MAC order. Each device comes with its sync summary (versions and times, without the
+    /// per-feature reports, which <see cref="GetDeviceAsync"/> gives).
+    /// </summary>
     public async Task<(InventoryPage? Page, AdminError? Error)> ListDevicesAsync(
-        string? clientId, int? model, bool? linked, string? after, int limit, CancellationToken cancellationToken)
+        string? clientId, int? model, bool? linked, string? after, int limit, CancellationToken cancellationToken) =>
+        await ListDevicesAsync(clientId, model, linked, after, limit, assigned: null, macPrefix: null, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>The same, also filtered by assignment to a partner and by the start of the MAC address.</summary>
+    public async Task<(InventoryPage? Page, AdminError? Error)> ListDevicesAsync(
+        string? clientId, int? model, bool? linked, string? after, int limit, bool? assigned, string? macPrefix, CancellationToken cancellationToken)
     {
+        string? prefix = null;
+        if (!string.IsNullOrEmpty(macPrefix) && (prefix = MacAddress.NormalizePrefix(macPrefix)) is null)
+        {
+            return (null, AdminError.Invalid("'mac_prefix' must be the start of a MAC address: 1 to 12 hexadecimal digits, with ':' or '-' or none, e.g. 00:24:e4."));
+        }
+
         if (limit is < 1 or > MaxInventoryPage)
         {
             return (null, AdminError.Invalid($"'limit' must be a whole number from 1 to {MaxInventoryPage}."));
@@ -169,8 +184,8 @@ internal sealed partial class AdminService
             return (null, InvalidMac("'after'"));
         }
 
-        var rows = await store.ReadAsync(s => s.ListInventoryAsync(new InventoryQuery(clientId, model, linked, afterMac, limit)), cancellationToken);
-        return (new InventoryPage(rows.Select(ToResponse).ToArray(), rows.Count == limit ? rows[^1].MacAddress : null), null);
+        var rows = await store.ReadAsync(s => s.ListInventoryAsync(new InventoryQuery(clientId, model, linked, afterMac, limit, assigned, prefix)), cancellationToken);
+        return (new InventoryPage(rows.Select(r => ToResponse(r) with { Sync = Summary(r) }).ToArray(), rows.Count == limit ? rows[^1].MacAddress : null), null);
     }
 
     public async Task<(InventoryDevice? Device, AdminError? Error)> GetDeviceAsync(string macAddress, CancellationToken cancellationToken)
@@ -343,6 +358,9 @@ internal sealed partial class AdminService
 
     private static AdminError DeviceNotFound(string mac) =>
         new(StatusCodes.Status404NotFound, AdminProblemCodes.DeviceNotFound, $"The inventory has no device {mac}.");
+
+    private static DeviceSyncState? Summary(InventoryRow d) => d.Sync is not { } sync ? null
+        : new DeviceSyncState(d.Credential is not null, sync.Version ?? 0, Maybe(sync.LastSeenAt), sync.ReportedVersion, Maybe(sync.ReportedAt), []);
 
     private InventoryDevice ToResponse(InventoryRow d)
     {

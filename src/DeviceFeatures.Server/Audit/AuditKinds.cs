@@ -35,4 +35,10 @@ internal static class AuditKinds
     public const string EmulatorReset = "emulator.reset";
     public const string EmulatorRestored = "emulator.restored";
     public const string EmulatorSeeded = "emulator.seeded";
+    public const string OperatorRoleChanged = "operator.role_changed";
+    public const string OperatorDisabled = "operator.disabled";
+    public const string OperatorEnabled = "operator.enabled";
+    public const string OperatorUnlocked = "operator.unlocked";
+    public const string OperatorPasswordReset = "operator.password_reset";
+    public const string OperatorDeleted = "operator.deleted";
 }

@@ -22,11 +22,18 @@ internal sealed class InventoryRow
     /// <summary>The device API secret, encrypted (<see cref="Secrets.SecretProtector"/>); null until one is issued.</summary>
     public string? Credential { get; set; }
 
+    /// <summary>The device's sync row, read by listings only; null elsewhere.</summary>
+    public InventorySync? Sync { get; set; }
+
     public DeviceProgramme ProgrammeAt(long nowMs) => DeviceProgramme.Of(ProgrammeState, TerminatesAt, UserId is not null, nowMs);
 }
 
+/// <summary>A listed device's <c>device_sync</c> row: all null when it has none (nothing changed since it was known).</summary>
+internal sealed record InventorySync(long? Version, long? ReportedVersion, long? ReportedAt, long? LastSeenAt);
+
 /// <summary>Which inventory devices to list, in MAC order after <see cref="AfterMac"/>; every filter is optional.</summary>
-internal sealed record InventoryQuery(string? ClientId, int? Model, bool? Linked, string AfterMac, int Limit);
+/// <remarks><see cref="Assigned"/>: assigned to a partner or not; <see cref="MacPrefix"/>: the start of the MAC address, stored form.</remarks>
+internal sealed record InventoryQuery(string? ClientId, int? Model, bool? Linked, string AfterMac, int Limit, bool? Assigned = null, string? MacPrefix = null);
 
 /// <summary>The device inventory: imported and assigned by the admin API, filled by the creation of users with devices.</summary>
 internal static class InventoryStatements
@@ -42,21 +49,32 @@ internal static class InventoryStatements
         static (macAddress, p) => p.Add("@macAddress", macAddress),
         Map);
 
-    // linked: null for any, 1 for linked, 0 for not linked (an integer, which both providers compare alike).
+    // linked and assigned: null for any, 1 for yes, 0 for no (an integer, which both providers compare alike). The
+    // device's sync row comes along (one key lookup a device), so that a listing can say which devices are behind.
     private static readonly SqlQuery<InventoryQuery, InventoryRow> List = new(
         $"""
-        SELECT {Columns}
-        FROM device_inventory i {Joins}
+        SELECT {Columns}, s.version AS sync_version, s.reported_version, s.reported_at, s.last_seen_at
+        FROM device_inventory i {Joins} LEFT JOIN device_sync s ON s.mac_address = i.mac_address
         WHERE i.mac_address > @afterMac
           AND (@clientId IS NULL OR i.client_id = @clientId)
           AND (@model IS NULL OR i.model = @model)
           AND (@linked IS NULL OR (@linked = 1 AND d.userid IS NOT NULL) OR (@linked = 0 AND d.userid IS NULL))
+          AND (@assigned IS NULL OR (@assigned = 1 AND i.client_id IS NOT NULL) OR (@assigned = 0 AND i.client_id IS NULL))
+          AND (@macPrefix IS NULL OR substr(i.mac_address, 1, @prefixLength) = @macPrefix)
         ORDER BY i.mac_address
         LIMIT @limit
         """,
         static (q, p) => p.Add("@afterMac", q.AfterMac).Add("@clientId", q.ClientId).Add("@model", q.Model)
-            .Add("@linked", q.Linked is { } linked ? linked ? 1 : 0 : null).Add("@limit", q.Limit),
-        Map);
+            .Add("@linked", q.Linked is { } linked ? linked ? 1 : 0 : null).Add("@limit", q.Limit)
+            .Add("@assigned", q.Assigned is { } assigned ? assigned ? 1 : 0 : null)
+            .Add("@macPrefix", q.MacPrefix).Add("@prefixLength", q.MacPrefix?.Length ?? 0),
+        static row =>
+        {
+            var device = Map(row);
+            device.Sync = new InventorySync(row.NullableInt64("sync_version"), row.NullableInt64("reported_version"),
+                row.NullableInt64("reported_at"), row.NullableInt64("last_seen_at"));
+            return device;
+        });
 
     private static readonly SqlStatement<InventoryRow> Insert = new(
         """

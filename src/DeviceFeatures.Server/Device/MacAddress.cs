@@ -23,4 +23,20 @@ internal static class MacAddress
         hex = hex.ToLowerInvariant();
         return string.Join(':', Enumerable.Range(0, 6).Select(i => hex.Substring(i * 2, 2)));
     }
+
+    /// <summary>
+    /// The start of a MAC address in the stored form (lowercase, colon-separated), e.g. <c>0024E4</c> or
+    /// <c>00-24-e4</c> becomes <c>00:24:e4</c>; null when it is not 1 to 12 hexadecimal digits.
+    /// </summary>
+    public static string? NormalizePrefix(string? input)
+    {
+        var hex = input?.Replace(":", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal).Trim();
+        if (hex is not { Length: >= 1 and <= 12 } || !hex.All(char.IsAsciiHexDigit))
+        {
+            return null;
+        }
+
+        hex = hex.ToLowerInvariant();
+        return string.Join(':', hex.Chunk(2).Select(pair => new string(pair)));
+    }
 }

@@ -28,6 +28,9 @@ internal static class ConsoleComposition
     public const string Prefix = "/console";
     public const string SignInPath = Prefix + "/sign-in";
 
+    /// <summary>The session's stamp of the operator's password (<see cref="OperatorAccounts.SessionStamp"/>).</summary>
+    private const string StampClaim = "devfeat:stamp";
+
     public static IServiceCollection AddOperatorConsole(this IServiceCollection services)
     {
         services.AddOptions<ConsoleOptions>().BindConfiguration(ConsoleOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
@@ -90,6 +93,7 @@ internal static class ConsoleComposition
                 o.Conventions.AuthorizeFolder("/", ConsolePolicies.Operator);
                 o.Conventions.AllowAnonymousToPage("/SignIn");
                 o.Conventions.AuthorizePage("/Operators", ConsolePolicies.Administrator);
+                o.Conventions.AuthorizePage("/OperatorDetail", ConsolePolicies.Administrator);
             })
             .AddMvcOptions(o => o.Filters.Add<ChangeRoleFilter>())
             .ConfigureApplicationPartManager(parts =>
@@ -137,17 +141,22 @@ internal static class ConsoleComposition
     public static Task SignInAsync(HttpContext context, OperatorRow row)
     {
         var identity = new ClaimsIdentity(
-            [new Claim(ClaimTypes.Name, row.Name), new Claim(ClaimTypes.Role, row.Role)], ConsolePolicies.Scheme, ClaimTypes.Name, ClaimTypes.Role);
+            [new Claim(ClaimTypes.Name, row.Name), new Claim(ClaimTypes.Role, row.Role), new Claim(StampClaim, OperatorAccounts.SessionStamp(row))],
+            ConsolePolicies.Scheme, ClaimTypes.Name, ClaimTypes.Role);
         return context.SignInAsync(ConsolePolicies.Scheme, new ClaimsPrincipal(identity), new AuthenticationProperties { IsPersistent = false });
     }
 
-    // A session ends at its next request once its operator is disabled or removed, or has another role now.
+    // A session ends at its next request once its operator is disabled or removed, has another role now, or has had
+    // its password reset (the stamp). The read is one row by its key on every request: no cache, so that an
+    // operator disabled on one instance is refused on every instance at once.
     private static async Task ValidateOperatorAsync(CookieValidatePrincipalContext context)
     {
         var name = context.Principal?.Identity?.Name;
         var role = context.Principal?.FindFirstValue(ClaimTypes.Role);
+        var stamp = context.Principal?.FindFirstValue(StampClaim);
         var accounts = context.HttpContext.RequestServices.GetRequiredService<OperatorAccounts>();
-        if (name is null || await accounts.FindActiveAsync(name, context.HttpContext.RequestAborted).ConfigureAwait(false) is not { } row || row.Role != role)
+        if (name is null || await accounts.FindActiveAsync(name, context.HttpContext.RequestAborted).ConfigureAwait(false) is not { } row
+            || row.Role != role || stamp != OperatorAccounts.SessionStamp(row))
         {
             context.RejectPrincipal();
             await context.HttpContext.SignOutAsync(ConsolePolicies.Scheme).ConfigureAwait(false);

@@ -181,6 +181,7 @@ internal sealed partial class OperatorAccounts(IFeatureStore store, TimeProvider
 
         var rehashed = verdict == PasswordVerificationResult.SuccessRehashNeeded ? Hasher.HashPassword(row, password) : null;
         await store.WriteAsync(s => s.RecordOperatorSuccessAsync(name, rehashed, now), cancellationToken);
+        row.PasswordHash = rehashed ?? row.PasswordHash;
         return new SignInOutcome(row, null);
     }
 
@@ -193,6 +194,182 @@ internal sealed partial class OperatorAccounts(IFeatureStore store, TimeProvider
 
     public Task<IReadOnlyList<OperatorRow>> ListAsync(CancellationToken cancellationToken) =>
         store.ReadAsync(s => s.ListOperatorsAsync(), cancellationToken);
+
+    public async Task<(OperatorRow? Row, AdminError? Error)> GetAsync(string name, CancellationToken cancellationToken) =>
+        await store.ReadAsync(s => s.FindOperatorAsync(name), cancellationToken) is { } row ? (row, null) : (null, NotFound(name));
+
+    /// <summary>
+    /// Changes an operator's role, or disables or enables it; each change is one audit event. The last enabled
+    /// administrator can be neither demoted nor disabled: the enabled administrators are locked and counted in the
+    /// transaction that changes one of them.
+    /// </summary>
+    public async Task<(OperatorRow? Row, AdminError? Error)> UpdateAsync(
+        string name, string? role, bool? disabled, AuditOrigin origin, CancellationToken cancellationToken)
+    {
+        if (role is null && disabled is null)
+        {
+            return (null, AdminError.Invalid("Send 'role' (administrator, customer_success or support), 'disabled' (true or false), or both."));
+        }
+
+        if (role is not null && !OperatorRoles.All.Contains(role))
+        {
+            return (null, AdminError.Invalid($"'role' must be one of {string.Join(", ", OperatorRoles.All)}."));
+        }
+
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        return await store.WriteAsync<(OperatorRow?, AdminError?)>(async s =>
+        {
+            var administrators = await s.LockEnabledAdministratorsAsync();
+            if (await s.FindOperatorAsync(name) is not { } row)
+            {
+                return (null, NotFound(name));
+            }
+
+            var newRole = role ?? row.Role;
+            long? disabledAt = disabled switch
+            {
+                true => row.DisabledAt ?? now,
+                false => null,
+                null => row.DisabledAt,
+            };
+            if (IsLastAdministrator(row, administrators) && (newRole != OperatorRoles.Administrator || disabledAt is not null))
+            {
+                return (null, LastAdministrator(name, disabledAt is not null ? "disabled" : "given another role"));
+            }
+
+            var events = new List<(string Kind, string Detail)>();
+            if (newRole != row.Role)
+            {
+                events.Add((AuditKinds.OperatorRoleChanged, $"{name}: {row.Role} -> {newRole}"));
+            }
+
+            if ((disabledAt is null) != (row.DisabledAt is null))
+            {
+                events.Add((disabledAt is null ? AuditKinds.OperatorEnabled : AuditKinds.OperatorDisabled, name));
+            }
+
+            if (events.Count == 0)
+            {
+                return (row, null);
+            }
+
+            await s.UpdateOperatorAsync(name, newRole, disabledAt, now);
+            foreach (var (kind, detail) in events)
+            {
+                await s.AppendAuditAsync(Audit(kind, detail, origin, now));
+            }
+
+            row.Role = newRole;
+            row.DisabledAt = disabledAt;
+            row.UpdatedAt = now;
+            return (row, null);
+        }, cancellationToken);
+    }
+
+    /// <summary>Clears an operator's lockout and its count of wrong passwords.</summary>
+    public Task<(OperatorRow? Row, AdminError? Error)> UnlockAsync(string name, AuditOrigin origin, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        return store.WriteAsync<(OperatorRow?, AdminError?)>(async s =>
+        {
+            if (await s.UnlockOperatorAsync(name, now) == 0)
+            {
+                return (null, NotFound(name));
+            }
+
+            await s.AppendAuditAsync(Audit(AuditKinds.OperatorUnlocked, name, origin, now));
+            return (await s.FindOperatorAsync(name), null);
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Gives an operator a new password (generated and answered once when none is given). Its sessions end at their
+    /// next request, since a session carries a stamp of the password it signed in with; its lockout is cleared.
+    /// </summary>
+    public async Task<(OperatorPassword? Password, AdminError? Error)> ResetPasswordAsync(
+        string name, string? password, AuditOrigin origin, CancellationToken cancellationToken)
+    {
+        var generated = password is null ? NewPassword() : null;
+        password ??= generated!;
+        if (password.Length is < MinPasswordLength or > MaxPasswordLength)
+        {
+            return (null, AdminError.Invalid($"'password' must be {MinPasswordLength} to {MaxPasswordLength} characters long; leave it out to have one generated."));
+        }
+
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var hash = Hasher.HashPassword(new OperatorRow { Name = name }, password);
+        return await store.WriteAsync<(OperatorPassword?, AdminError?)>(async s =>
+        {
+            if (await s.SetOperatorPasswordAsync(name, hash, now) == 0)
+            {
+                return (null, NotFound(name));
+            }
+
+            await s.AppendAuditAsync(Audit(AuditKinds.OperatorPasswordReset, name, origin, now));
+            return (new OperatorPassword(name, generated), null);
+        }, cancellationToken);
+    }
+
+    /// <summary>Deletes an operator (its sessions end at their next request); never the last enabled administrator.</summary>
+    public Task<AdminError?> DeleteAsync(string name, AuditOrigin origin, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        return store.WriteAsync(async s =>
+        {
+            var administrators = await s.LockEnabledAdministratorsAsync();
+            if (await s.FindOperatorAsync(name) is not { } row)
+            {
+                return NotFound(name);
+            }
+
+            if (IsLastAdministrator(row, administrators))
+            {
+                return LastAdministrator(name, "deleted");
+            }
+
+            await s.DeleteOperatorAsync(name);
+            await s.AppendAuditAsync(Audit(AuditKinds.OperatorDeleted, $"{name} ({row.Role})", origin, now));
+            return null;
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// What a session carries of the password it was opened with: a session whose stamp no longer matches (the
+    /// password was reset) ends at its next request. A digest of the hash, never the hash; the cookie is encrypted too.
+    /// </summary>
+    public static string SessionStamp(OperatorRow row) =>
+        Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(row.PasswordHash)), 0, 12);
+
+    public static OperatorAccount ToResponse(OperatorRow row) => new(
+        row.Name,
+        row.Role,
+        row.DisabledAt is not null,
+        At(row.DisabledAt),
+        At(row.LockedUntil),
+        row.FailedAttempts,
+        DateTimeOffset.FromUnixTimeMilliseconds(row.CreatedAt),
+        DateTimeOffset.FromUnixTimeMilliseconds(row.UpdatedAt));
+
+    private static DateTimeOffset? At(long? ms) => ms is { } v ? DateTimeOffset.FromUnixTimeMilliseconds(v) : null;
+
+    private static bool IsLastAdministrator(OperatorRow row, IReadOnlyList<string> enabledAdministrators) =>
+        row.Role == OperatorRoles.Administrator && row.DisabledAt is null && enabledAdministrators.Count <= 1;
+
+    private static AdminError NotFound(string name) =>
+        new(StatusCodes.Status404NotFound, AdminProblemCodes.OperatorNotFound, $"No operator is named '{name}'.");
+
+    private static AdminError LastAdministrator(string name, string what) =>
+        new(StatusCodes.Status409Conflict, AdminProblemCodes.LastAdministrator,
+            $"'{name}' is the last enabled administrator and cannot be {what}: make another operator an administrator first.");
+
+    private static AuditRow Audit(string kind, string detail, AuditOrigin origin, long now) => new()
+    {
+        OccurredAt = now,
+        Kind = kind,
+        Actor = origin.Actor,
+        RequestId = origin.RequestId,
+        Detail = detail,
+    };
 
     private static SignInOutcome Locked(long until)
     {

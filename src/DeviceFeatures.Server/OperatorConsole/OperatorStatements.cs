@@ -61,6 +61,29 @@ internal static class OperatorStatements
         """,
         static (a, p) => p.Add("@name", a.Name).Add("@newHash", a.NewHash).Add("@now", a.Now));
 
+    // Every enabled administrator, locked for the rest of the transaction (PostgreSQL; SQLite's writer holds the
+    // database): two transactions that each disable a different administrator wait for each other here, and the second
+    // one counts what the first left, so that the last enabled administrator cannot be lost to write skew.
+    private static readonly SqlQuery<ValueTuple, string> LockAdministrators = new(
+        dialect => $"SELECT name FROM operators WHERE role = '{OperatorRoles.Administrator}' AND disabled_at IS NULL ORDER BY name" + dialect.LockForUpdate,
+        null, static row => row.Text("name"));
+
+    private static readonly SqlStatement<(string Name, string Role, long? DisabledAt, long Now)> Update = new(
+        "UPDATE operators SET role = @role, disabled_at = @disabledAt, updated_at = @now WHERE name = @name",
+        static (a, p) => p.Add("@name", a.Name).Add("@role", a.Role).Add("@disabledAt", a.DisabledAt).Add("@now", a.Now));
+
+    private static readonly SqlStatement<(string Name, long Now)> Unlock = new(
+        "UPDATE operators SET failed_attempts = 0, locked_until = NULL, updated_at = @now WHERE name = @name",
+        static (a, p) => p.Add("@name", a.Name).Add("@now", a.Now));
+
+    // A new password also clears the lockout: the operator it was reset for can sign in at once.
+    private static readonly SqlStatement<(string Name, string Hash, long Now)> SetPassword = new(
+        "UPDATE operators SET password_hash = @hash, failed_attempts = 0, locked_until = NULL, updated_at = @now WHERE name = @name",
+        static (a, p) => p.Add("@name", a.Name).Add("@hash", a.Hash).Add("@now", a.Now));
+
+    private static readonly SqlStatement<string> Delete = new(
+        "DELETE FROM operators WHERE name = @name", static (name, p) => p.Add("@name", name));
+
     private static OperatorRow Map(ISqlRow row) => new()
     {
         Name = row.Text("name"),
@@ -88,4 +111,17 @@ internal static class OperatorStatements
     /// <summary>Clears the failures and any lock; stores the password hashed again when the hasher asks for it (a newer format), else keeps the hash (null).</summary>
     public static Task<int> RecordOperatorSuccessAsync(this StoreSession session, string name, string? newHash, long now) =>
         session.ExecuteAsync(RecordSuccess, (name, newHash, now));
+
+    /// <summary>The names of the enabled administrators, each locked until the transaction ends.</summary>
+    public static Task<IReadOnlyList<string>> LockEnabledAdministratorsAsync(this StoreSession session) => session.QueryAsync(LockAdministrators, default);
+
+    public static Task<int> UpdateOperatorAsync(this StoreSession session, string name, string role, long? disabledAt, long now) =>
+        session.ExecuteAsync(Update, (name, role, disabledAt, now));
+
+    public static Task<int> UnlockOperatorAsync(this StoreSession session, string name, long now) => session.ExecuteAsync(Unlock, (name, now));
+
+    public static Task<int> SetOperatorPasswordAsync(this StoreSession session, string name, string hash, long now) =>
+        session.ExecuteAsync(SetPassword, (name, hash, now));
+
+    public static Task<int> DeleteOperatorAsync(this StoreSession session, string name) => session.ExecuteAsync(Delete, name);
 }

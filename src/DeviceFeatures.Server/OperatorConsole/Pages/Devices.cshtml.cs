@@ -6,11 +6,70 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace DeviceFeatures.Server.OperatorConsole.Pages;
 
-/// <summary>The device inventory's CSV import: the admin API's import, with its per-row report next to each line.</summary>
+/// <summary>
+/// The device inventory: a filtered list page by page (the admin API's listing, each device with its sync summary),
+/// and the CSV import with its per-row report next to each line.
+/// </summary>
 [RequestSizeLimit(2 << 20)]
 internal sealed class DevicesModel(AdminService admin, CatalogProvider catalog) : ConsolePageModel
 {
     public const long MaxFileBytes = 1 << 20;
+    public const int PageSize = 50;
+
+    [BindProperty(SupportsGet = true, Name = "partner")]
+    public string? Partner { get; set; }
+
+    [BindProperty(SupportsGet = true, Name = "model")]
+    public int? ModelId { get; set; }
+
+    [BindProperty(SupportsGet = true, Name = "assigned")]
+    public bool? Assigned { get; set; }
+
+    [BindProperty(SupportsGet = true, Name = "mac")]
+    public string? MacPrefix { get; set; }
+
+    [BindProperty(SupportsGet = true, Name = "after")]
+    public string? After { get; set; }
+
+    public InventoryPage? Devices { get; private set; }
+
+    public IReadOnlyList<Partner> Partners { get; private set; } = [];
+
+    public IEnumerable<Protocol.Catalog.DeviceModelInfo> Models => catalog.Current.Models;
+
+    public string PartnerName(string clientId) => Partners.FirstOrDefault(p => p.ClientId == clientId)?.Name ?? clientId;
+
+    /// <summary>This list's address with the same filters, from <paramref name="after"/> (null: the first page).</summary>
+    public string PageLink(string? after) => Url.Page("/Devices", new { partner = Partner, model = ModelId, assigned = Assigned, mac = MacPrefix, after })!;
+
+    /// <summary>
+    /// A device's sync in a word, from its versions: the finer per-feature status is on the user page. Out of sync is
+    /// the overview's rule: the device has not reported the configuration version it should run.
+    /// </summary>
+    public static string SyncText(DeviceSyncState? sync) => sync switch
+    {
+        null or { ConfigVersion: 0, ReportedVersion: null } => "nothing to apply yet",
+        { ReportedVersion: null } => $"out of sync: never reported (configuration v{sync.ConfigVersion})",
+        { ReportedVersion: { } reported } when reported < sync.ConfigVersion => $"out of sync: reported v{reported} of v{sync.ConfigVersion}",
+        _ => $"in sync (v{sync.ConfigVersion}, reported {Time(sync.ReportedAt)})",
+    };
+
+    public async Task OnGetAsync(CancellationToken cancellationToken) => await ListAsync(cancellationToken).ConfigureAwait(false);
+
+    private async Task ListAsync(CancellationToken cancellationToken)
+    {
+        Partners = await admin.ListPartnersAsync(cancellationToken).ConfigureAwait(false);
+        var (page, error) = await admin.ListDevicesAsync(Blank(Partner), ModelId, null, Blank(After), PageSize, Assigned, Blank(MacPrefix), cancellationToken)
+            .ConfigureAwait(false);
+        Devices = page;
+        if (error is not null)
+        {
+            Error = error.Detail.Replace("'mac_prefix'", "The start of the MAC address", StringComparison.Ordinal);
+            Response.StatusCode = error.Status;
+        }
+    }
+
+    private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
     [BindProperty]
     public IFormFile? Csv { get; set; }
@@ -83,6 +142,7 @@ internal sealed class DevicesModel(AdminService admin, CatalogProvider catalog) 
 
         (Report, var error) = await admin.ImportDevicesAsync(new ImportDevicesRequest(rows), Origin, cancellationToken).ConfigureAwait(false);
         Error = error?.Detail;
+        await ListAsync(cancellationToken).ConfigureAwait(false);
         return Page();
     }
 
