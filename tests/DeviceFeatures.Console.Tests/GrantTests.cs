@@ -136,12 +136,61 @@ public sealed partial class GrantTests(ConsoleFixture fixture)
     [Fact]
     public async Task ASupportAgent_ReadsTheGrants_WithoutAnyForm()
     {
+        // A pending request and a grant held first: the screen has everything it would offer forms for.
+        var partnerName = "Support reads " + Guid.NewGuid().ToString("N")[..8];
+        var partner = await fixture.CreatePartnerAsync(partnerName);
+        var (a, _) = await SignedInAsync(OperatorRolesForTests.CustomerSuccess);
+        var id = await RequestAsync(a, partner.ClientId, partnerName, "feature_esc", "Pilot clinic");
+        (await fixture.Admin.PutAsync($"/admin/api/partners/{partner.ClientId}/entitlements/feature_sleep_rx", null, TestContext.Current.CancellationToken))
+            .EnsureSuccessStatusCode();
+
         var (page, _) = await SignedInAsync(OperatorRolesForTests.Support);
         await Nav(page, "Grants").ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Grants of gated features" })).ToBeVisibleAsync();
+        await Assertions.Expect(Card(page, partnerName).GetByRole(AriaRole.Heading)).ToContainTextAsync($"Request #{id}");
+        await Assertions.Expect(page.GetByRole(AriaRole.Region, new() { Name = "Grants held table" }).GetByRole(AriaRole.Row).Filter(new() { HasText = partnerName }))
+            .ToContainTextAsync("feature_sleep_rx");
         await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Request grant" })).ToHaveCountAsync(0);
         await Assertions.Expect(page.Locator("main form")).ToHaveCountAsync(0);
         await Accessibility.AssertNoSeriousViolationsAsync(page);
+    }
+
+    [Fact]
+    public async Task AReasonOnTwoLines_TypedWithEnter_IsRequested_AndShownOnTwoLines()
+    {
+        var partnerName = "Two lines " + Guid.NewGuid().ToString("N")[..8];
+        var partner = await fixture.CreatePartnerAsync(partnerName);
+        var (a, _) = await SignedInAsync(OperatorRolesForTests.CustomerSuccess);
+        await Nav(a, "Grants").ClickAsync();
+        await a.GetByLabel("Partner", new() { Exact = true }).SelectOptionAsync(partner.ClientId);
+        await a.GetByLabel("Gated feature").SelectOptionAsync("feature_esc");
+        await a.GetByLabel("Reason (what the approver decides on").FocusAsync();
+        await a.Keyboard.TypeAsync("Pilot clinic in Lyon");
+        await a.Keyboard.PressAsync("Enter");
+        await a.Keyboard.TypeAsync("Contract signed on Monday");
+        await a.GetByRole(AriaRole.Button, new() { Name = "Request grant" }).ClickAsync();
+
+        await Assertions.Expect(a.GetByRole(AriaRole.Status)).ToContainTextAsync("another operator must approve it");
+        var reason = Card(a, partnerName).Locator("dd.reason");
+        Assert.Equal("Pilot clinic in Lyon\nContract signed on Monday", (await reason.InnerTextAsync()).Trim());
+    }
+
+    [Fact]
+    public async Task MarkupInAReason_IsShownAsText()
+    {
+        var partnerName = "Markup " + Guid.NewGuid().ToString("N")[..8];
+        var partner = await fixture.CreatePartnerAsync(partnerName);
+        var (a, _) = await SignedInAsync(OperatorRolesForTests.CustomerSuccess);
+        await RequestAsync(a, partner.ClientId, partnerName, "feature_esc", "<script>alert(1)</script><b>bold</b>");
+
+        var (b, _) = await SignedInAsync(OperatorRolesForTests.Administrator);
+        var dialogs = 0;
+        b.Dialog += (_, dialog) => { dialogs++; _ = dialog.DismissAsync(); };
+        await Nav(b, "Grants").ClickAsync();
+        var card = Card(b, partnerName);
+        await Assertions.Expect(card.Locator("dd.reason")).ToHaveTextAsync("<script>alert(1)</script><b>bold</b>");
+        await Assertions.Expect(card.Locator("script, b")).ToHaveCountAsync(0);
+        Assert.Equal(0, dialogs);
     }
 
     [Fact]

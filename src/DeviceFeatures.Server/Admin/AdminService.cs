@@ -36,11 +36,17 @@ internal readonly record struct AuditOrigin(string Actor, string RequestId)
 {
     public const string OperatorPrefix = "operator:";
 
+    /// <summary>The actor of what the server does by a rule on its own, no person acting (a grant request expiring).</summary>
+    public const string ServerActor = "server";
+
     /// <summary>A change through the admin API (or the server itself, such as the demo seed).</summary>
     public static AuditOrigin Admin(string requestId) => new(AdminService.Actor, requestId);
 
     /// <summary>A change made in the console by the operator <paramref name="name"/>.</summary>
     public static AuditOrigin Operator(string name, string requestId) => new(OperatorPrefix + name, requestId);
+
+    /// <summary>A change the server made by a rule, such as a grant request's expiry, whoever's request noticed it.</summary>
+    public static AuditOrigin Server(string requestId) => new(ServerActor, requestId);
 }
 
 /// <summary>What operators do: partners, their users and devices, grants of gated features. Every change is audited.</summary>
@@ -306,43 +312,63 @@ internal sealed partial class AdminService(
     internal static async Task<(Entitlement? Entitlement, AdminError? Error)> GrantAsync(
         StoreSession s, string clientId, string featureName, AuditOrigin origin, long now)
     {
-        if (await s.FindPartnerAsync(clientId) is null)
+        if (await AddGrantAsync(s, clientId, featureName, origin, now) is null)
         {
             return (null, AdminError.PartnerNotFound(clientId));
-        }
-
-        if (await s.GrantEntitlementAsync(clientId, featureName, now) == 1)
-        {
-            await s.AppendAuditAsync(Event(AuditKinds.EntitlementGranted, clientId, origin, now, featureName: featureName, newValue: true));
-            await s.PartnerConfigurationChangedAsync(clientId, null, now);
         }
 
         var granted = (await s.ListEntitlementsAsync(clientId)).First(e => e.FeatureName == featureName);
         return (new Entitlement(clientId, featureName, At(granted.GrantedAt)), null);
     }
 
-    public async Task<AdminError?> RevokeAsync(string clientId, string featureName, AuditOrigin origin, CancellationToken cancellationToken)
+    /// <summary>
+    /// The grant and its audit event in the caller's transaction: true when added, false when the partner held it
+    /// already (nothing written), null when there is no such partner.
+    /// </summary>
+    internal static async Task<bool?> AddGrantAsync(StoreSession s, string clientId, string featureName, AuditOrigin origin, long now)
+    {
+        if (await s.FindPartnerAsync(clientId) is null)
+        {
+            return null;
+        }
+
+        if (await s.GrantEntitlementAsync(clientId, featureName, now) != 1)
+        {
+            return false;
+        }
+
+        await s.AppendAuditAsync(Event(AuditKinds.EntitlementGranted, clientId, origin, now, featureName: featureName, newValue: true));
+        await s.PartnerConfigurationChangedAsync(clientId, null, now);
+        return true;
+    }
+
+    public async Task<AdminError?> RevokeAsync(string clientId, string featureName, AuditOrigin origin, CancellationToken cancellationToken) =>
+        (await RevokeGrantAsync(clientId, featureName, origin, cancellationToken)).Error;
+
+    /// <summary>The revocation, saying whether the partner held the grant (the admin API answers 204 either way).</summary>
+    internal async Task<(bool Revoked, AdminError? Error)> RevokeGrantAsync(string clientId, string featureName, AuditOrigin origin, CancellationToken cancellationToken)
     {
         if (CheckGated(featureName) is { } invalid)
         {
-            return invalid;
+            return (false, invalid);
         }
 
         var now = Now();
-        return await store.WriteAsync(async s =>
+        return await store.WriteAsync<(bool, AdminError?)>(async s =>
         {
             if (await s.FindPartnerAsync(clientId) is null)
             {
-                return AdminError.PartnerNotFound(clientId);
+                return (false, AdminError.PartnerNotFound(clientId));
             }
 
-            if (await s.RevokeEntitlementAsync(clientId, featureName) == 1)
+            if (await s.RevokeEntitlementAsync(clientId, featureName) != 1)
             {
-                await s.AppendAuditAsync(Event(AuditKinds.EntitlementRevoked, clientId, origin, now, featureName: featureName, oldValue: true, newValue: false));
-                await s.PartnerConfigurationChangedAsync(clientId, null, now);
+                return (false, null);
             }
 
-            return null;
+            await s.AppendAuditAsync(Event(AuditKinds.EntitlementRevoked, clientId, origin, now, featureName: featureName, oldValue: true, newValue: false));
+            await s.PartnerConfigurationChangedAsync(clientId, null, now);
+            return (true, null);
         }, cancellationToken);
     }
 

@@ -28,11 +28,14 @@ internal sealed class ChangeRoleFilter : IPageFilter
 
     public void OnPageHandlerExecuting(PageHandlerExecutingContext context)
     {
-        // The admin API's rule for text (no control characters, no broken Unicode), on every query and form value.
+        // The admin API's rule for text (no control characters, no broken Unicode), on every query and form value, but
+        // for the line breaks and tabs a <textarea> sends in a form value (a reason, a note): the service stores them.
         var request = context.HttpContext.Request;
-        var values = request.Query.SelectMany(q => q.Value.Append(q.Key))
-            .Concat(request.HasFormContentType ? request.Form.SelectMany(f => f.Value.Append(f.Key)) : []);
-        if (values.Any(v => v is not null && !Admin.AdminInput.IsCleanText(v)))
+        var names = request.Query.Keys.Concat(request.HasFormContentType ? request.Form.Keys : []);
+        var values = request.Query.SelectMany(q => q.Value);
+        var formValues = request.HasFormContentType ? request.Form.SelectMany(f => f.Value) : [];
+        if (names.Any(n => !Admin.AdminInput.IsCleanText(n)) || values.Any(v => v is not null && !Admin.AdminInput.IsCleanText(v))
+            || formValues.Any(v => v is not null && !IsCleanFormText(v)))
         {
             context.Result = new ContentResult
             {
@@ -59,5 +62,19 @@ internal sealed class ChangeRoleFilter : IPageFilter
 
     public void OnPageHandlerExecuted(PageHandlerExecutedContext context)
     {
+    }
+
+    /// <summary>Clean text apart from CR, LF and TAB, each of which splits it into parts that must be clean.</summary>
+    internal static bool IsCleanFormText(string value)
+    {
+        foreach (var part in value.Split(['\r', '\n', '\t']))
+        {
+            if (!Admin.AdminInput.IsCleanText(part))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 }

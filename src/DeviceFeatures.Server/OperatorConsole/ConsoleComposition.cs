@@ -40,6 +40,7 @@ internal static class ConsoleComposition
         services.AddSingleton<IStartedStep>(sp => sp.GetRequiredService<FirstAdministratorStep>());
         services.AddSingleton<ConsoleQueries>();
         services.AddSingleton<GrantRequests>();
+        services.AddHostedService<GrantRequestExpiry>();
 
         services.AddAuthentication().AddCookie(ConsolePolicies.Scheme, o =>
         {

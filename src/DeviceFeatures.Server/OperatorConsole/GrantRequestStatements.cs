@@ -48,13 +48,18 @@ internal static class GrantRequestStatements
         $"SELECT {Columns} FROM grant_requests r JOIN partners p ON p.client_id = r.client_id WHERE r.id = @id",
         static (id, p) => p.Add("@id", id), Map);
 
-    // Pending first (the oldest first: the next to decide), then the history, the latest decision first.
-    private static readonly SqlQuery<int, GrantRequestRow> List = new(
+    // Every pending request, the oldest first (the next to decide): a partner has at most one per gated feature, so
+    // the list is as long as the work waiting, and a limit would hide some of it.
+    private static readonly SqlQuery<int, GrantRequestRow> ListPending = new(
+        $"SELECT {Columns} FROM grant_requests r JOIN partners p ON p.client_id = r.client_id WHERE r.state = 'pending' ORDER BY r.id",
+        null, Map);
+
+    // The history, the latest decision first; the caller asks one more than it shows, to know it is cut.
+    private static readonly SqlQuery<int, GrantRequestRow> ListDecided = new(
         $"""
         SELECT {Columns} FROM grant_requests r JOIN partners p ON p.client_id = r.client_id
-        ORDER BY CASE WHEN r.state = 'pending' THEN 0 ELSE 1 END,
-                 CASE WHEN r.state = 'pending' THEN r.id ELSE -COALESCE(r.decided_at, r.requested_at) END,
-                 r.id DESC
+        WHERE r.state <> 'pending'
+        ORDER BY COALESCE(r.decided_at, r.requested_at) DESC, r.id DESC
         LIMIT @limit
         """,
         static (limit, p) => p.Add("@limit", limit), Map);
@@ -65,14 +70,16 @@ internal static class GrantRequestStatements
         static row => row.Int64("id"));
 
     // Ordered by id, so that two transactions marking the same requests take their locks in the same order.
-    private static readonly SqlQuery<(string? ClientId, long Now), long> FindDue = new(
-        """
-        SELECT id FROM grant_requests
-        WHERE state = 'pending' AND expires_at <= @now AND (@clientId IS NULL OR client_id = @clientId)
-        ORDER BY id LIMIT 100
-        """,
+    private static readonly SqlQuery<(string ClientId, long Now), long> FindDue = new(
+        "SELECT id FROM grant_requests WHERE state = 'pending' AND expires_at <= @now AND client_id = @clientId ORDER BY id",
         static (a, p) => p.Add("@clientId", a.ClientId).Add("@now", a.Now),
         static row => row.Int64("id"));
+
+    // The partners with a request due to be marked expired: the expiry job takes them a batch at a time.
+    private static readonly SqlQuery<(long Now, int Limit), string> FindDuePartners = new(
+        "SELECT DISTINCT client_id FROM grant_requests WHERE state = 'pending' AND expires_at <= @now ORDER BY client_id LIMIT @limit",
+        static (a, p) => p.Add("@now", a.Now).Add("@limit", a.Limit),
+        static row => row.Text("client_id"));
 
     // The partner's row, locked on PostgreSQL for the rest of the transaction: the requests of one partner are
     // created and edited one at a time, so that the duplicate check before an insert is the truth.
@@ -148,14 +155,22 @@ internal static class GrantRequestStatements
 
     public static Task<GrantRequestRow?> FindGrantRequestAsync(this StoreSession session, long id) => session.QueryFirstAsync(Find, id);
 
-    public static Task<IReadOnlyList<GrantRequestRow>> ListGrantRequestsAsync(this StoreSession session, int limit) => session.QueryAsync(List, limit);
+    /// <summary>Every pending request, the oldest first.</summary>
+    public static Task<IReadOnlyList<GrantRequestRow>> ListPendingGrantRequestsAsync(this StoreSession session) => session.QueryAsync(ListPending, 0);
+
+    /// <summary>At most <paramref name="limit"/> decided requests, the latest decision first.</summary>
+    public static Task<IReadOnlyList<GrantRequestRow>> ListDecidedGrantRequestsAsync(this StoreSession session, int limit) => session.QueryAsync(ListDecided, limit);
 
     public static async Task<long?> FindPendingGrantRequestAsync(this StoreSession session, string clientId, string featureName) =>
         (await session.QueryAsync(FindPending, (clientId, featureName)).ConfigureAwait(false)) is [var id, ..] ? id : null;
 
-    /// <summary>The pending requests whose expiry has passed (of one partner, or of all with null), at most 100.</summary>
-    public static Task<IReadOnlyList<long>> FindDueGrantRequestsAsync(this StoreSession session, string? clientId, long now) =>
+    /// <summary>The partner's pending requests whose expiry has passed (at most one per gated feature).</summary>
+    public static Task<IReadOnlyList<long>> FindDueGrantRequestsAsync(this StoreSession session, string clientId, long now) =>
         session.QueryAsync(FindDue, (clientId, now));
+
+    /// <summary>At most <paramref name="limit"/> partners that have a pending request whose expiry has passed.</summary>
+    public static Task<IReadOnlyList<string>> FindPartnersWithDueGrantRequestsAsync(this StoreSession session, long now, int limit) =>
+        session.QueryAsync(FindDuePartners, (now, limit));
 
     /// <summary>Whether the partner exists; on PostgreSQL its row stays locked until the transaction ends.</summary>
     public static async Task<bool> LockPartnerForGrantRequestsAsync(this StoreSession session, string clientId) =>

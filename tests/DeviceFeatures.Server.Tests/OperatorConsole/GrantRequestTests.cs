@@ -47,8 +47,8 @@ public abstract class GrantRequestTests(ServerFactory server)
     private async Task<GrantRequestRow?> FindAsync(string clientId, string feature)
     {
         var requests = server.Services.GetRequiredService<GrantRequests>();
-        var all = await requests.ListAsync(new ConsoleActor("tests", OperatorRoles.Administrator, "tests"), Ct);
-        return all.Where(r => r.ClientId == clientId && r.FeatureName == feature).MaxBy(r => r.Id);
+        var list = await requests.ListAsync(Ct);
+        return list.Pending.Concat(list.History).Where(r => r.ClientId == clientId && r.FeatureName == feature).MaxBy(r => r.Id);
     }
 
     private static Task<(HttpStatusCode Status, string Html)> DecideAsync(ConsoleSession session, string handler, GrantRequestRow request, long? version = null, string note = "") =>
@@ -212,8 +212,10 @@ public abstract class GrantRequestTests(ServerFactory server)
             Assert.Empty(await GrantsAsync(partner.ClientId));
             Assert.Equal(GrantRequestStates.Expired, (await FindAsync(partner.ClientId, Gated))!.State);
 
+            // Marked by the rule, not by the approver whose change met it (nor by the job, if its tick came first).
             var expired = Assert.Single(await AuditAsync(partner.ClientId), e => e.Kind == "grant_request.expired");
-            Assert.Equal("operator:" + approver, expired.Actor);
+            Assert.Equal("server", expired.Actor);
+            Assert.DoesNotContain(await AuditAsync(partner.ClientId), e => e.Actor == "operator:" + approver);
             Assert.Contains("expired unapproved", expired.Detail, StringComparison.Ordinal);
         }
 
@@ -312,6 +314,165 @@ public abstract class GrantRequestTests(ServerFactory server)
         Assert.Contains((await AuditAsync(partner.ClientId)), e => e.Kind == "grant_request.withdrawn");
         var second = await RequestAsync(b, partner.ClientId, reason: "Me too");
         Assert.NotEqual(first.Id, second.Id);
+    }
+
+    [Fact]
+    public async Task AReasonAndANote_OnTwoLines_AsABrowserSendsThem_AreKept_WithLfLineBreaks()
+    {
+        var partner = await server.CreatePartnerAsync();
+        var (a, _) = await SignedInAsync("customer_success");
+        var (b, _) = await SignedInAsync("customer_success");
+        using var _a = a;
+        using var _b = b;
+
+        var request = await RequestAsync(a, partner.ClientId, reason: "Pilot clinic in Lyon\r\nSigned on Monday\tby the CMO");
+        Assert.Equal("Pilot clinic in Lyon\nSigned on Monday\tby the CMO", request.Reason);
+        Assert.Contains("Pilot clinic in Lyon\nSigned on Monday", Assert.Single(await AuditAsync(partner.ClientId), e => e.Kind == "grant_request.created").Detail, StringComparison.Ordinal);
+
+        var (status, html) = await DecideAsync(b, "Reject", request, note: "No contract\r\nyet");
+        Assert.True(status == HttpStatusCode.Redirect, html);
+        Assert.Equal("No contract\nyet", (await FindAsync(partner.ClientId, Gated))!.DecisionNote);
+
+        // Other control characters are still refused, in a form value as in a name.
+        Assert.Equal(HttpStatusCode.BadRequest, (await SendAsync(a, "Request", Form(("clientId", partner.ClientId), ("featureName", Gated), ("reason", "two\r\nlines\u0007")))).Status);
+        Assert.Equal(HttpStatusCode.BadRequest, (await SendAsync(a, "Request", Form(("clientId", partner.ClientId), ("featureName", Gated), ("reason\n", "x")))).Status);
+        Assert.Equal(GrantRequestStates.Rejected, (await FindAsync(partner.ClientId, Gated))!.State);
+    }
+
+    [Fact]
+    public async Task OpeningThePage_WritesNothing_AndTheExpiryJob_MarksTheRequestAsTheServer()
+    {
+        var partner = await server.CreatePartnerAsync();
+        var (a, _) = await SignedInAsync("customer_success");
+        using (a)
+        {
+            await RequestAsync(a, partner.ClientId);
+        }
+
+        server.Time.Advance(TimeSpan.FromDays(7) + TimeSpan.FromMinutes(1));
+        var (support, supportName) = await SignedInAsync("support");
+        using var _s = support;
+        var before = (await AuditAsync(partner.ClientId)).Where(e => e.Kind != "grant_request.expired").ToArray();
+
+        // The page shows the request expired (in the history), without writing: whatever the job's own tick did, no
+        // event is the support agent's and no other event appeared.
+        var (status, page) = await support.GetAsync("/console/grants");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(GrantRequestStates.Expired, (await FindAsync(partner.ClientId, Gated))!.State);
+        var after = await AuditAsync(partner.ClientId);
+        Assert.Equal(before.Select(e => e.Id), after.Where(e => e.Kind != "grant_request.expired").Select(e => e.Id));
+        Assert.DoesNotContain(after, e => e.Actor == "operator:" + supportName);
+        Assert.All(after.Where(e => e.Kind == "grant_request.expired"), e => Assert.Equal("server", e.Actor));
+
+        // One pass of the job marks it, as the server; a second pass finds nothing more.
+        var job = server.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<GrantRequestExpiry>().Single();
+        await job.RunOnceAsync(Ct);
+        var expired = Assert.Single(await AuditAsync(partner.ClientId), e => e.Kind == "grant_request.expired");
+        Assert.Equal(("server", GrantRequestExpiry.RequestId), (expired.Actor, expired.RequestId));
+        Assert.Equal(0, await job.RunOnceAsync(Ct));
+        Assert.Equal(GrantRequestStates.Expired, (await FindAsync(partner.ClientId, Gated))!.State);
+    }
+
+    [Fact]
+    public async Task ApprovingARequest_ForAGrantHeldSince_IsRefused_AndTheRequestStaysPending()
+    {
+        var partner = await server.CreatePartnerAsync();
+        var (a, _) = await SignedInAsync("customer_success");
+        var (b, _) = await SignedInAsync("administrator");
+        using var _a = a;
+        using var _b = b;
+        var request = await RequestAsync(a, partner.ClientId);
+        using (var admin = server.CreateAdminClient())
+        {
+            (await admin.PutAsync($"/admin/api/partners/{partner.ClientId}/entitlements/{Gated}", null, Ct)).EnsureSuccessStatusCode();
+        }
+
+        var (status, html) = await DecideAsync(b, "Approve", request, note: "Looks fine");
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Contains("already holds a grant of feature_esc", html, StringComparison.Ordinal);
+        Assert.Contains("stays pending", html, StringComparison.Ordinal);
+        Assert.Equal(GrantRequestStates.Pending, (await FindAsync(partner.ClientId, Gated))!.State);
+        var events = await AuditAsync(partner.ClientId);
+        Assert.DoesNotContain(events, e => e.Kind == "grant_request.approved");
+        Assert.Equal("admin", Assert.Single(events, e => e.Kind == "entitlement.granted").Actor);
+
+        // A rejection (or the requester's withdrawal) closes it.
+        Assert.Equal(HttpStatusCode.Redirect, (await DecideAsync(b, "Reject", request, note: "Granted through the admin API already")).Status);
+    }
+
+    [Fact]
+    public async Task ARefusedForm_ShowsWhatWasTyped_Again()
+    {
+        var partner = await server.CreatePartnerAsync();
+        var (a, _) = await SignedInAsync("customer_success");
+        var (b, _) = await SignedInAsync("customer_success");
+        using var _a = a;
+        using var _b = b;
+
+        var (refused, html) = await SendAsync(a, "Request", Form(("clientId", partner.ClientId), ("featureName", "feature_pwv"), ("reason", "Words typed with care")));
+        Assert.Equal(HttpStatusCode.BadRequest, refused);
+        Assert.Contains(">Words typed with care</textarea>", html, StringComparison.Ordinal);
+        Assert.Contains($"<option value=\"{partner.ClientId}\" selected=\"selected\">", html, StringComparison.Ordinal);
+
+        var request = await RequestAsync(a, partner.ClientId);
+        var (editRefused, editHtml) = await SendAsync(a, "Edit", Form(("id", $"{request.Id}"), ("version", "1"), ("featureName", OtherGated), ("reason", new string('e', 501))));
+        Assert.Equal(HttpStatusCode.BadRequest, editRefused);
+        Assert.Contains($"<details open=\"open\">", editHtml, StringComparison.Ordinal);
+        Assert.Contains(new string('e', 501) + "</textarea>", editHtml, StringComparison.Ordinal);
+        Assert.Contains($"<option value=\"{OtherGated}\" selected=\"selected\">", editHtml, StringComparison.Ordinal);
+
+        var (rejectRefused, rejectHtml) = await DecideAsync(b, "Reject", request, version: 9, note: "Note kept for the next try");
+        Assert.Equal(HttpStatusCode.Conflict, rejectRefused);
+        Assert.Contains(">Note kept for the next try</textarea>", rejectHtml, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnEditThatChangesNothing_KeepsTheVersion_AndAStaleEdit_SaysSo()
+    {
+        var partner = await server.CreatePartnerAsync();
+        var (a, _) = await SignedInAsync("customer_success");
+        var (b, _) = await SignedInAsync("customer_success");
+        using var _a = a;
+        using var _b = b;
+        var request = await RequestAsync(a, partner.ClientId, reason: "Same words");
+
+        Assert.Equal(HttpStatusCode.Redirect, (await SendAsync(a, "Edit", Form(("id", $"{request.Id}"), ("version", "1"), ("featureName", Gated), ("reason", " Same words ")))).Status);
+        Assert.Contains("is unchanged", (await a.GetAsync("/console/grants")).Html, StringComparison.Ordinal);
+        Assert.Equal(1, (await FindAsync(partner.ClientId, Gated))!.Version);
+        Assert.DoesNotContain(await AuditAsync(partner.ClientId), e => e.Kind == "grant_request.edited");
+
+        Assert.Equal(HttpStatusCode.Redirect, (await SendAsync(a, "Edit", Form(("id", $"{request.Id}"), ("version", "1"), ("featureName", Gated), ("reason", "New words")))).Status);
+        var (stale, html) = await SendAsync(a, "Edit", Form(("id", $"{request.Id}"), ("version", "1"), ("featureName", Gated), ("reason", "Older tab's words")));
+        Assert.Equal(HttpStatusCode.Conflict, stale);
+        Assert.Contains("was changed since this form was opened", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("before deciding", html, StringComparison.Ordinal);
+        Assert.Equal("New words", (await FindAsync(partner.ClientId, Gated))!.Reason);
+    }
+
+    [Fact]
+    public async Task RevokingAGrantThePartnerDoesNotHold_SaysSo()
+    {
+        var partner = await server.CreatePartnerAsync();
+        var (a, _) = await SignedInAsync("customer_success");
+        using var _a = a;
+
+        Assert.Equal(HttpStatusCode.Redirect, (await SendAsync(a, "Revoke", Form(("clientId", partner.ClientId), ("featureName", Gated)))).Status);
+        var page = (await a.GetAsync("/console/grants")).Html;
+        Assert.Contains("The partner held no grant of feature_esc: nothing was revoked.", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("is revoked", page, StringComparison.Ordinal);
+        Assert.DoesNotContain(await AuditAsync(partner.ClientId), e => e.Kind == "entitlement.revoked");
+    }
+
+    [Fact]
+    public void AgesAndExpiries_ReadForwards()
+    {
+        const long now = 1_800_000_000_000;
+        Assert.Equal("less than a minute ago", DeviceFeatures.Server.OperatorConsole.Pages.GrantsModel.Ago(now - 10_000, now));
+        Assert.Equal("5 min ago", DeviceFeatures.Server.OperatorConsole.Pages.GrantsModel.Ago(now - 300_000, now));
+        Assert.Equal("2 d 3 h ago", DeviceFeatures.Server.OperatorConsole.Pages.GrantsModel.Ago(now - (51 * 3_600_000L), now));
+        Assert.Equal("in 5 min", DeviceFeatures.Server.OperatorConsole.Pages.GrantsModel.Until(now + 300_000, now));
+        Assert.Equal("expired", DeviceFeatures.Server.OperatorConsole.Pages.GrantsModel.Until(now - 300_000, now));
+        Assert.Equal("expired", DeviceFeatures.Server.OperatorConsole.Pages.GrantsModel.Until(now, now));
     }
 
     [Fact]
