@@ -15,6 +15,9 @@ internal sealed class Devfeat
 
     public TimeSpan FollowInterval { get; set; } = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>False: standard input is a terminal, as when nothing is piped in.</summary>
+    public bool InputRedirected { get; set; } = true;
+
     public static Devfeat For(DeviceFeaturesTestServer server, bool withCredentials = true, bool withAdminKey = true)
     {
         var devfeat = new Devfeat();
@@ -50,6 +53,7 @@ internal sealed class Devfeat
             Error = error,
             In = new StringReader(input ?? ""),
             IsInteractive = false,
+            IsInputRedirected = InputRedirected,
             Environment = name => environment.GetValueOrDefault(name),
             Time = Time,
             FollowInterval = FollowInterval,

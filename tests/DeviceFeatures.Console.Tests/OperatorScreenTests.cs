@@ -72,6 +72,27 @@ public sealed class OperatorScreenTests(ConsoleFixture fixture)
     }
 
     [Fact]
+    public async Task ASession_DoesNotComeBack_WhenItsOperatorIsDisabledThenEnabled()
+    {
+        var (adminName, adminPassword) = await fixture.CreateOperatorAsync(OperatorRolesForTests.Administrator);
+        var (name, password) = await fixture.CreateOperatorAsync(OperatorRolesForTests.CustomerSuccess, "ops-returner");
+        var theirs = await SignedInAsync(name, password);
+        await theirs.GotoAsync("/console/partners");
+        await Assertions.Expect(theirs.GetByRole(AriaRole.Heading, new() { Name = "Partners" })).ToBeVisibleAsync();
+
+        var page = await SignedInAsync(adminName, adminPassword);
+        await page.GotoAsync($"/console/operators/{name}");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Disable operator" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#operator-state")).ToContainTextAsync("disabled since");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Enable operator" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#operator-state")).ToHaveTextAsync("active");
+
+        await theirs.GetByRole(AriaRole.Navigation, new() { Name = "Console" }).GetByRole(AriaRole.Link, new() { Name = "Audit", Exact = true }).ClickAsync();
+        await theirs.WaitForURLAsync("**/console/sign-in**");
+        await Assertions.Expect(theirs.GetByRole(AriaRole.Button, new() { Name = "Sign in" })).ToBeVisibleAsync();
+    }
+
+    [Fact]
     public async Task ASupportAgent_IsRefusedTheOperatorForms_EvenWithACraftedPost()
     {
         var (name, _) = await fixture.CreateOperatorAsync(OperatorRolesForTests.Support, "ops-kept");

@@ -36,7 +36,7 @@ internal static class AdminCommands
             name, role, passwordFromStdin,
         }.Runs(host, async (context, parse, ct) =>
         {
-            var password = parse.GetValue(passwordFromStdin) ? host.In.ReadLine()?.Trim() : null;
+            var password = parse.GetValue(passwordFromStdin) ? host.ReadPasswordFromStdin() : null;
             var created = await context.CreateAdminClient().CreateOperatorAsync(parse.GetValue(name)!, parse.GetValue(role)!, password, ct);
             if (context.Json)
             {

@@ -84,7 +84,7 @@ internal static class OperatorCommands
             name, passwordFromStdin,
         }.Runs(host, async (context, parse, ct) =>
         {
-            var password = parse.GetValue(passwordFromStdin) ? host.In.ReadLine()?.Trim() : null;
+            var password = parse.GetValue(passwordFromStdin) ? host.ReadPasswordFromStdin() : null;
             var reset = await context.CreateAdminClient().ResetOperatorPasswordAsync(parse.GetValue(name)!, password, ct);
             if (context.Json)
             {

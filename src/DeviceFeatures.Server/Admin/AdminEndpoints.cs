@@ -49,6 +49,14 @@ internal static class AdminEndpoints
         var api = app.MapGroup(AdminKeyGate.Prefix).RequireAuthorization(AdminKeyAuthenticationHandler.PolicyName).WithTags("admin")
             .RejectControlCharacters();
 
+        // Answers carry secrets (a new partner's or operator's, a rotated secret, a reset password) and personal data:
+        // no cache, shared or private, may keep any of them.
+        api.AddEndpointFilter(static (context, next) =>
+        {
+            context.HttpContext.Response.Headers.CacheControl = "no-store";
+            return next(context);
+        });
+
         var partners = api.MapGroup("/partners");
         partners.MapPost("/", CreatePartnerAsync).Produces<CreatedPartner>(StatusCodes.Status201Created);
         partners.MapGet("/", ListPartnersAsync);

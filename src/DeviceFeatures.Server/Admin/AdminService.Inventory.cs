@@ -184,8 +184,11 @@ internal sealed partial class AdminService
             return (null, InvalidMac("'after'"));
         }
 
-        var rows = await store.ReadAsync(s => s.ListInventoryAsync(new InventoryQuery(clientId, model, linked, afterMac, limit, assigned, prefix)), cancellationToken);
-        return (new InventoryPage(rows.Select(r => ToResponse(r) with { Sync = Summary(r) }).ToArray(), rows.Count == limit ? rows[^1].MacAddress : null), null);
+        // One row more than the page: it says whether a next page exists, so that exactly 'limit' devices left give
+        // no next_after (and no empty page after it).
+        var rows = await store.ReadAsync(s => s.ListInventoryAsync(new InventoryQuery(clientId, model, linked, afterMac, limit + 1, assigned, prefix)), cancellationToken);
+        var page = rows.Take(limit).ToArray();
+        return (new InventoryPage(page.Select(r => ToResponse(r) with { Sync = Summary(r) }).ToArray(), rows.Count > limit ? page[^1].MacAddress : null), null);
     }
 
     public async Task<(InventoryDevice? Device, AdminError? Error)> GetDeviceAsync(string macAddress, CancellationToken cancellationToken)

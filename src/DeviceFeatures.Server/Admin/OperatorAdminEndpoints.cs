@@ -12,12 +12,12 @@ internal static class OperatorAdminEndpoints
 {
     public static void Map(RouteGroupBuilder operators)
     {
-        operators.MapGet("/", ListAsync);
-        operators.MapGet("/{name}", GetAsync);
-        operators.MapPatch("/{name}", UpdateAsync);
-        operators.MapPost("/{name}/unlock", UnlockAsync);
-        operators.MapPost("/{name}/reset-password", ResetPasswordAsync);
-        operators.MapDelete("/{name}", DeleteAsync);
+        operators.MapGet("/", ListAsync).Produces<OperatorList>();
+        operators.MapGet("/{name}", GetAsync).Produces<OperatorAccount>();
+        operators.MapPatch("/{name}", UpdateAsync).Produces<OperatorAccount>();
+        operators.MapPost("/{name}/unlock", UnlockAsync).Produces<OperatorAccount>();
+        operators.MapPost("/{name}/reset-password", ResetPasswordAsync).Produces<OperatorPassword>();
+        operators.MapDelete("/{name}", DeleteAsync).Produces(StatusCodes.Status204NoContent);
     }
 
     internal static async Task<IResult> ListAsync(OperatorAccounts accounts, CancellationToken ct) =>

@@ -60,14 +60,14 @@ internal static class InventoryStatements
           AND (@model IS NULL OR i.model = @model)
           AND (@linked IS NULL OR (@linked = 1 AND d.userid IS NOT NULL) OR (@linked = 0 AND d.userid IS NULL))
           AND (@assigned IS NULL OR (@assigned = 1 AND i.client_id IS NOT NULL) OR (@assigned = 0 AND i.client_id IS NULL))
-          AND (@macPrefix IS NULL OR substr(i.mac_address, 1, @prefixLength) = @macPrefix)
+          AND (@macPrefix IS NULL OR (i.mac_address >= @macPrefix AND i.mac_address < @macPrefixEnd AND substr(i.mac_address, 1, @prefixLength) = @macPrefix))
         ORDER BY i.mac_address
         LIMIT @limit
         """,
         static (q, p) => p.Add("@afterMac", q.AfterMac).Add("@clientId", q.ClientId).Add("@model", q.Model)
             .Add("@linked", q.Linked is { } linked ? linked ? 1 : 0 : null).Add("@limit", q.Limit)
             .Add("@assigned", q.Assigned is { } assigned ? assigned ? 1 : 0 : null)
-            .Add("@macPrefix", q.MacPrefix).Add("@prefixLength", q.MacPrefix?.Length ?? 0),
+            .Add("@macPrefix", q.MacPrefix).Add("@macPrefixEnd", PrefixEnd(q.MacPrefix)).Add("@prefixLength", q.MacPrefix?.Length ?? 0),
         static row =>
         {
             var device = Map(row);
@@ -75,6 +75,15 @@ internal static class InventoryStatements
                 row.NullableInt64("reported_at"), row.NullableInt64("last_seen_at"));
             return device;
         });
+
+    // The first stored MAC address after every one that starts with the prefix: its last hex digit moved one up
+    // ('9' to 'a', 'f' to 'g'), so that the range [prefix, end) lets the primary key's index find the prefix's
+    // devices instead of reading every row; the substr test stays, the exact rule.
+    private static string? PrefixEnd(string? prefix) => prefix is null ? null : prefix[..^1] + prefix[^1] switch
+    {
+        '9' => 'a',
+        var c => (char)(c + 1),
+    };
 
     private static readonly SqlStatement<InventoryRow> Insert = new(
         """

@@ -28,7 +28,7 @@ internal static class ConsoleComposition
     public const string Prefix = "/console";
     public const string SignInPath = Prefix + "/sign-in";
 
-    /// <summary>The session's stamp of the operator's password (<see cref="OperatorAccounts.SessionStamp"/>).</summary>
+    /// <summary>The session's copy of the operator's security stamp (<see cref="OperatorAccounts.SessionStamp"/>).</summary>
     private const string StampClaim = "devfeat:stamp";
 
     public static IServiceCollection AddOperatorConsole(this IServiceCollection services)
@@ -147,8 +147,9 @@ internal static class ConsoleComposition
         return context.SignInAsync(ConsolePolicies.Scheme, new ClaimsPrincipal(identity), new AuthenticationProperties { IsPersistent = false });
     }
 
-    // A session ends at its next request once its operator is disabled or removed, has another role now, or has had
-    // its password reset (the stamp). The read is one row by its key on every request: no cache, so that an
+    // A session ends at its next request once its operator is disabled or removed, or once the account has changed
+    // at all since it signed in (role, disabled/enabled, password: each replaces the security stamp), even if it has
+    // come back to the state the session knew. The read is one row by its key on every request: no cache, so that an
     // operator disabled on one instance is refused on every instance at once.
     private static async Task ValidateOperatorAsync(CookieValidatePrincipalContext context)
     {

@@ -9,9 +9,10 @@ internal sealed record OverviewCounts(int Partners, int SuspendedPartners, int U
 /// <summary>The console's own reads: counts for the overview (everything else goes through <c>AdminService</c>).</summary>
 internal static class ConsoleStatements
 {
-    // Out of sync: the device has not reported the configuration version it should run (never, or an older one). The
-    // per-feature rules of getfeaturestatus (a report that proves a value a later change left alone) are finer; the
-    // user page shows them device by device.
+    // Out of sync: the device has not reported the configuration version it should run (never, or an older one), and
+    // there is something to apply: a device seen at version 0 that never reported has nothing to apply yet, as the
+    // Devices list says, and is not counted. The per-feature rules of getfeaturestatus (a report that proves a value a
+    // later change left alone) are finer; the user page shows them device by device.
     private static readonly SqlQuery<long, OverviewCounts> Overview = new(
         """
         SELECT
@@ -20,7 +21,7 @@ internal static class ConsoleStatements
             (SELECT COUNT(*) FROM users) AS users,
             (SELECT COUNT(*) FROM (SELECT mac_address FROM device_inventory UNION SELECT mac_address FROM devices) d) AS devices,
             (SELECT COUNT(*) FROM audit_events WHERE occurred_at >= @since) AS changes,
-            (SELECT COUNT(*) FROM device_sync WHERE reported_version IS NULL OR reported_version < version) AS out_of_sync,
+            (SELECT COUNT(*) FROM device_sync WHERE (reported_version IS NULL AND version > 0) OR reported_version < version) AS out_of_sync,
             (SELECT COUNT(*) FROM change_events WHERE state = 'parked') AS parked
         """,
         static (since, p) => p.Add("@since", since).Add("@yes", true),

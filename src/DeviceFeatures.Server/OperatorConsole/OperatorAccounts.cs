@@ -105,7 +105,7 @@ internal sealed partial class OperatorAccounts(IFeatureStore store, TimeProvider
         }
 
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var row = new OperatorRow { Name = name, Role = role, CreatedAt = now, UpdatedAt = now };
+        var row = new OperatorRow { Name = name, Role = role, CreatedAt = now, UpdatedAt = now, SecurityStamp = NewSecurityStamp() };
         row.PasswordHash = Hasher.HashPassword(row, password);
         var created = await store.WriteAsync(async s =>
         {
@@ -180,8 +180,12 @@ internal sealed partial class OperatorAccounts(IFeatureStore store, TimeProvider
         }
 
         var rehashed = verdict == PasswordVerificationResult.SuccessRehashNeeded ? Hasher.HashPassword(row, password) : null;
-        await store.WriteAsync(s => s.RecordOperatorSuccessAsync(name, rehashed, now), cancellationToken);
-        row.PasswordHash = rehashed ?? row.PasswordHash;
+        var oldHash = row.PasswordHash;
+        await store.WriteAsync(async s =>
+        {
+            await s.RecordOperatorSuccessAsync(name, now);
+            return rehashed is null ? 0 : await s.RehashOperatorPasswordAsync(name, oldHash, rehashed);
+        }, cancellationToken);
         return new SignInOutcome(row, null);
     }
 
@@ -253,7 +257,8 @@ internal sealed partial class OperatorAccounts(IFeatureStore store, TimeProvider
                 return (row, null);
             }
 
-            await s.UpdateOperatorAsync(name, newRole, disabledAt, now);
+            var stamp = NewSecurityStamp();
+            await s.UpdateOperatorAsync(name, newRole, disabledAt, stamp, now);
             foreach (var (kind, detail) in events)
             {
                 await s.AppendAuditAsync(Audit(kind, detail, origin, now));
@@ -261,6 +266,7 @@ internal sealed partial class OperatorAccounts(IFeatureStore store, TimeProvider
 
             row.Role = newRole;
             row.DisabledAt = disabledAt;
+            row.SecurityStamp = stamp;
             row.UpdatedAt = now;
             return (row, null);
         }, cancellationToken);
@@ -300,7 +306,7 @@ internal sealed partial class OperatorAccounts(IFeatureStore store, TimeProvider
         var hash = Hasher.HashPassword(new OperatorRow { Name = name }, password);
         return await store.WriteAsync<(OperatorPassword?, AdminError?)>(async s =>
         {
-            if (await s.SetOperatorPasswordAsync(name, hash, now) == 0)
+            if (await s.SetOperatorPasswordAsync(name, hash, NewSecurityStamp(), now) == 0)
             {
                 return (null, NotFound(name));
             }
@@ -334,11 +340,14 @@ internal sealed partial class OperatorAccounts(IFeatureStore store, TimeProvider
     }
 
     /// <summary>
-    /// What a session carries of the password it was opened with: a session whose stamp no longer matches (the
-    /// password was reset) ends at its next request. A digest of the hash, never the hash; the cookie is encrypted too.
+    /// What a session carries of the account it was opened on: the security stamp, replaced at every change of role,
+    /// of disabled/enabled and of password. A session whose stamp no longer matches ends at its next request, even
+    /// when the account has come back to the state it signed in with (disabled then enabled, demoted then promoted).
     /// </summary>
-    public static string SessionStamp(OperatorRow row) =>
-        Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(row.PasswordHash)), 0, 12);
+    public static string SessionStamp(OperatorRow row) => row.SecurityStamp;
+
+    // 16 random bytes in hex: a stamp that no earlier state of the account can have had.
+    private static string NewSecurityStamp() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 
     public static OperatorAccount ToResponse(OperatorRow row) => new(
         row.Name,

@@ -120,6 +120,22 @@ public abstract class InventoryApiTests(ServerFactory server)
     }
 
     [Fact]
+    public async Task List_GivesNoNextPage_WhenExactlyALimitOfDevicesIsLeft()
+    {
+        using var admin = server.CreateAdminClient();
+        var clientId = await NewPartnerAsync(admin);
+        await ImportAsync(admin, Enumerable.Range(0, 4).Select(_ => new DeviceImportRow(ServerFactory.RandomMac(), 17, "EU", null, clientId)).ToArray());
+
+        var first = await admin.GetFromJsonAsync($"/admin/api/devices?client_id={clientId}&limit=2", AdminJsonContext.Default.InventoryPage, Ct);
+        Assert.Equal(2, first!.Devices.Count);
+        Assert.Equal(first.Devices[^1].MacAddress, first.NextAfter);
+        var second = await admin.GetFromJsonAsync($"/admin/api/devices?client_id={clientId}&limit=2&after={first.NextAfter}", AdminJsonContext.Default.InventoryPage, Ct);
+        Assert.Equal((2, null), (second!.Devices.Count, second.NextAfter));
+        var whole = await admin.GetFromJsonAsync($"/admin/api/devices?client_id={clientId}&limit=4", AdminJsonContext.Default.InventoryPage, Ct);
+        Assert.Equal((4, null), (whole!.Devices.Count, whole.NextAfter));
+    }
+
+    [Fact]
     public async Task List_FiltersByPartnerModelAndLink_AndPagesInMacOrder()
     {
         using var admin = server.CreateAdminClient();

@@ -80,6 +80,18 @@ public abstract partial class ApiDocumentsTests(ServerFactory server)
     }
 
     [Fact]
+    public async Task AdminDocument_DescribesTheOperatorRoutesAnswers()
+    {
+        var document = await DocumentAsync(ApiDocuments.Admin);
+        var paths = document.GetProperty("paths");
+        Assert.Contains("OperatorList", paths.GetProperty("/admin/api/operators").GetProperty("get").GetProperty("responses").GetProperty("200").GetRawText(), StringComparison.Ordinal);
+        Assert.Contains("OperatorAccount", paths.GetProperty("/admin/api/operators/{name}").GetProperty("patch").GetProperty("responses").GetProperty("200").GetRawText(), StringComparison.Ordinal);
+        Assert.Contains("OperatorPassword", paths.GetProperty("/admin/api/operators/{name}/reset-password").GetProperty("post").GetProperty("responses").GetProperty("200").GetRawText(), StringComparison.Ordinal);
+        var account = document.GetProperty("components").GetProperty("schemas").GetProperty("OperatorAccount").GetProperty("properties");
+        Assert.True(account.TryGetProperty("locked_until", out _));
+    }
+
+    [Fact]
     public async Task AdminDocument_DescribesBodiesWithTheContracts_InSnakeCase()
     {
         var document = await DocumentAsync(ApiDocuments.Admin);

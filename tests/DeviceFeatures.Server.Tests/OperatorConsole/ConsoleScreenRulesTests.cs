@@ -1,12 +1,15 @@
 using System.Net;
 using System.Net.Http.Json;
 using DeviceFeatures.Protocol.Admin;
+using DeviceFeatures.Server.Device;
+using DeviceFeatures.Server.Storage;
 using DeviceFeatures.Server.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace DeviceFeatures.Server.Tests.OperatorConsole;
 
 /// <summary>The programme choices and device inventory screens over HTTP, on both providers: roles, audit, refusals.</summary>
-public abstract class ConsoleScreenRulesTests(ServerFactory server)
+public abstract partial class ConsoleScreenRulesTests(ServerFactory server)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -73,6 +76,30 @@ public abstract class ConsoleScreenRulesTests(ServerFactory server)
 
         Assert.Equal(HttpStatusCode.NotFound, (await support.GetAsync("/console/partners/no-such-partner/programme")).Status);
     }
+
+    [Fact]
+    public async Task ADeviceSeenWithNothingToApply_IsNotOutOfSync_OnTheOverviewNorInTheList()
+    {
+        var (session, _) = await SignedInAsync("support");
+        async Task<int> OutOfSyncAsync() =>
+            int.Parse(OutOfSyncPattern().Match((await session.GetAsync("/console")).Html).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        var before = await OutOfSyncAsync();
+
+        using var admin = server.CreateAdminClient();
+        var mac = ServerFactory.RandomMac();
+        (await admin.PostAsJsonAsync("/admin/api/devices/import", new ImportDevicesRequest([new DeviceImportRow(mac, 47, "EU", null, null)]), AdminJsonContext.Default.ImportDevicesRequest, Ct))
+            .EnsureSuccessStatusCode();
+        var store = server.Services.GetRequiredService<IFeatureStore>();
+        await store.WriteAsync(s => s.DeviceSeenAsync(mac, server.Time.GetUtcNow().ToUnixTimeMilliseconds()), Ct);
+
+        var listed = (await admin.GetFromJsonAsync($"/admin/api/devices?mac_prefix={mac}", AdminJsonContext.Default.InventoryPage, Ct))!.Devices;
+        Assert.Equal((0L, (long?)null), (Assert.Single(listed).Sync!.ConfigVersion, listed[0].Sync!.ReportedVersion));
+        Assert.Contains("nothing to apply yet", (await session.GetAsync($"/console/devices?mac={mac}")).Html, StringComparison.Ordinal);
+        Assert.Equal(before, await OutOfSyncAsync());
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("class=\"value\">(\\d+)</span> devices out of sync")]
+    private static partial System.Text.RegularExpressions.Regex OutOfSyncPattern();
 
     [Fact]
     public async Task TheInventoryList_FiltersByPartnerModelAssignmentAndMacPrefix_WithEachDevicesSync()

@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using DeviceFeatures.Protocol.Admin;
+using DeviceFeatures.Server.Admin;
 using DeviceFeatures.Server.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace DeviceFeatures.Server.Tests.OperatorConsole;
 
@@ -64,6 +66,27 @@ public abstract class ConsoleServerTests(ServerFactory server)
         var createdEvent = Assert.Single(audit, e => e.Kind == "operator.created" && e.Detail == $"{created.Name} (support)");
         Assert.Equal("admin", createdEvent.Actor);
         Assert.DoesNotContain(audit, e => e.Detail?.Contains(created.Password, StringComparison.Ordinal) == true);
+    }
+
+    [Fact]
+    public async Task TheDevicesPage_ShowsAShortClientIdWhole_AndSaysWhichFilterValueIsWrong()
+    {
+        var shortId = Guid.NewGuid().ToString("N")[..3];
+        var (_, error) = await server.Services.GetRequiredService<AdminService>().CreatePartnerAsync("Short id partner", AuditOrigin.Admin("test"), Ct, shortId);
+        Assert.Null(error);
+        using var session = await SignedInAsync("support");
+
+        var (status, html) = await session.GetAsync("/console/devices");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Contains($"Short id partner ({shortId})", html, StringComparison.Ordinal);
+
+        var (badModel, modelHtml) = await session.GetAsync("/console/devices?model=abc");
+        Assert.Equal(HttpStatusCode.BadRequest, badModel);
+        Assert.Contains("The model must be a model id, a whole number.", modelHtml, StringComparison.Ordinal);
+
+        var (badAssigned, assignedHtml) = await session.GetAsync("/console/devices?assigned=maybe");
+        Assert.Equal(HttpStatusCode.BadRequest, badAssigned);
+        Assert.Contains("must be true or false.", assignedHtml, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,7 +1,11 @@
 using System.Net;
 using System.Net.Http.Json;
 using DeviceFeatures.Protocol.Admin;
+using DeviceFeatures.Server.OperatorConsole;
+using DeviceFeatures.Server.Storage;
 using DeviceFeatures.Server.Tests.Infrastructure;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace DeviceFeatures.Server.Tests.OperatorConsole;
 
@@ -274,6 +278,66 @@ public abstract class OperatorManagementTests(ServerFactory server)
     }
 
     [Fact]
+    public async Task AnOpenSession_DoesNotComeBack_WhenItsOperatorIsDisabledThenEnabled_OrDemotedThenPromoted()
+    {
+        using var admin = server.CreateAdminClient();
+        var changes = new (UpdateOperatorRequest Away, UpdateOperatorRequest Back)[]
+        {
+            (new UpdateOperatorRequest(Disabled: true), new UpdateOperatorRequest(Disabled: false)),
+            (new UpdateOperatorRequest(Role: "support"), new UpdateOperatorRequest(Role: "customer_success")),
+        };
+        foreach (var (away, back) in changes)
+        {
+            var op = await CreateAsync(admin, "customer_success", "the password of this operator");
+            using var session = await SignedInAsync(op.Name, "the password of this operator");
+            (await PatchAsync(admin, op.Name, away)).EnsureSuccessStatusCode();
+            (await PatchAsync(admin, op.Name, back)).EnsureSuccessStatusCode();
+            await AssertSessionEndedAsync(session);
+
+            // A change that changes nothing keeps the sessions; a new sign-in works at once.
+            using var again = await SignedInAsync(op.Name, "the password of this operator");
+            (await PatchAsync(admin, op.Name, back)).EnsureSuccessStatusCode();
+            Assert.Equal(HttpStatusCode.OK, (await again.GetAsync("/console")).Status);
+        }
+    }
+
+    [Fact]
+    public async Task ARehashAtSignIn_DoesNotRestoreAPasswordResetMeanwhile()
+    {
+        using var admin = server.CreateAdminClient();
+        var op = await CreateAsync(admin, "support", "the old password of this operator");
+        var store = server.Services.GetRequiredService<IFeatureStore>();
+        var oldHash = (await store.ReadAsync(s => s.FindOperatorAsync(op.Name), Ct))!.PasswordHash;
+        var rehashedOld = new PasswordHasher<OperatorRow>().HashPassword(new OperatorRow(), "the old password of this operator");
+
+        // A sign-in with the old password checked it, then a reset came in before its rehash was written.
+        (await admin.PostAsJsonAsync($"/admin/api/operators/{op.Name}/reset-password", new ResetPasswordRequest("the new password of this operator"), AdminJsonContext.Default.ResetPasswordRequest, Ct))
+            .EnsureSuccessStatusCode();
+        Assert.Equal(0, await store.WriteAsync(s => s.RehashOperatorPasswordAsync(op.Name, oldHash, rehashedOld), Ct));
+
+        using var session = ConsoleSession.Open(server);
+        Assert.Contains("Wrong name or password.", (await session.SignInAsync(op.Name, "the old password of this operator")).Html, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Redirect, (await session.SignInAsync(op.Name, "the new password of this operator")).Status);
+
+        // Without a reset in between, the rehash is written.
+        var current = (await store.ReadAsync(s => s.FindOperatorAsync(op.Name), Ct))!.PasswordHash;
+        var rehashedNew = new PasswordHasher<OperatorRow>().HashPassword(new OperatorRow(), "the new password of this operator");
+        Assert.Equal(1, await store.WriteAsync(s => s.RehashOperatorPasswordAsync(op.Name, current, rehashedNew), Ct));
+    }
+
+    [Fact]
+    public async Task AnswersCarryingASecret_AreNotStored()
+    {
+        using var admin = server.CreateAdminClient();
+        var op = await CreateAsync(admin, "support");
+        using var reset = await admin.PostAsync($"/admin/api/operators/{op.Name}/reset-password", null, Ct);
+        Assert.Equal(HttpStatusCode.OK, reset.StatusCode);
+        Assert.True(reset.Headers.CacheControl?.NoStore);
+        using var partner = await admin.PostAsJsonAsync("/admin/api/partners", new { name = "No store" }, Ct);
+        Assert.True(partner.Headers.CacheControl?.NoStore);
+    }
+
+    [Fact]
     public async Task Unlock_LetsALockedOperatorSignInBeforeTheLockoutEnds()
     {
         using var admin = server.CreateAdminClient();
@@ -350,6 +414,82 @@ public abstract class OperatorManagementTests(ServerFactory server)
                 (await PatchAsync(admin, name, new UpdateOperatorRequest(Disabled: false))).EnsureSuccessStatusCode();
             }
         }
+    }
+
+    [Fact]
+    public async Task TheConsole_AndTheApi_WriteTheSameOperatorEvents_ApartFromActorIdAndTime()
+    {
+        using var admin = server.CreateAdminClient();
+        var administrator = await CreateAsync(admin, "administrator", "the administrator's password");
+        var viaConsole = await CreateAsync(admin, "support");
+        var viaApi = await CreateAsync(admin, "support");
+        static Dictionary<string, string> Form(params (string Key, string Value)[] fields) => fields.ToDictionary(f => f.Key, f => f.Value);
+
+        using var session = await SignedInAsync(administrator.Name, "the administrator's password");
+        var page = $"/console/operators/{viaConsole.Name}";
+        await session.GetAsync(page);
+        Assert.Equal(HttpStatusCode.Redirect, (await session.PostAsync(page + "?handler=Role", Form(("Role", "customer_success")))).Status);
+        Assert.Equal(HttpStatusCode.Redirect, (await session.PostAsync(page + "?handler=Disabled", Form(("Disabled", "true")))).Status);
+        Assert.Equal(HttpStatusCode.Redirect, (await session.PostAsync(page + "?handler=Disabled", Form(("Disabled", "false")))).Status);
+        Assert.Equal(HttpStatusCode.Redirect, (await session.PostAsync(page + "?handler=Unlock", Form())).Status);
+        Assert.Equal(HttpStatusCode.OK, (await session.PostAsync(page + "?handler=Reset", Form())).Status);
+        Assert.Equal(HttpStatusCode.Redirect, (await session.PostAsync(page + "?handler=Delete", Form())).Status);
+
+        (await PatchAsync(admin, viaApi.Name, new UpdateOperatorRequest(Role: "customer_success"))).EnsureSuccessStatusCode();
+        (await PatchAsync(admin, viaApi.Name, new UpdateOperatorRequest(Disabled: true))).EnsureSuccessStatusCode();
+        (await PatchAsync(admin, viaApi.Name, new UpdateOperatorRequest(Disabled: false))).EnsureSuccessStatusCode();
+        (await admin.PostAsync($"/admin/api/operators/{viaApi.Name}/unlock", null, Ct)).EnsureSuccessStatusCode();
+        (await admin.PostAsync($"/admin/api/operators/{viaApi.Name}/reset-password", null, Ct)).EnsureSuccessStatusCode();
+        (await admin.DeleteAsync($"/admin/api/operators/{viaApi.Name}", Ct)).EnsureSuccessStatusCode();
+
+        var events = (await admin.GetFromJsonAsync("/admin/api/audit?limit=1000", AdminJsonContext.Default.AuditPage, Ct))!.Events;
+        List<AuditEvent> Of(string name) => events
+            .Where(e => e.Kind.StartsWith("operator.", StringComparison.Ordinal) && e.Kind != "operator.created" && e.Detail?.StartsWith(name, StringComparison.Ordinal) == true)
+            .Select(e => e with { Id = 0, OccurredAt = default, RequestId = null, Actor = "", Detail = e.Detail!.Replace(name, "NAME", StringComparison.Ordinal) })
+            .ToList();
+        var console = Of(viaConsole.Name);
+        Assert.Equal(
+            ["operator.role_changed", "operator.disabled", "operator.enabled", "operator.unlocked", "operator.password_reset", "operator.deleted"],
+            console.Select(e => e.Kind));
+        Assert.Equal(Of(viaApi.Name), console);
+    }
+
+    [Fact]
+    public async Task TheOperatorPage_ChangesOnlyTheOperatorOfItsAddress_AndNeedsTheDisabledValue()
+    {
+        using var admin = server.CreateAdminClient();
+        var administrator = await CreateAsync(admin, "administrator", "the administrator's password");
+        var target = await CreateAsync(admin, "support");
+        var other = await CreateAsync(admin, "support");
+        (await PatchAsync(admin, target.Name, new UpdateOperatorRequest(Disabled: true))).EnsureSuccessStatusCode();
+        static Dictionary<string, string> Form(params (string Key, string Value)[] fields) => fields.ToDictionary(f => f.Key, f => f.Value);
+        async Task<OperatorAccount> AccountAsync(string name) =>
+            (await admin.GetFromJsonAsync($"/admin/api/operators/{name}", AdminJsonContext.Default.OperatorAccount, Ct))!;
+
+        using var session = await SignedInAsync(administrator.Name, "the administrator's password");
+        var page = $"/console/operators/{target.Name}";
+        await session.GetAsync(page);
+
+        // No value, or a value that is not a boolean: refused, and the disabled operator stays disabled.
+        foreach (var form in new[] { Form(), Form(("Disabled", "maybe")) })
+        {
+            var refused = await session.PostAsync(page + "?handler=Disabled", form);
+            Assert.Equal(HttpStatusCode.BadRequest, refused.Status);
+            Assert.Contains("true or false", refused.Html, StringComparison.Ordinal);
+            Assert.True((await AccountAsync(target.Name)).Disabled);
+        }
+
+        // A form field Name does not override the address's operator.
+        Assert.Equal(HttpStatusCode.Redirect, (await session.PostAsync(page + "?handler=Role", Form(("Role", "customer_success"), ("Name", other.Name)))).Status);
+        Assert.Equal("customer_success", (await AccountAsync(target.Name)).Role);
+        Assert.Equal("support", (await AccountAsync(other.Name)).Role);
+        await session.GetAsync(page);
+        Assert.Equal(HttpStatusCode.Redirect, (await session.PostAsync($"{page}?handler=Disabled&name={other.Name}", Form(("Disabled", "false"), ("name", other.Name)))).Status);
+        Assert.False((await AccountAsync(target.Name)).Disabled);
+        Assert.False((await AccountAsync(other.Name)).Disabled);
+        await session.GetAsync(page);
+        Assert.Equal(HttpStatusCode.Redirect, (await session.PostAsync(page + "?handler=Disabled", Form(("Disabled", "true"), ("Name", other.Name)))).Status);
+        Assert.Equal((true, false), ((await AccountAsync(target.Name)).Disabled, (await AccountAsync(other.Name)).Disabled));
     }
 
     // Disables every enabled administrator not named, and answers their names, to be enabled again afterwards.

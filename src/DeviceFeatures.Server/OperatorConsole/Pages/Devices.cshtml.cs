@@ -44,7 +44,8 @@ internal sealed class DevicesModel(AdminService admin, CatalogProvider catalog) 
 
     /// <summary>
     /// A device's sync in a word, from its versions: the finer per-feature status is on the user page. Out of sync is
-    /// the overview's rule: the device has not reported the configuration version it should run.
+    /// the overview's rule: the device has not reported the configuration version it should run, and that version is
+    /// above 0 (a device seen at version 0 without a report has nothing to apply yet, and the overview does not count it).
     /// </summary>
     public static string SyncText(DeviceSyncState? sync) => sync switch
     {
@@ -54,11 +55,35 @@ internal sealed class DevicesModel(AdminService admin, CatalogProvider catalog) 
         _ => $"in sync (v{sync.ConfigVersion}, reported {Time(sync.ReportedAt)})",
     };
 
+    /// <summary>A partner's client id cut to its first 8 characters for the filter's list, whole when it is not longer.</summary>
+    public static string ShortId(string clientId) => clientId.Length > 8 ? clientId[..8] + "…" : clientId;
+
     public async Task OnGetAsync(CancellationToken cancellationToken) => await ListAsync(cancellationToken).ConfigureAwait(false);
+
+    // A filter value that does not bind (model=abc, assigned=maybe) is refused in the admin API's words, with its 400,
+    // instead of being dropped silently: a list that ignored a filter would look like a filtered one.
+    private string? FilterError()
+    {
+        if (ModelState.TryGetValue("model", out var model) && model.Errors.Count > 0)
+        {
+            return "The model must be a model id, a whole number.";
+        }
+
+        return ModelState.TryGetValue("assigned", out var assigned) && assigned.Errors.Count > 0
+            ? "'Assigned to a partner' must be true or false."
+            : null;
+    }
 
     private async Task ListAsync(CancellationToken cancellationToken)
     {
         Partners = await admin.ListPartnersAsync(cancellationToken).ConfigureAwait(false);
+        if (FilterError() is { } filterError)
+        {
+            Error = filterError;
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+            return;
+        }
+
         var (page, error) = await admin.ListDevicesAsync(Blank(Partner), ModelId, null, Blank(After), PageSize, Assigned, Blank(MacPrefix), cancellationToken)
             .ConfigureAwait(false);
         Devices = page;

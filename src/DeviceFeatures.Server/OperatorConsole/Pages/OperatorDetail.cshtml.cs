@@ -6,8 +6,11 @@ namespace DeviceFeatures.Server.OperatorConsole.Pages;
 /// <summary>One operator, for administrators only (the page's policy): the admin API's changes, as forms.</summary>
 internal sealed class OperatorDetailModel(OperatorAccounts accounts, TimeProvider time) : ConsolePageModel
 {
-    [BindProperty(SupportsGet = true)]
-    public string Name { get; set; } = "";
+    /// <summary>
+    /// The operator the address names, from the route only: a form field <c>Name</c> must not turn a change of the
+    /// operator on the page into a change of another one.
+    /// </summary>
+    public string Name => RouteData.Values["name"] as string ?? "";
 
     public Protocol.Admin.OperatorAccount? Account { get; private set; }
 
@@ -38,10 +41,16 @@ internal sealed class OperatorDetailModel(OperatorAccounts accounts, TimeProvide
     }
 
     [ChangeBy(OperatorRoles.Administrator)]
-    public async Task<IActionResult> OnPostDisabledAsync(bool disabled, CancellationToken cancellationToken)
+    public async Task<IActionResult> OnPostDisabledAsync(bool? disabled, CancellationToken cancellationToken)
     {
-        var (_, error) = await accounts.UpdateAsync(Name, null, disabled, Origin, cancellationToken).ConfigureAwait(false);
-        return await AfterChangeAsync(error, disabled ? $"{Name} is disabled; their sessions have ended." : $"{Name} is enabled again.", cancellationToken)
+        // Required: a form without the value (or with another word) must not enable the operator as 'false' would.
+        if (disabled is not { } value)
+        {
+            return await AfterChangeAsync(AdminError.Invalid("Send 'disabled' as true or false."), "", cancellationToken).ConfigureAwait(false);
+        }
+
+        var (_, error) = await accounts.UpdateAsync(Name, null, value, Origin, cancellationToken).ConfigureAwait(false);
+        return await AfterChangeAsync(error, value ? $"{Name} is disabled; their sessions have ended." : $"{Name} is enabled again.", cancellationToken)
             .ConfigureAwait(false);
     }
 
