@@ -37,6 +37,7 @@ public sealed class EmulatorCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public async Task Snapshot_IsWrittenReadableByItsOwnerOnly()
     {
         Assert.SkipWhen(OperatingSystem.IsWindows(), "File modes are a Unix matter.");
