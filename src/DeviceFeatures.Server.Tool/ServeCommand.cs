@@ -11,7 +11,8 @@ namespace DeviceFeatures.Server.Tool;
 
 /// <summary>
 /// <c>devicefeatures serve</c>: the server with the defaults of a developer's machine. Every default is a setting the
-/// command line can still override (<c>--Section:Key=value</c> after the options is passed to the server as is).
+/// command line can still override (<c>-- --Section:Key=value</c>: what follows <c>--</c> is passed to the server as
+/// is), except that a server on the public admin key listens on the loopback interface only.
 /// </summary>
 internal static class ServeCommand
 {
@@ -26,7 +27,7 @@ internal static class ServeCommand
 
     public const string DefaultDataFolder = "devicefeatures";
 
-    public static Command Create(TextWriter output, TextWriter error, Action<WebApplication>? started)
+    public static Command Create(TextWriter output, TextWriter error, Action<WebApplication>? started, IReadOnlyList<string> serverSettings)
     {
         var port = new Option<int>("--port", "-p")
         {
@@ -53,9 +54,14 @@ internal static class ServeCommand
         {
             port, seed, database, postgres, adminKey,
         };
-        command.TreatUnmatchedTokensAsErrors = false;
+        command.TreatUnmatchedTokensAsErrors = true;
         command.Validators.Add(result =>
         {
+            if (result.GetValue(adminKey) is null && !GivesAdminKey(serverSettings) && NonLoopbackUrl(serverSettings) is { } url)
+            {
+                result.AddError($"{url} is not a loopback address, and the admin key is the public default: give your own --admin-key.");
+            }
+
             if (result.GetResult(database) is not null && result.GetResult(postgres) is not null)
             {
                 result.AddError("Give --database (SQLite) or --postgres, not both.");
@@ -74,7 +80,7 @@ internal static class ServeCommand
                 parse.GetValue(seed)?.FullName,
                 parse.GetValue(database),
                 parse.GetValue(postgres),
-                parse.GetValue(adminKey));
+                parse.GetValue(adminKey) ?? (GivesAdminKey(serverSettings) ? "" : null));
             if (settings.SeedPath is { } path && !File.Exists(path))
             {
                 await error.WriteLineAsync($"error: the fixture {path} (--seed) does not exist.");
@@ -82,7 +88,7 @@ internal static class ServeCommand
             }
 
             return await ServerRunner.RunAsync(
-                [.. settings.ServerArguments(Directory.GetCurrentDirectory()), .. parse.UnmatchedTokens],
+                [.. settings.ServerArguments(Directory.GetCurrentDirectory()), .. serverSettings],
                 configureApp: app => app.Lifetime.ApplicationStarted.Register(() =>
                 {
                     output.WriteLine(Banner(app, settings));
@@ -91,6 +97,52 @@ internal static class ServeCommand
                 error: error);
         });
         return command;
+    }
+
+    /// <summary>Whether the server's own settings set the admin key (<c>--Admin:ApiKey=...</c>).</summary>
+    internal static bool GivesAdminKey(IReadOnlyList<string> serverSettings) =>
+        serverSettings.Any(a => a.TrimStart('-', '/').StartsWith("Admin:ApiKey", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// The first address of a <c>--urls</c> among the server's own settings (<c>--urls=X</c> or <c>--urls X</c>, any
+    /// case, several separated by ';') that is not on the loopback interface, or null.
+    /// </summary>
+    internal static string? NonLoopbackUrl(IReadOnlyList<string> serverSettings)
+    {
+        for (var i = 0; i < serverSettings.Count; i++)
+        {
+            var token = serverSettings[i].TrimStart('-', '/');
+            string? value = null;
+            if (token.StartsWith("urls=", StringComparison.OrdinalIgnoreCase))
+            {
+                value = token["urls=".Length..];
+            }
+            else if (token.Equals("urls", StringComparison.OrdinalIgnoreCase) && i + 1 < serverSettings.Count)
+            {
+                value = serverSettings[i + 1];
+            }
+
+            foreach (var url in (value ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (!IsLoopback(url))
+                {
+                    return url;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    // "http://*:5080", "http://+:5080" and "http://0.0.0.0:5080" listen everywhere; "localhost" and 127.x / ::1 do not.
+    private static bool IsLoopback(string url)
+    {
+        if (!Uri.TryCreate(url.Replace("*", "any-host", StringComparison.Ordinal).Replace("+", "any-host", StringComparison.Ordinal), UriKind.Absolute, out var uri))
+        {
+            return false;
+        }
+
+        return uri.IsLoopback || (System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address) && System.Net.IPAddress.IsLoopback(address));
     }
 
     /// <summary>What the person who started it needs: where it listens, its admin key, where its data is.</summary>
@@ -103,11 +155,11 @@ internal static class ServeCommand
 
             DeviceFeatures {version.Split('+')[0]}, a local Withings, listening on {url}
               wire API:   {url}/v2/...   (described at {url}/openapi/wire.json, browsable at {url}/scalar)
-              admin API:  {url}/admin/api   key: {settings.AdminKey ?? LocalAdminKey}
+              admin API:  {url}/admin/api   key: {(settings.AdminKey is null ? LocalAdminKey : "the key you gave")}
               storage:    {settings.StorageDescription(Directory.GetCurrentDirectory())}
               emulator:   on (faults, journal, reset, snapshot, clock under /admin/api/emulator)
               {(settings.SeedPath is null ? "demo:       a demo partner (credentials below)" : $"fixture:    {settings.SeedPath} (loaded into an empty database)")}
-              devfeat:    export DEVFEAT_ADMIN_URL={url} DEVFEAT_ADMIN_KEY={settings.AdminKey ?? LocalAdminKey}
+              devfeat:    export DEVFEAT_ADMIN_URL={url} DEVFEAT_ADMIN_KEY={(settings.AdminKey is null ? LocalAdminKey : "<the key you gave>")}
             Ctrl+C stops it.
             """;
     }
@@ -135,7 +187,11 @@ internal sealed record ServeSettings(int Port, string? SeedPath, string? Databas
         yield return $"--contentRoot={AppContext.BaseDirectory}";
         yield return $"--urls={Url}";
         yield return "--Emulator:Enabled=true";
-        yield return $"--Admin:ApiKey={AdminKey ?? ServeCommand.LocalAdminKey}";
+        // Empty: the key is among the server's own settings (after --), which come after these.
+        if (AdminKey is not "")
+        {
+            yield return $"--Admin:ApiKey={AdminKey ?? ServeCommand.LocalAdminKey}";
+        }
         if (PostgresConnectionString is not null)
         {
             yield return "--Storage:Provider=postgres";

@@ -282,9 +282,11 @@ public sealed class DeviceFeaturesTestServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Puts the server back as it was when it started, or with <paramref name="clientId"/> removes one partner's users
-    /// and devices (the partner, its secret and its grants stay). The default partner, its user and its client work as
-    /// before: same client id, secret and user id.
+    /// Puts the server back as it was when it started: the state restored, every fault rule removed and the journal
+    /// emptied, so that one test's faults and requests never reach the next. With <paramref name="clientId"/> it removes
+    /// one partner's users and devices (the partner, its secret and its grants stay) and that partner's journal entries;
+    /// the fault rules stay. The default partner, its user and its client work as before: same client id, secret and
+    /// user id. The clock is not put back: it only goes forward (<see cref="DeviceFeaturesTestClock"/>).
     /// </summary>
     /// <param name="clientId">A partner whose users and devices to remove; null to restore the start-up state.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
@@ -295,11 +297,14 @@ public sealed class DeviceFeaturesTestServer : IAsyncDisposable
         if (clientId is not null)
         {
             await Admin.ResetEmulatorAsync(clientId, cancellationToken).ConfigureAwait(false);
+            await Journal.ClearAsync(clientId, cancellationToken).ConfigureAwait(false);
             return;
         }
 
         var baseline = _baseline ?? throw new InvalidOperationException("Started with Emulator:Enabled=false: the state cannot be reset.");
         await Admin.RestoreSnapshotAsync(baseline, cancellationToken).ConfigureAwait(false);
+        await Faults.ClearAsync(cancellationToken).ConfigureAwait(false);
+        await Journal.ClearAsync(null, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The server's whole state, to give to <see cref="RestoreAsync"/> later (or to save as a fixture).</summary>

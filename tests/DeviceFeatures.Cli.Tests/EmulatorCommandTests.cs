@@ -37,6 +37,25 @@ public sealed class EmulatorCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Snapshot_IsWrittenReadableByItsOwnerOnly()
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "File modes are a Unix matter.");
+        var file = TestFiles.NewPath("private-snapshot.json");
+        await File.WriteAllTextAsync(file, "old", Ct);
+        File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+
+        var saved = await Devfeat.For(_server).RunAsync(["emulator", "snapshot", "--out", file]);
+        Assert.True(saved.ExitCode == 0, saved.ToString());
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+        Assert.Contains(_server.DefaultPartner.ClientSecret, await File.ReadAllTextAsync(file, Ct));
+
+        var fresh = TestFiles.NewPath("fresh-snapshot.json");
+        Assert.Equal(0, (await Devfeat.For(_server).RunAsync(["emulator", "snapshot", "--out", fresh])).ExitCode);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(fresh));
+    }
+
+    [Fact]
     public async Task ResetOfOnePartner_KeepsThePartner()
     {
         var run = await Devfeat.For(_server).RunAsync($"emulator reset --client-id {_server.DefaultPartner.ClientId}");
@@ -64,6 +83,11 @@ public sealed class EmulatorCommandTests : IAsyncLifetime
 
         var backwards = await devfeat.RunAsync("emulator clock --advance -PT1M");
         Assert.Equal(2, backwards.ExitCode);
+
+        // More than a century, as a duration as well as in seconds, is a usage error before anything is sent.
+        Assert.Equal(2, (await devfeat.RunAsync("emulator clock --advance P40000D")).ExitCode);
+        Assert.Equal(2, (await devfeat.RunAsync("emulator clock --advance 4000000000")).ExitCode);
+        Assert.Contains("offset: 00:10:30", (await devfeat.RunAsync("emulator clock")).Out);
     }
 
     [Fact]

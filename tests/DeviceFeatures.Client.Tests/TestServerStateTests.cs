@@ -26,6 +26,21 @@ public sealed class TestServerStateTests
     }
 
     [Fact]
+    public async Task ResetAsync_RemovesTheFaultRules_AndEmptiesTheJournal()
+    {
+        await using var server = await DeviceFeaturesTestServer.StartAsync(cancellationToken: Ct);
+        await server.Faults.AddAsync(new FaultRuleRequest(Action: "getfeatures", Answer: new FaultAnswer(Status: 522)), Ct);
+        await server.Client.GetNonceAsync(Ct);
+        Assert.NotEmpty(await server.Journal.EntriesAsync(cancellationToken: Ct));
+
+        await server.ResetAsync(cancellationToken: Ct);
+
+        Assert.Empty(await server.Faults.ListAsync(Ct));
+        Assert.Empty(await server.Journal.EntriesAsync(cancellationToken: Ct));
+        Assert.Empty(await server.Client.GetFeaturesAsync(server.UserId, DeviceModel.BodyPro2, Ct));
+    }
+
+    [Fact]
     public async Task ResetAsync_OfOnePartner_LeavesTheDefaultPartnersChoices()
     {
         await using var server = await DeviceFeaturesTestServer.StartAsync(cancellationToken: Ct);

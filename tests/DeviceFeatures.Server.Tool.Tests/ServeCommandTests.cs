@@ -215,6 +215,82 @@ public sealed class ServeCommandTests
     }
 
     [Fact]
+    public async Task Serve_WithAnUnknownOption_IsAUsageError_ButWhatFollowsTheSeparatorIsTheServers()
+    {
+        var error = new StringWriter();
+        var code = await ToolApp.RunAsync(["serve", "--admin-kee", "an-admin-key-of-at-least-32-characters"], TextWriter.Null, error);
+
+        Assert.Equal(ServeCommand.UsageExitCode, code);
+        Assert.Contains("--admin-kee", error.ToString(), StringComparison.Ordinal);
+
+        // After '--' nothing is the tool's: a setting there reaches the validation of the tool's own options only through --urls.
+        error = new StringWriter();
+        code = await ToolApp.RunAsync(["serve", "--database", "a.db", "--postgres", "Host=x", "--", "--Some:Setting=1"], TextWriter.Null, error);
+        Assert.Equal(ServeCommand.UsageExitCode, code);
+        Assert.DoesNotContain("Some:Setting", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--urls=http://0.0.0.0:5080")]
+    [InlineData("--Urls=http://*:5080")]
+    [InlineData("--urls=http://127.0.0.1:5080;http://192.0.2.10:5080")]
+    public async Task Serve_OnANonLoopbackAddress_WithThePublicAdminKey_IsAUsageError(string urls)
+    {
+        var error = new StringWriter();
+        var code = await ToolApp.RunAsync(["serve", "--", urls], TextWriter.Null, error);
+
+        Assert.Equal(ServeCommand.UsageExitCode, code);
+        Assert.Contains("--admin-key", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void NonLoopbackUrl_FindsEveryFormOfUrls_AndKnowsTheLoopbackOnes()
+    {
+        Assert.Null(ServeCommand.NonLoopbackUrl(["--urls=http://127.0.0.1:5080;http://localhost:5081;http://[::1]:5082"]));
+        Assert.Null(ServeCommand.NonLoopbackUrl(["--RateLimit:DefaultRequestsPerMinute=20"]));
+        Assert.Equal("http://0.0.0.0:1", ServeCommand.NonLoopbackUrl(["--urls", "http://0.0.0.0:1"]));
+        Assert.Equal("http://+:1", ServeCommand.NonLoopbackUrl(["/URLS=http://+:1"]));
+        Assert.True(ServeCommand.GivesAdminKey(["--Admin:ApiKey=an-admin-key-of-at-least-32-characters"]));
+    }
+
+    [Fact]
+    public async Task Serve_WithAKeyOfYourOwn_NeverPrintsIt()
+    {
+        const string Key = "a-private-admin-key-of-at-least-32-characters";
+        var folder = Directory.CreateTempSubdirectory("devicefeatures-tool-tests-");
+        try
+        {
+            var output = new StringWriter();
+            var error = new StringWriter();
+            var started = new TaskCompletionSource<WebApplication>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var run = Task.Run(() => ToolApp.RunAsync(
+                ["serve", "--port", "0", "--admin-key", Key, "--database", Path.Combine(folder.FullName, "tool.db")],
+                TextWriter.Synchronized(output), TextWriter.Synchronized(error), app => started.SetResult(app)), Ct);
+            var app = await Task.WhenAny(started.Task, run) == started.Task
+                ? await started.Task
+                : throw new InvalidOperationException($"serve ended with {await run}: {error}");
+            try
+            {
+                Assert.Equal(Key, app.Configuration["Admin:ApiKey"]);
+                Assert.Contains("the key you gave", output.ToString(), StringComparison.Ordinal);
+                Assert.DoesNotContain(Key, output.ToString(), StringComparison.Ordinal);
+                Assert.DoesNotContain(Key, error.ToString(), StringComparison.Ordinal);
+            }
+            finally
+            {
+                app.Lifetime.StopApplication();
+            }
+
+            Assert.Equal(0, await run);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Version_PrintsThePackageVersion()
     {
         var output = new StringWriter();

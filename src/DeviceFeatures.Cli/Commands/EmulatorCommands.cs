@@ -32,7 +32,7 @@ internal static class EmulatorCommands
                 var text = JsonSerializer.Serialize(snapshot, Indented.EmulatorSnapshot);
                 if (parse.GetValue(output) is { } file)
                 {
-                    await File.WriteAllTextAsync(file.FullName, text + Environment.NewLine, ct);
+                    await WritePrivateAsync(file.FullName, text + Environment.NewLine, ct);
                     context.Diagnostic($"Saved {Describe(snapshot)} to {file.FullName}.");
                 }
                 else
@@ -127,6 +127,28 @@ internal static class EmulatorCommands
             });
     }
 
+    /// <summary>
+    /// Writes a file that holds secrets (a snapshot has every partner's secret in clear) readable by its owner only on
+    /// Unix: created with mode 0600, and an existing file narrowed to it before anything is written.
+    /// </summary>
+    internal static async Task WritePrivateAsync(string path, string text, CancellationToken ct)
+    {
+        const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = OwnerOnly;
+            if (File.Exists(path))
+            {
+                File.SetUnixFileMode(path, OwnerOnly);
+            }
+        }
+
+        await using var stream = new FileStream(path, options);
+        await using var writer = new StreamWriter(stream, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
+        await writer.WriteAsync(text.AsMemory(), ct);
+    }
+
     /// <summary>An ISO 8601 duration or a bare number of seconds; never negative.</summary>
     internal static bool TryAdvance(string text, out TimeSpan value)
     {
@@ -145,8 +167,9 @@ internal static class EmulatorCommands
 
         try
         {
+            // The same bound as a number of seconds: the server refuses more than a century ahead anyway.
             value = XmlConvert.ToTimeSpan(text);
-            return value >= TimeSpan.Zero;
+            return value >= TimeSpan.Zero && value <= TimeSpan.FromDays(36_500);
         }
         catch (Exception ex) when (ex is FormatException or OverflowException)
         {

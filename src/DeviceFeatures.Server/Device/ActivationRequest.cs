@@ -245,7 +245,8 @@ internal sealed partial record ActivationRequest(
         && zone.HasIanaId
         && string.Equals(zone.Id, id, StringComparison.Ordinal);
 
-    private static string? ReadMeasures(string text)
+    /// <summary>Why a profile's measures (JSON text) are not what <c>activate</c> accepts, or null: restore checks them the same way.</summary>
+    internal static string? ReadMeasures(string text)
     {
         const string Shape = "must be a JSON array of two objects {\"value\", \"unit\", \"type\"}: a height (type 4) and a weight (type 1)";
         if (Parse(text) is not { } document)
@@ -311,7 +312,8 @@ internal sealed partial record ActivationRequest(
         }
     }
 
-    private static (string? Json, string? Problem) ReadUnitPref(string text)
+    /// <summary>The unit preferences compacted, or why they are not what <c>activate</c> accepts: restore checks them the same way.</summary>
+    internal static (string? Json, string? Problem) ReadUnitPref(string text)
     {
         const string Shape = "must be a JSON object {\"weight\", \"height\", \"distance\", \"temperature\"} of unit codes";
         if (Parse(text) is not { } document)
@@ -344,7 +346,8 @@ internal sealed partial record ActivationRequest(
         }
     }
 
-    private static (string? Json, string? Problem) ReadGoals(string text)
+    /// <summary>The goals compacted, or why they are not what <c>activate</c> accepts: restore checks them the same way.</summary>
+    internal static (string? Json, string? Problem) ReadGoals(string text)
     {
         const string Shape = "must be a JSON object with any of steps (per day), sleep (seconds) and weight ({\"value\", \"unit\"}), whole numbers";
         if (Parse(text) is not { } document)

@@ -31,12 +31,37 @@ internal sealed class EmulatorClock(TimeProvider inner) : TimeProvider
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
         inner.CreateTimer(callback, state, dueTime, period);
 
-    /// <summary>Moves the clock forward; a negative amount is refused by the caller, and ignored here.</summary>
-    public void Advance(TimeSpan amount)
+    /// <summary>
+    /// The furthest this clock runs ahead of the one it runs on: a century, far beyond any window a test needs, and far
+    /// from the end of <see cref="DateTimeOffset"/>, which an unbounded offset would overflow into an error on every
+    /// request that reads the time.
+    /// </summary>
+    public static readonly TimeSpan MaxOffset = TimeSpan.FromDays(36_525);
+
+    /// <summary>
+    /// Moves the clock forward, unless that would take it more than <see cref="MaxOffset"/> ahead: then nothing moves
+    /// and the answer is false. A negative amount is refused by the caller, and ignored here. Concurrent advances add
+    /// up, each checked against the offset it actually extends.
+    /// </summary>
+    public bool Advance(TimeSpan amount)
     {
-        if (amount > TimeSpan.Zero)
+        if (amount <= TimeSpan.Zero)
         {
-            Interlocked.Add(ref _offsetTicks, amount.Ticks);
+            return true;
+        }
+
+        while (true)
+        {
+            var current = Interlocked.Read(ref _offsetTicks);
+            if (amount.Ticks > MaxOffset.Ticks - current)
+            {
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref _offsetTicks, current + amount.Ticks, current) == current)
+            {
+                return true;
+            }
         }
     }
 
@@ -100,7 +125,14 @@ internal static class EmulatorClockEndpoints
             return AdminEndpoints.Problem(AdminError.Invalid(error));
         }
 
-        clock.Advance(amount);
+        if (!clock.Advance(amount))
+        {
+            var member = request!.Advance is null ? "advance_seconds" : "advance";
+            return AdminEndpoints.Problem(AdminError.Invalid(
+                $"'{member}' is too large: the emulator's clock runs at most a century (P36525D) ahead of the real one, " +
+                $"and it is {clock.Offset.TotalSeconds.ToString(CultureInfo.InvariantCulture)} seconds ahead now."));
+        }
+
         return TypedResults.Ok(State(clock));
     }
 

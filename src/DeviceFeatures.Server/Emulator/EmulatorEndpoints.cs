@@ -15,7 +15,7 @@ internal static class EmulatorEndpoints
     public static IServiceCollection AddEmulator(this IServiceCollection services)
     {
         services.AddOptions<EmulatorOptions>().BindConfiguration(EmulatorOptions.SectionName)
-            .Validate(o => o.JournalSize is >= 0 and <= 100_000, "Emulator:JournalSize must be from 0 to 100000.")
+            .Validate(o => o.JournalSize is null or (>= 0 and <= 100_000), "Emulator:JournalSize must be from 0 to 100000.")
             .ValidateOnStart();
         services.AddSingleton<EmulatorSwitch>();
         services.AddState();

@@ -13,10 +13,16 @@ internal sealed class EmulatorOptions
     public bool? Enabled { get; set; }
 
     /// <summary>
-    /// How many wire requests the journal keeps per partner (0 turns it off). The journal redacts what it keeps, so it
-    /// is not governed by <see cref="Enabled"/>.
+    /// How many wire requests the journal keeps per partner (0 turns it off). Unset means
+    /// <see cref="DefaultJournalSize"/> when the emulator is enabled and 0 otherwise, so that a production server keeps
+    /// no requests unless told to; set, it wins in every environment (the journal redacts what it keeps).
     /// </summary>
-    public int JournalSize { get; set; } = 200;
+    public int? JournalSize { get; set; }
+
+    public const int DefaultJournalSize = 200;
+
+    /// <summary>The journal's size on a server whose emulator is <paramref name="emulatorEnabled"/>.</summary>
+    public int SizeFor(bool emulatorEnabled) => JournalSize ?? (emulatorEnabled ? DefaultJournalSize : 0);
 }
 
 /// <summary>Whether the emulator's powers are on, decided once from <see cref="EmulatorOptions"/> and the environment.</summary>

@@ -127,8 +127,9 @@ internal sealed class PartnerDirectory(
     private readonly SemaphoreSlim _strangers = new(options.Value.MaxConcurrentLookups, options.Value.MaxConcurrentLookups);
     private readonly TimeSpan _strangerWait = TimeSpan.FromMilliseconds(options.Value.LookupWaitMilliseconds);
 
-    /// <summary>Whether this instance has read the client id as a partner's (the request journal keeps a ring per such partner).</summary>
-    public bool IsKnown(string clientId) => _cache.ContainsKey(clientId);
+    // Bumped by Forget and ForgetAll (before they drop anything): a read that began before must not put back in the
+    // cache what they dropped, such as the partner a restore just replaced.
+    private long _generation;
 
     /// <summary>The partner, or null when the client id is unknown; for the server's own uses (never refused as busy).</summary>
     public async ValueTask<PartnerCredentials?> FindAsync(string clientId, CancellationToken cancellationToken) =>
@@ -294,11 +295,16 @@ internal sealed class PartnerDirectory(
 
     private async ValueTask<PartnerCredentials?> ReadAsync(string clientId, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        var generation = Interlocked.Read(ref _generation);
         var row = await store.ReadAsync(s => s.FindPartnerAsync(clientId), cancellationToken);
         if (row is null)
         {
-            _cache.TryRemove(clientId, out _);
-            Remember(clientId, now);
+            if (Interlocked.Read(ref _generation) == generation)
+            {
+                _cache.TryRemove(clientId, out _);
+                Remember(clientId, now);
+            }
+
             return null;
         }
 
@@ -310,7 +316,20 @@ internal sealed class PartnerDirectory(
             row.Suspended,
             row.RateLimitPerMinute,
             now).KeepSignersOf(_cache.TryGetValue(clientId, out var earlier) ? earlier.Partner : null);
-        _cache[clientId] = (partner, now + CacheFor);
+        if (Interlocked.Read(ref _generation) != generation)
+        {
+            return partner;
+        }
+
+        // Written, then checked again: a Forget that began between the check and the write has bumped the generation
+        // by now (it bumps before it drops), and the entry it may have missed goes.
+        var entry = (partner, now + CacheFor);
+        _cache[clientId] = entry;
+        if (Interlocked.Read(ref _generation) != generation)
+        {
+            _cache.TryRemove(new KeyValuePair<string, (PartnerCredentials, DateTimeOffset)>(clientId, entry));
+        }
+
         return partner;
     }
 
@@ -342,6 +361,7 @@ internal sealed class PartnerDirectory(
     /// <summary>Drops what this instance holds about the client id: after a change through it, or its creation.</summary>
     public void Forget(string clientId)
     {
+        Interlocked.Increment(ref _generation);
         _cache.TryRemove(clientId, out _);
         _unknown.TryRemove(clientId, out _);
     }
@@ -349,6 +369,7 @@ internal sealed class PartnerDirectory(
     /// <summary>Drops what this instance holds about every client id: after the emulator replaced or reset the state.</summary>
     public void ForgetAll()
     {
+        Interlocked.Increment(ref _generation);
         _cache.Clear();
         _unknown.Clear();
     }

@@ -73,7 +73,7 @@ internal abstract class WireAction(string name)
         public override WireAuthentication Authentication => WireAuthentication.Signed;
 
         public override Task<WireResult> RunAsync(WirePipeline pipeline, WireParameters parameters, HttpContext context) =>
-            pipeline.RunSignedAsync(Name, handler, parameters, context.TraceIdentifier, context.RequestAborted);
+            pipeline.RunSignedAsync(Name, handler, parameters, context.TraceIdentifier, context.RequestAborted, context.Features.Get<WireAnswerLabels>());
     }
 
     private sealed class TimestampSignedAction(string name, ITimestampSignedHandler handler) : WireAction(name)
@@ -81,7 +81,7 @@ internal abstract class WireAction(string name)
         public override WireAuthentication Authentication => WireAuthentication.TimestampSigned;
 
         public override Task<WireResult> RunAsync(WirePipeline pipeline, WireParameters parameters, HttpContext context) =>
-            pipeline.RunTimestampSignedAsync(Name, handler, parameters, context.RequestAborted);
+            pipeline.RunTimestampSignedAsync(Name, handler, parameters, context.RequestAborted, context.Features.Get<WireAnswerLabels>());
     }
 
     private sealed class ClientSecretAction<TParams>(string name, IClientSecretHandler<TParams> handler) : WireAction(name)
@@ -89,7 +89,7 @@ internal abstract class WireAction(string name)
         public override WireAuthentication Authentication => WireAuthentication.ClientSecret;
 
         public override Task<WireResult> RunAsync(WirePipeline pipeline, WireParameters parameters, HttpContext context) =>
-            pipeline.RunClientSecretAsync(handler, parameters, context.TraceIdentifier, context.RequestAborted);
+            pipeline.RunClientSecretAsync(handler, parameters, context.TraceIdentifier, context.RequestAborted, context.Features.Get<WireAnswerLabels>());
     }
 
     private sealed class ClientSecretOrSignedAction<TParams>(string name, IClientSecretHandler<TParams> bySecret, ISignedHandler<TParams> bySignature)
@@ -99,8 +99,8 @@ internal abstract class WireAction(string name)
 
         public override Task<WireResult> RunAsync(WirePipeline pipeline, WireParameters parameters, HttpContext context) =>
             !parameters.TryGet(WireParameterNames.ClientSecret, out _) && parameters.TryGet(WireParameterNames.Signature, out _)
-                ? pipeline.RunSignedAsync(Name, bySignature, parameters, context.TraceIdentifier, context.RequestAborted)
-                : pipeline.RunClientSecretAsync(bySecret, parameters, context.TraceIdentifier, context.RequestAborted);
+                ? pipeline.RunSignedAsync(Name, bySignature, parameters, context.TraceIdentifier, context.RequestAborted, context.Features.Get<WireAnswerLabels>())
+                : pipeline.RunClientSecretAsync(bySecret, parameters, context.TraceIdentifier, context.RequestAborted, context.Features.Get<WireAnswerLabels>());
     }
 
     private sealed class BearerAction<TParams>(string name, IBearerHandler<TParams> handler) : WireAction(name)
@@ -108,7 +108,7 @@ internal abstract class WireAction(string name)
         public override WireAuthentication Authentication => WireAuthentication.Bearer;
 
         public override Task<WireResult> RunAsync(WirePipeline pipeline, WireParameters parameters, HttpContext context) =>
-            pipeline.RunBearerAsync(handler, parameters, context.Request, context.TraceIdentifier, context.RequestAborted);
+            pipeline.RunBearerAsync(handler, parameters, context.Request, context.TraceIdentifier, context.RequestAborted, context.Features.Get<WireAnswerLabels>());
     }
 }
 
@@ -283,13 +283,16 @@ internal sealed class WirePipeline(
         ISignedHandler<TParams> handler,
         WireParameters parameters,
         string requestId,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        WireAnswerLabels? labels = null)
     {
         var (call, refusal) = await authenticator.AuthenticateAsync(parameters, action, requestId, cancellationToken).ConfigureAwait(false);
         if (call is null)
         {
             return refusal!;
         }
+
+        labels?.Authenticated(call.Partner.ClientId);
 
         var (read, invalid) = handler.Read(parameters);
         var started = time.GetTimestamp();
@@ -323,23 +326,33 @@ internal sealed class WirePipeline(
         string action,
         ITimestampSignedHandler handler,
         WireParameters parameters,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        WireAnswerLabels? labels = null)
     {
         var (partner, refusal) = await authenticator.AuthenticateTimestampAsync(parameters, action, cancellationToken).ConfigureAwait(false);
-        return partner is null ? refusal! : handler.Handle(partner);
+        if (partner is null)
+        {
+            return refusal!;
+        }
+
+        labels?.Authenticated(partner.ClientId);
+        return handler.Handle(partner);
     }
 
     public async Task<WireResult> RunClientSecretAsync<TParams>(
         IClientSecretHandler<TParams> handler,
         WireParameters parameters,
         string requestId,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        WireAnswerLabels? labels = null)
     {
         var (partner, refusal) = await oauth.AuthenticateClientSecretAsync(parameters, cancellationToken).ConfigureAwait(false);
         if (partner is null)
         {
             return refusal!;
         }
+
+        labels?.Authenticated(partner.ClientId);
 
         var (read, invalid) = handler.Read(parameters);
         if (invalid is not null)
@@ -359,13 +372,16 @@ internal sealed class WirePipeline(
         WireParameters parameters,
         HttpRequest request,
         string requestId,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        WireAnswerLabels? labels = null)
     {
         var (call, refusal) = await oauth.AuthenticateBearerAsync(request, requestId, cancellationToken).ConfigureAwait(false);
         if (call is null)
         {
             return refusal!;
         }
+
+        labels?.Authenticated(call.Partner.ClientId);
 
         var (read, invalid) = handler.Read(parameters);
         if (invalid is not null)

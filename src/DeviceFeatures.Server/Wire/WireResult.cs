@@ -145,4 +145,12 @@ internal sealed class WireAnswerLabels(ServerMetrics metrics, string service)
     public WireParameters? Parameters { get; set; }
 
     public FaultHit? Fault { get; set; }
+
+    /// <summary>
+    /// The partner whose credentials (signature, client secret or access token) this request proved, once checked; null
+    /// before, or when they did not check. The journal keeps a partner's own ring for such requests only.
+    /// </summary>
+    public string? AuthenticatedClientId { get; private set; }
+
+    public void Authenticated(string clientId) => AuthenticatedClientId = clientId;
 }

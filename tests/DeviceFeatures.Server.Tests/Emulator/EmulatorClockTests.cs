@@ -59,6 +59,32 @@ public abstract class EmulatorClockTests(EmulatorServer server)
     }
 
     [Fact]
+    public async Task Advance_BeyondACentury_IsRefused_NamingTheMember_AndNothingMoves()
+    {
+        using var admin = server.CreateAdminClient();
+        var before = (await admin.GetFromJsonAsync("/admin/api/emulator/clock", AdminJsonContext.Default.EmulatorClockState, Ct))!;
+
+        Assert.Contains("'advance' is too large", (await RefusedAsync(admin, new { advance = "P40000D" })).Detail, StringComparison.Ordinal);
+        Assert.Contains("'advance_seconds' is too large", (await RefusedAsync(admin, new { advance_seconds = 4e9 })).Detail, StringComparison.Ordinal);
+
+        var after = (await admin.GetFromJsonAsync("/admin/api/emulator/clock", AdminJsonContext.Default.EmulatorClockState, Ct))!;
+        Assert.Equal(before.OffsetSeconds, after.OffsetSeconds);
+    }
+
+    [Fact]
+    public void Clock_AddsUpAdvances_UpToItsBound_AndNoFurther()
+    {
+        var clock = new Server.Emulator.EmulatorClock(TimeProvider.System);
+        Assert.True(clock.Advance(Server.Emulator.EmulatorClock.MaxOffset - TimeSpan.FromDays(1)));
+        Assert.False(clock.Advance(TimeSpan.FromDays(2)));
+        Assert.True(clock.Advance(TimeSpan.FromDays(1)));
+        Assert.Equal(Server.Emulator.EmulatorClock.MaxOffset, clock.Offset);
+        Assert.False(clock.Advance(TimeSpan.FromTicks(1)));
+        Assert.Equal(Server.Emulator.EmulatorClock.MaxOffset, clock.Offset);
+        Assert.True(clock.GetUtcNow() > DateTimeOffset.UtcNow.AddYears(99));
+    }
+
+    [Fact]
     public async Task Advance_PastTheNonceLifetime_ExpiresANonceAlreadyGiven()
     {
         using var admin = server.CreateAdminClient();

@@ -3,7 +3,9 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using DeviceFeatures.Protocol.Admin;
+using DeviceFeatures.Server.OperatorConsole;
 using DeviceFeatures.Server.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace DeviceFeatures.Server.Tests.Emulator;
 
@@ -167,6 +169,70 @@ public abstract class EmulatorStateTests(EmulatorServer server)
 
         Assert.Equal(Content(before), Content(await SnapshotAsync(admin)));
         Assert.Equal(0, (await a.GetNonceAnswerAsync()).Status);
+    }
+
+    [Fact]
+    public async Task ResetAndRestore_WithARequestForAGrant_Succeed_AndAPartnersOwnResetKeepsItsRequests()
+    {
+        using var admin = server.CreateAdminClient();
+        await ResetAsync(admin);
+        var partner = await server.CreatePartnerAsync();
+        var requests = server.Services.GetRequiredService<GrantRequests>();
+        var actor = new ConsoleActor("cs-reset", OperatorRoles.CustomerSuccess, "t");
+        var (id, error) = await requests.RequestAsync(actor, partner.ClientId, requests.GatedFeatures[0], "Pilot clinic", Ct);
+        Assert.Null(error);
+        var snapshot = await SnapshotAsync(admin);
+
+        // The partner stays, and so does the request for a grant to it.
+        await ResetAsync(admin, partner.ClientId);
+        Assert.Contains((await requests.ListAsync(Ct)).Pending, r => r.Id == id);
+
+        // Everything goes, the request with its partner; and a restore over a state that holds one succeeds.
+        await ResetAsync(admin);
+        Assert.DoesNotContain((await requests.ListAsync(Ct)).Pending, r => r.Id == id);
+        using (var restored = await RestoreAsync(admin, snapshot))
+        {
+            Assert.Equal(HttpStatusCode.OK, restored.StatusCode);
+        }
+
+        Assert.Null((await requests.RequestAsync(actor, partner.ClientId, requests.GatedFeatures[0], "Again", Ct)).Error);
+        using var again = await RestoreAsync(admin, snapshot);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Empty((await requests.ListAsync(Ct)).Pending);
+        Assert.Equal(0, (await partner.GetNonceAnswerAsync()).Status);
+    }
+
+    [Fact]
+    public async Task Restore_ChecksAProfilesUnitsMeasuresAndGoals_AsActivateDoes()
+    {
+        using var admin = server.CreateAdminClient();
+        await using var file = File.OpenRead(Path.Combine(Repository.Root(), "docs", "examples", "fixture.json"));
+        var fixture = (await JsonSerializer.DeserializeAsync(file, AdminJsonContext.Default.EmulatorSnapshot, cancellationToken: Ct))!;
+        var user = fixture.Users!.First(u => u!.Profile is not null)!;
+        var index = fixture.Users!.ToList().IndexOf(user);
+        EmulatorSnapshot With(SnapshotProfile profile) =>
+            fixture with { Users = [.. fixture.Users!.Select(u => u == user ? u with { Profile = profile } : u)] };
+
+        foreach (var (member, profile) in new[]
+        {
+            ("unit_pref", user.Profile! with { UnitPref = "{\"weight\": " }),
+            ("unit_pref", user.Profile! with { UnitPref = "[1]" }),
+            ("measures", user.Profile! with { Measures = "[{\"value\": 180}]" }),
+            ("goals", user.Profile! with { Goals = "{\"steps\": \"many\"}" }),
+        })
+        {
+            var problem = await ProblemAsync(await RestoreAsync(admin, With(profile)), HttpStatusCode.BadRequest, AdminProblemCodes.InvalidRequest);
+            Assert.Contains($"users[{index}].profile.{member}", problem.Detail, StringComparison.Ordinal);
+        }
+
+        var valid = user.Profile! with
+        {
+            UnitPref = """{"weight": 1, "height": 6, "distance": 6, "temperature": 11}""",
+            Measures = """[{"value": 180, "unit": -2, "type": 4}, {"value": 75, "unit": 0, "type": 1}]""",
+            Goals = """{"steps": 10000}""",
+        };
+        using var restored = await RestoreAsync(admin, With(valid));
+        Assert.Equal(HttpStatusCode.OK, restored.StatusCode);
     }
 
     [Fact]

@@ -11,11 +11,82 @@ public abstract class JournalTests : OwnServerTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
+    // The emulator on: refused signatures are explained only there.
     private ServerFactory JournalServer(int size)
     {
-        var server = NewServer();
+        var server = NewServer().Enabled();
         server.Settings["Emulator:JournalSize"] = size.ToString(CultureInfo.InvariantCulture);
         return server;
+    }
+
+    [Fact]
+    public async Task UnsetSize_Is200WithTheEmulator_AndOffWithout_AnExplicitSizeWinsEverywhere()
+    {
+        using (var on = NewServer().Enabled())
+        {
+            Assert.Equal(200, (await on.JournalAsync()).Size);
+        }
+
+        using (var off = NewServer())
+        {
+            var partner = await off.CreatePartnerAsync();
+            await partner.GetNonceAnswerAsync();
+            var page = await off.JournalAsync();
+            Assert.Equal(0, page.Size);
+            Assert.Empty(page.Entries);
+        }
+
+        // Kept when asked for, but a refused signature is not explained: that signs with the partner's secret.
+        using var server = NewServer();
+        server.Settings["Emulator:JournalSize"] = "10";
+        var known = await server.CreatePartnerAsync();
+        var nonce = await known.GetNonceAsync();
+        Assert.Equal(101, (await known.PostFormAsync("/v2/device", new(TestPartner.Feature(known.UserId, 17, "feature_pwv"))
+        {
+            ["action"] = "enablefeature",
+            ["client_id"] = known.ClientId,
+            ["nonce"] = nonce,
+            ["signature"] = WithingsSignature.Sign(known.ClientSecret, known.ClientId, "enablefeature", nonce),
+        })).Status);
+        var entry = Assert.Single((await server.JournalAsync("?status=101")).Entries);
+        Assert.Equal(10, (await server.JournalAsync()).Size);
+        Assert.Null(entry.SignatureExplanation);
+    }
+
+    [Fact]
+    public async Task ClaimingAPartnersClientId_WithoutItsSignature_CannotPushItsEntriesOut()
+    {
+        using var server = JournalServer(3);
+        var partner = await server.CreatePartnerAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(0, (await partner.GetNonceAnswerAsync()).Status);
+        }
+
+        var impostor = new TestPartner(server, partner.ClientId, "not-its-secret", 0);
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.NotEqual(0, (await impostor.GetNonceAnswerAsync()).Status);
+        }
+
+        // Its own ring still holds its three; the claims went to the shared ring, which keeps its last three.
+        var entries = (await server.JournalAsync($"?client_id={partner.ClientId}")).Entries;
+        Assert.Equal(3, entries.Count(e => e.Status == 0));
+        Assert.Equal(3, entries.Count(e => e.Status != 0));
+    }
+
+    [Fact]
+    public async Task LongValues_AreCut_AndMarked()
+    {
+        using var server = JournalServer(10);
+        var partner = await server.CreatePartnerAsync();
+        var signed = await partner.SignedAsync("enablefeature", TestPartner.Feature(partner.UserId, 17, "feature_pwv"));
+        signed["note"] = new string('x', 1000);
+        await partner.PostFormAsync("/v2/device", signed);
+
+        var entry = Assert.Single((await server.JournalAsync("?action=enablefeature")).Entries);
+        Assert.Equal(new string('x', 256) + "...(truncated)", entry.Parameters["note"]);
+        Assert.Equal("feature_pwv", entry.Parameters["feature_name"]);
     }
 
     [Fact]
@@ -81,6 +152,34 @@ public abstract class JournalTests : OwnServerTests
         Assert.Equal("device", entry.Service);
         Assert.Equal(200, entry.HttpStatus);
         Assert.False(entry.Injected);
+    }
+
+    [Fact]
+    public async Task Journal_RedactsWhateverTheCaseOfTheName_AndRecoveryCodes()
+    {
+        using var server = JournalServer(50);
+        var partner = await server.CreatePartnerAsync();
+        var nonce = await partner.GetNonceAsync();
+        Assert.NotEqual(0, (await partner.PostFormAsync("/v2/device", new()
+        {
+            ["action"] = "enablefeature",
+            ["client_id"] = partner.ClientId,
+            ["NONCE"] = nonce,
+            ["Signature"] = "value-of-a-signature",
+            ["recovery_code"] = "value-of-a-recovery-code",
+            ["Code"] = "value-of-a-code",
+            ["icdcodeids"] = "I10",
+        })).Status);
+
+        var text = await server.JournalTextAsync();
+        Assert.DoesNotContain(nonce, text, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("value-of-a-", text, StringComparison.Ordinal);
+        var entry = Assert.Single((await server.JournalAsync("?action=enablefeature")).Entries);
+        Assert.Equal("***", entry.Parameters["NONCE"]);
+        Assert.Equal("***", entry.Parameters["Signature"]);
+        Assert.Equal("***", entry.Parameters["recovery_code"]);
+        Assert.Equal("***", entry.Parameters["Code"]);
+        Assert.Equal("I10", entry.Parameters["icdcodeids"]);
     }
 
     [Fact]
@@ -213,6 +312,31 @@ public abstract class JournalTests : OwnServerTests
         Assert.Equal($"getnonce,{partner.ClientId},{timestamp}", explanation.ExpectedString);
         Assert.Equal(SignatureMistakes.TrailingNewline, explanation.Mistake);
         Assert.Equal(["timestamp"], explanation.Differing);
+    }
+
+    [Fact]
+    public async Task Explanation_OfAllParametersSigned_RedactsTheSecretValuesItSigned()
+    {
+        using var server = JournalServer(50);
+        var partner = await server.CreatePartnerAsync();
+        var nonce = await partner.GetNonceAsync();
+        var parameters = new Dictionary<string, string>
+        {
+            ["action"] = "requesttoken",
+            ["client_id"] = partner.ClientId,
+            ["nonce"] = nonce,
+            ["grant_type"] = "refresh_token",
+            ["refresh_token"] = "value-of-the-refresh-token",
+        };
+        parameters["signature"] = WithingsSignature.Sign(partner.ClientSecret, parameters);
+        Assert.Equal(101, (await partner.PostFormAsync("/v2/oauth2", parameters)).Status);
+
+        var explanation = Assert.Single((await server.JournalAsync("?status=101")).Entries).SignatureExplanation!;
+        Assert.Equal(SignatureMistakes.AllParametersSigned, explanation.Mistake);
+        Assert.Equal($"requesttoken,{partner.ClientId},refresh_token,{nonce},***", explanation.SignedString);
+        var text = await server.JournalTextAsync();
+        Assert.DoesNotContain("value-of-the-refresh-token", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(partner.ClientSecret, text, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using DeviceFeatures.Protocol.Admin;
 using DeviceFeatures.Server.Hosting;
 using DeviceFeatures.Server.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace DeviceFeatures.Server.Tests.Emulator;
 
@@ -59,6 +60,22 @@ public abstract class SeedTests : IDisposable
         var failure = StartupFailure(() => server.CreateClient());
         Assert.Contains(file, failure.Message, StringComparison.Ordinal);
         Assert.Contains("partners[0].suspended", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SeedRestore_IntoADatabaseThatHasAPartnerSince_ChangesNothing()
+    {
+        // The start-up check passed on another instance; the restore checks again, in its own transaction.
+        using var server = Server(Path.Combine(Repository.Root(), "docs", "examples", "fixture.json"));
+        await FixtureAssertions.AnswerAsync(server);
+        var state = server.Services.GetRequiredService<Server.Emulator.State.EmulatorStateService>();
+        var other = new EmulatorSnapshot(EmulatorSnapshot.CurrentVersion, null, [], [], []);
+
+        var (result, error) = await state.RestoreAsync(other, DeviceFeatures.Server.Admin.AuditOrigin.Admin("seed"), "emulator.seeded", onlyIntoEmpty: true, Ct);
+
+        Assert.Null(result);
+        Assert.Null(error);
+        await FixtureAssertions.AnswerAsync(server);
     }
 
     private static StartupFailureException StartupFailure(Action start)

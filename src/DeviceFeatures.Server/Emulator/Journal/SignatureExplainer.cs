@@ -40,11 +40,11 @@ internal static class SignatureExplainer
 
         SignatureExplanation Found(string mistake, string signed, params string[] differing) => new(expected, mistake, signed, differing);
 
-        foreach (var (signed, differing) in AllParameters(parameters, names))
+        foreach (var (signed, shown, differing) in AllParameters(parameters, names))
         {
             if (signed != expected && Signs(key, signed, given))
             {
-                return Found(SignatureMistakes.AllParametersSigned, signed, differing);
+                return Found(SignatureMistakes.AllParametersSigned, shown, differing);
             }
         }
 
@@ -95,8 +95,13 @@ internal static class SignatureExplainer
     // Every order of (action, client_id, third) but the right one.
     private static readonly int[][] Orders = [[0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
 
-    /// <summary>Every parameter but the signature, sorted by name (as the signing rule sorts) and as sent.</summary>
-    private static IEnumerable<(string Signed, string[] Differing)> AllParameters(WireParameters parameters, string[] signedNames)
+    /// <summary>
+    /// Every parameter but the signature, sorted by name (as the signing rule sorts) and as sent: the string signed with
+    /// the real values, and the string shown, where the values the journal redacts (an OAuth code, a refresh token, a
+    /// client secret: <see cref="RequestJournal.IsSecret"/>) are <see cref="RequestJournal.Redacted"/>. The three values
+    /// of the expected string stay: they are what the integrator needs to compare.
+    /// </summary>
+    private static IEnumerable<(string Signed, string Shown, string[] Differing)> AllParameters(WireParameters parameters, string[] signedNames)
     {
         var all = parameters.Items.Where(p => p.Key != WireParameterNames.Signature).ToArray();
         var extra = all.Select(p => p.Key).Where(k => !signedNames.Contains(k)).Distinct().Order(StringComparer.Ordinal).ToArray();
@@ -105,8 +110,12 @@ internal static class SignatureExplainer
             yield break;
         }
 
-        yield return (string.Join(',', all.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Value)), extra);
-        yield return (string.Join(',', all.Select(p => p.Value)), extra);
+        string Show(KeyValuePair<string, string> p) =>
+            !signedNames.Contains(p.Key) && RequestJournal.IsSecret(p.Key) ? RequestJournal.Redacted : p.Value;
+
+        var sorted = all.OrderBy(p => p.Key, StringComparer.Ordinal).ToArray();
+        yield return (string.Join(',', sorted.Select(p => p.Value)), string.Join(',', sorted.Select(Show)), extra);
+        yield return (string.Join(',', all.Select(p => p.Value)), string.Join(',', all.Select(Show)), extra);
     }
 
     private static bool Signs(byte[] key, string message, string givenLowerHex)

@@ -27,7 +27,7 @@ internal static class EmulatorStateEndpoints
             return AdminEndpoints.Problem(AdminError.Invalid(error));
         }
 
-        var (result, refused) = await state.RestoreAsync(snapshot, AuditOrigin.Admin(context.TraceIdentifier), AuditKinds.EmulatorRestored, ct)
+        var (result, refused) = await state.RestoreAsync(snapshot, AuditOrigin.Admin(context.TraceIdentifier), AuditKinds.EmulatorRestored, onlyIntoEmpty: false, ct)
             .ConfigureAwait(false);
         return refused is not null ? AdminEndpoints.Problem(refused) : TypedResults.Ok(result);
     }

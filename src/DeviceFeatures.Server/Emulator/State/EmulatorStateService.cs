@@ -77,10 +77,13 @@ internal sealed partial class EmulatorStateService(
 
     /// <summary>
     /// Replaces the whole state with <paramref name="snapshot"/> in one transaction; an invalid document changes nothing
-    /// and is refused with the path of the first wrong member (<c>users[2].devices[0].model</c>).
+    /// and is refused with the path of the first wrong member (<c>users[2].devices[0].model</c>). With
+    /// <paramref name="onlyIntoEmpty"/> (a seed at start) it first checks, in the same transaction and under a lock,
+    /// that no partner exists, and otherwise changes nothing and answers neither a result nor an error: of several
+    /// instances starting on one database, one seeds it.
     /// </summary>
     public async Task<(EmulatorRestoreResult? Result, AdminError? Error)> RestoreAsync(
-        EmulatorSnapshot? snapshot, AuditOrigin origin, string auditKind, CancellationToken cancellationToken)
+        EmulatorSnapshot? snapshot, AuditOrigin origin, string auditKind, bool onlyIntoEmpty, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var (plan, error) = Validate(snapshot, now);
@@ -91,12 +94,26 @@ internal sealed partial class EmulatorStateService(
 
         var removed = await store.WriteAsync(async s =>
         {
+            if (onlyIntoEmpty)
+            {
+                await s.LockSeedAsync().ConfigureAwait(false);
+                if (await s.CountPartnersAsync().ConfigureAwait(false) > 0)
+                {
+                    return null;
+                }
+            }
+
             var removed = await s.DeleteStateAsync(null).ConfigureAwait(false);
             await WriteAsync(s, plan!, now).ConfigureAwait(false);
             await s.AppendAuditAsync(AuditEvent(auditKind, null, origin, now,
                 $"removed {Describe(removed.ToContract())}; restored {Describe(plan!.Counts)}")).ConfigureAwait(false);
             return removed;
         }, cancellationToken).ConfigureAwait(false);
+
+        if (removed is null)
+        {
+            return (null, null);
+        }
 
         Forget(null);
         return (new EmulatorRestoreResult(removed.ToContract(), plan!.Counts), null);
@@ -316,9 +333,11 @@ internal sealed partial class EmulatorStateService(
                 return (null, $"{path}.mac_address {mac} appears twice.");
             }
 
-            if (input.ClientId is not null && !partnerIds.Contains(input.ClientId))
+            // Trimmed as the partners' own client ids are, so that " p" names partner "p" everywhere in the document.
+            var deviceClientId = input.ClientId?.Trim();
+            if (deviceClientId is not null && !partnerIds.Contains(deviceClientId))
             {
-                return (null, $"{path}.client_id '{input.ClientId}' is not one of the document's partners.");
+                return (null, $"{path}.client_id '{deviceClientId}' is not one of the document's partners.");
             }
 
             if (input.Firmware is { Length: > 64 })
@@ -351,7 +370,7 @@ internal sealed partial class EmulatorStateService(
                 Model = model,
                 Market = market!,
                 Firmware = input.Firmware,
-                ClientId = input.ClientId,
+                ClientId = deviceClientId,
                 CreatedAt = now,
                 UpdatedAt = now,
                 Credential = string.IsNullOrEmpty(input.Credential) ? null : secrets.Protect(SecretProtector.DeviceContext(mac!), input.Credential),
@@ -379,7 +398,7 @@ internal sealed partial class EmulatorStateService(
                 return (null, $"{path}.userid {userId} appears twice.");
             }
 
-            if (input.ClientId is not { } clientId || !partnerIds.Contains(clientId))
+            if (input.ClientId?.Trim() is not { } clientId || !partnerIds.Contains(clientId))
             {
                 return (null, $"{path}.client_id must be one of the document's partners.");
             }
@@ -445,6 +464,24 @@ internal sealed partial class EmulatorStateService(
                     return (null, $"{path}.profile.external_id '{profile.ExternalId}' names two users of {clientId}.");
                 }
 
+                // The same rules as activate: getuser writes these as raw JSON, so a malformed value would break it later.
+                var (unitPref, unitProblem) = profile.UnitPref is { } unitText ? ActivationRequest.ReadUnitPref(unitText) : ("{}", null);
+                if (unitProblem is not null)
+                {
+                    return (null, $"{path}.profile.unit_pref {unitProblem}.");
+                }
+
+                if (profile.Measures is { } measuresText && ActivationRequest.ReadMeasures(measuresText) is { } measuresProblem)
+                {
+                    return (null, $"{path}.profile.measures {measuresProblem}.");
+                }
+
+                var (goals, goalsProblem) = profile.Goals is { } goalsText ? ActivationRequest.ReadGoals(goalsText) : (null, null);
+                if (goalsProblem is not null)
+                {
+                    return (null, $"{path}.profile.goals {goalsProblem}.");
+                }
+
                 plan.Profiles.Add(new ProfileRow
                 {
                     UserId = userId,
@@ -459,9 +496,9 @@ internal sealed partial class EmulatorStateService(
                     PrefLang = profile.Preflang ?? "en_EN",
                     Timezone = profile.Timezone ?? "UTC",
                     MailingPref = profile.Mailingpref ?? false,
-                    UnitPref = profile.UnitPref ?? "{}",
+                    UnitPref = unitPref!,
                     Measures = profile.Measures ?? "[]",
-                    Goals = profile.Goals,
+                    Goals = goals,
                     PhoneNumber = profile.Phonenumber,
                     RecoveryCodeHash = profile.RecoveryCodeHash,
                     ActivatedAt = input.CreatedAt?.ToUnixTimeMilliseconds() ?? now,

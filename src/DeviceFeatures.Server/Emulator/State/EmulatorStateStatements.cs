@@ -205,13 +205,28 @@ internal static class EmulatorStateStatements
         (null, Delete($"DELETE FROM rate_windows WHERE {PartnerRows}")),
     ];
 
-    // Only when everything goes: a partner's own reset keeps its account and configuration.
-    private static readonly (string Counted, SqlStatement<string?> Statement)[] PartnerDeletes =
+    // Only when everything goes: a partner's own reset keeps its account and configuration, and so the console's
+    // requests for grants to it (they reference the partner, which stays). grant_requests before partners: the
+    // foreign key from migration 0011.
+    private static readonly (string? Counted, SqlStatement<string?> Statement)[] PartnerDeletes =
     [
+        (null, new("DELETE FROM grant_requests")),
         (nameof(EmulatorCounts.Entitlements), new("DELETE FROM entitlements")),
         (nameof(EmulatorCounts.ProgrammeChoices), new("DELETE FROM programme_choices")),
         (nameof(EmulatorCounts.Partners), new("DELETE FROM partners")),
     ];
+
+    // A seed loads only into a database without partners, and two instances starting together must not both decide
+    // it is empty. SQLite's write transaction already holds the single write lock; PostgreSQL takes a transaction-scoped
+    // advisory lock ("DFSEEDNG" in ASCII, recognisable in pg_locks) before counting.
+    internal const long SeedLockKey = 0x4446534545444E47;
+
+    private static readonly SqlStatement<string?> LockSeed = new(d => ReferenceEquals(d, SqlDialect.Postgres)
+        ? $"SELECT pg_advisory_xact_lock({SeedLockKey})"
+        : "SELECT 1");
+
+    /// <summary>Holds, until the transaction ends, the lock under which a seed checks that no partner exists yet.</summary>
+    public static Task<int> LockSeedAsync(this StoreSession s) => s.ExecuteAsync(LockSeed, null);
 
     private static SqlStatement<string?> Delete(string sql) => new(sql, static (clientId, p) => p.Add("@clientId", clientId));
 

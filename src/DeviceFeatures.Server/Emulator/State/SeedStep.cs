@@ -63,11 +63,18 @@ internal sealed partial class SeedStep(
             throw Failure($"Seed:Path {full} is not a valid snapshot document: {member} (line {e.LineNumber + 1}) is not valid there.", e);
         }
 
-        var (result, error) = await state.RestoreAsync(snapshot, AuditOrigin.Admin("seed"), AuditKinds.EmulatorSeeded, cancellationToken)
+        // Checked again inside the restore's transaction, under a lock: another instance may have seeded since.
+        var (result, error) = await state.RestoreAsync(snapshot, AuditOrigin.Admin("seed"), AuditKinds.EmulatorSeeded, onlyIntoEmpty: true, cancellationToken)
             .ConfigureAwait(false);
         if (error is not null)
         {
             throw Failure($"Seed:Path {full} is not a valid snapshot document: {error.Detail}");
+        }
+
+        if (result is null)
+        {
+            LogSkipped(path);
+            return;
         }
 
         var counts = result!.Restored;
