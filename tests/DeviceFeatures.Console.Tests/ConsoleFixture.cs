@@ -108,7 +108,10 @@ public sealed class ConsoleFixture : IAsyncLifetime
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
         try
         {
-            await page.WaitForURLAsync("**/console");
+            // Commit, not the load event: the URL is the overview's as soon as the answer arrives, and a load event
+            // asked of a document that has already loaded can be missed (seen in CI as a 60 s timeout on /console).
+            await page.WaitForURLAsync("**/console", new() { WaitUntil = WaitUntilState.Commit });
+            await page.GetByRole(AriaRole.Heading, new() { Name = "Overview", Level = 1 }).WaitForAsync();
         }
         catch (TimeoutException e)
         {
