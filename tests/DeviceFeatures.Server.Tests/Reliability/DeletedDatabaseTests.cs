@@ -40,7 +40,7 @@ public sealed class DeletedDatabaseTests
 
         var refused = await CrashSafetyTests.CallAsync(http, clientId, secret, user, "feature_pacemaker", true, Ct);
         Assert.Equal(522, refused?.Status);
-        var (status, reason) = await DiskFullTests.WaitForReadinessAsync(http, HttpStatusCode.ServiceUnavailable);
+        var (status, reason) = await DiskFullTests.WaitForReadinessAsync(http, HttpStatusCode.ServiceUnavailable, "deleted or replaced");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
         Assert.Contains("deleted or replaced", reason);
         using (var admin = await http.SendAsync(CrashSafetyTests.Admin(HttpMethod.Post, "/admin/api/partners", new { name = "Refused" }), Ct))
