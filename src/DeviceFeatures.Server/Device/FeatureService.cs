@@ -4,6 +4,7 @@ using DeviceFeatures.Server.Catalog;
 using DeviceFeatures.Server.ChangeEvents;
 using DeviceFeatures.Server.Partners;
 using DeviceFeatures.Server.Signature;
+using DeviceFeatures.Server.Storage;
 using DeviceFeatures.Server.Wire;
 
 namespace DeviceFeatures.Server.Device;
@@ -31,7 +32,7 @@ internal sealed class FeatureService(CatalogProvider catalog, TimeProvider time,
     private static string? TerminatedDevices(IReadOnlyList<ProgrammeRow> devices, long nowMs) =>
         devices.Count > 0 && devices.All(d => d.At(nowMs).IsTerminated) ? string.Join(", ", devices.Select(d => d.MacAddress)) : null;
 
-    private sealed class SetHandler(CatalogProvider catalog, TimeProvider time, ChangeEventWriter events, bool active) : ISignedHandler<FeatureRequest>
+    private sealed class SetHandler(CatalogProvider catalog, TimeProvider time, ChangeEventWriter events, bool active) : IOneStatementHandler<FeatureRequest>
     {
         public (FeatureRequest Parameters, WireResult? Refusal) Read(WireParameters parameters) =>
             FeatureRequest.Read(parameters, catalog.Current, needsFeature: true);
@@ -100,9 +101,48 @@ internal sealed class FeatureService(CatalogProvider catalog, TimeProvider time,
             });
             return WireResult.Success;
         }
+
+        // The rules above, as devicefeatures_set_feature runs them in the database (migration 0013 on PostgreSQL).
+        public async ValueTask<WireResult?> HandleInOneStatementAsync(SignedCall call, FeatureRequest request, StoreSession statement)
+        {
+            var feature = request.Feature!;
+            var outcome = await statement.SetFeatureInOneStatementAsync(new SetFeatureCall(
+                call.Nonce, call.Partner.ClientId, call.NonceExpiresAt.ToUnixTimeMilliseconds(), request.UserId, request.Model, feature.Name, active,
+                feature.Gated, string.Join(",", feature.Markets), feature.DefaultOn, time.GetUtcNow().ToUnixTimeMilliseconds(), call.RequestId,
+                active ? AuditKinds.FeatureEnabled : AuditKinds.FeatureDisabled, ChangeEventWriter.NewEventId()));
+            switch (outcome.Outcome)
+            {
+                case DeviceCallStatements.NonceUsed:
+                    return null;
+                case DeviceCallStatements.UnknownUser:
+                    return Refusals.UnknownUser(request.UserId);
+                case DeviceCallStatements.Terminated:
+                    return Refusals.DevicesTerminated(request.ModelInfo!.Name, request.Model, outcome.Detail!);
+                case DeviceCallStatements.NotGranted:
+                    return Refusals.FeatureNotGranted(feature.Name);
+                case DeviceCallStatements.MarketRestricted:
+                    return Refusals.MarketRestricted(feature.Name, string.Join("/", feature.Markets), request.ModelInfo!.Name, outcome.Detail!);
+                case DeviceCallStatements.Unchanged:
+                    return WireResult.Success;
+                case DeviceCallStatements.Changed:
+                    if (!string.IsNullOrEmpty(outcome.ChangedDevices))
+                    {
+                        statement.DevicesChanged(outcome.ChangedDevices.Split(','));
+                    }
+
+                    if (outcome.EventWritten)
+                    {
+                        events.Written(statement);
+                    }
+
+                    return WireResult.Success;
+                default:
+                    throw new InvalidOperationException($"devicefeatures_set_feature answered an unknown outcome: {outcome.Outcome}");
+            }
+        }
     }
 
-    private sealed class GetHandler(CatalogProvider catalog, TimeProvider time) : ISignedHandler<FeatureRequest>
+    private sealed class GetHandler(CatalogProvider catalog, TimeProvider time) : IOneStatementHandler<FeatureRequest>
     {
         public (FeatureRequest Parameters, WireResult? Refusal) Read(WireParameters parameters) =>
             FeatureRequest.Read(parameters, catalog.Current, needsFeature: false);
@@ -133,7 +173,39 @@ internal sealed class FeatureService(CatalogProvider catalog, TimeProvider time,
                 }
             }
 
-            return WireResult.Ok(w =>
+            return Features(choices);
+        }
+
+        // The rules above, as devicefeatures_get_features runs them in the database (migration 0013 on PostgreSQL).
+        public async ValueTask<WireResult?> HandleInOneStatementAsync(SignedCall call, FeatureRequest request, StoreSession statement)
+        {
+            var rows = await statement.GetFeaturesInOneStatementAsync(
+                call.Nonce, call.Partner.ClientId, call.NonceExpiresAt.ToUnixTimeMilliseconds(), request.UserId, request.Model,
+                time.GetUtcNow().ToUnixTimeMilliseconds());
+            switch (rows.Count > 0 ? rows[0].Outcome : null)
+            {
+                case DeviceCallStatements.NonceUsed:
+                    return null;
+                case DeviceCallStatements.UnknownUser:
+                    return Refusals.UnknownUser(request.UserId);
+                case DeviceCallStatements.Ok:
+                    var choices = new SortedDictionary<string, bool>(StringComparer.Ordinal);
+                    foreach (var (_, featureName, active) in rows)
+                    {
+                        if (featureName is not null)
+                        {
+                            choices[featureName] = active;
+                        }
+                    }
+
+                    return Features(choices);
+                default:
+                    throw new InvalidOperationException($"devicefeatures_get_features answered an unknown outcome: {(rows.Count > 0 ? rows[0].Outcome : "no row")}");
+            }
+        }
+
+        private static WireResult Features(SortedDictionary<string, bool> choices) =>
+            WireResult.Ok(w =>
             {
                 w.WriteStartArray("features"u8);
                 foreach (var (featureName, active) in choices)
@@ -146,6 +218,5 @@ internal sealed class FeatureService(CatalogProvider catalog, TimeProvider time,
 
                 w.WriteEndArray();
             });
-        }
     }
 }

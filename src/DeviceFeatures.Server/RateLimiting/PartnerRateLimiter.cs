@@ -51,9 +51,9 @@ internal sealed class PartnerRateLimiter(IOptions<RateLimitOptions> options, IOp
 
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var windowStart = now - (now % WindowMilliseconds);
-        var count = _shared
-            ? await store.WriteAsync(s => s.CountRequestAsync(partner.ClientId, windowStart), cancellationToken)
-            : _windows.AddOrUpdate(partner.ClientId, _ => new Window(windowStart), (_, w) => w).Increment(windowStart);
+        var count = !_shared ? _windows.AddOrUpdate(partner.ClientId, _ => new Window(windowStart), (_, w) => w).Increment(windowStart)
+            : store.HasServerFunctions ? await store.WriteStatementAsync(s => s.CountRequestQuicklyAsync(partner.ClientId, windowStart), cancellationToken)
+            : await store.WriteAsync(s => s.CountRequestAsync(partner.ClientId, windowStart), cancellationToken);
         if (count <= limit)
         {
             return null;

@@ -88,6 +88,21 @@ internal sealed partial class PostgresFeatureStore : IFeatureStore, IAsyncDispos
         }
     }
 
+    public bool HasServerFunctions => true;
+
+    public async Task<T> WriteStatementAsync<T>(Func<StoreSession, Task<T>> work, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await CommittedSession.WriteAsync(w => WriteStatementOnceAsync(w, cancellationToken), work, Signals).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            _readiness.Observe(ex);
+            throw;
+        }
+    }
+
     public Task<string?> CheckWritableAsync(CancellationToken cancellationToken) => _readiness.CheckAsync(this, cancellationToken);
 
     private async Task<T> WriteOnceAsync<T>(Func<StoreSession, Task<T>> work, CancellationToken cancellationToken)
@@ -104,6 +119,33 @@ internal sealed partial class PostgresFeatureStore : IFeatureStore, IAsyncDispos
         try
         {
             await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            connection.Notice -= warnings.Handler;
+        }
+
+        if (warnings.First is { } warning)
+        {
+            throw new CommitNotReplicatedException(warning);
+        }
+
+        return result;
+    }
+
+    // Without a transaction of its own, the statement is its own transaction: PostgreSQL commits it when it ends, before
+    // it says it is ready for the next one, and the reader the session disposes of before returning waits for that.
+    // The commit's WARNING, if any, comes in between, so the watcher covers the whole statement.
+    private async Task<T> WriteStatementOnceAsync<T>(Func<StoreSession, Task<T>> work, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var warnings = new CommitWarnings();
+        connection.Notice += warnings.Handler;
+        T result;
+        try
+        {
+            // Not abandoned half-way either: a cancelled statement may or may not have committed.
+            result = await work(new CommandSession(connection, null, SqlDialect.Postgres, CancellationToken.None)).ConfigureAwait(false);
         }
         finally
         {

@@ -115,6 +115,10 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IAsyncDisposab
         _migrated.TrySetResult();
     }
 
+    public bool HasServerFunctions => false;
+
+    public Task<T> WriteStatementAsync<T>(Func<StoreSession, Task<T>> work, CancellationToken cancellationToken) => WriteAsync(work, cancellationToken);
+
     public async Task<T> WriteAsync<T>(Func<StoreSession, Task<T>> work, CancellationToken cancellationToken)
     {
         try

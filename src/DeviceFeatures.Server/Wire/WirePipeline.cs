@@ -164,6 +164,18 @@ internal interface ISignedHandler<TParams>
     ValueTask<WireResult> HandleAsync(SignedCall call, TParams parameters, SignedSession session);
 }
 
+/// <summary>
+/// A signed handler that can also do its whole database work, the nonce's spending included, in one statement, where
+/// the store runs device calls that way (<see cref="IFeatureStore.HasServerFunctions"/>): one round trip to
+/// the database instead of one per statement. A call with invalid parameters or of a suspended partner takes the
+/// ordinary way, which spends the nonce before the refusal.
+/// </summary>
+internal interface IOneStatementHandler<TParams> : ISignedHandler<TParams>
+{
+    /// <summary>Spends the nonce and does the action in one statement; null when the nonce was already used.</summary>
+    ValueTask<WireResult?> HandleInOneStatementAsync(SignedCall call, TParams parameters, StoreSession statement);
+}
+
 /// <summary>The handler of an action signed over a timestamp; it runs once the partner is authenticated and counted.</summary>
 internal interface ITimestampSignedHandler
 {
@@ -296,6 +308,23 @@ internal sealed class WirePipeline(
 
         var (read, invalid) = handler.Read(parameters);
         var started = time.GetTimestamp();
+        if (invalid is null && !call.Partner.Suspended && store.HasServerFunctions && handler is IOneStatementHandler<TParams> oneStatement)
+        {
+            var answer = await store.WriteStatementAsync(async statement =>
+            {
+                if (await oneStatement.HandleInOneStatementAsync(call, read, statement).ConfigureAwait(false) is not { } handled)
+                {
+                    metrics.NonceRefused("used");
+                    return Refusals.UsedNonce();
+                }
+
+                metrics.NonceUsed();
+                return handled;
+            }, cancellationToken).ConfigureAwait(false);
+            metrics.WriteCommitted(time.GetElapsedTime(started));
+            return answer;
+        }
+
         var result = await store.WriteAsync(async storeSession =>
         {
             // Every request whose signature is good spends its nonce, even when it is refused afterwards.
