@@ -201,7 +201,7 @@ internal static class Report
 
     private static (string, string, string) TailTarget(IReadOnlyList<PhaseResult> results, int connections, Workload workload)
     {
-        var target = $"({workload.Letter}) p99 ≤ 3 × p50 of {workload.MeasuredRequest}";
+        var target = $"p99 ≤ 3 × p50 of ({workload.Letter}) {workload.MeasuredRequest}";
         var phases = results.Where(r => r.Workload.Letter == workload.Letter && r.Connections == connections).ToArray();
         if (phases.Length == 0)
         {
