@@ -191,6 +191,10 @@ public sealed partial class PgBenchTests
     }
 
     [Fact]
+    public void Scripts_PipelinedIsTheOneTheDocsShow() =>
+        Assert.Contains(PgBenchScripts.Render(PgBenchMode.Pipelined), File.ReadAllText(Path.Combine(RepositoryRoot(), "docs/benchmarks.md")), StringComparison.Ordinal);
+
+    [Fact]
     public void Arguments_CarryNoPassword_AndNameTheRunsDatabaseLast()
     {
         var connection = PgBenchConnection.From("Host=127.0.0.1;Port=55450;Username=bench;Password=hunter2;Database=devicefeatures_load_abc");
