@@ -26,6 +26,12 @@ internal static class LoadCommand
         var userIds = new Option<string?>("--user-ids") { Description = "With --seeded: that partner's user ids, as FIRST-LAST (e.g. 1-1000000)" };
         var users = new Option<int>("--users") { Description = "Users to create in a throwaway database", DefaultValueFactory = _ => 10_000 };
         var rounds = new Option<int>("--rounds") { Description = "Repeat the workload sequence this many times at each connection count and report medians (steadier on a busy machine)", DefaultValueFactory = _ => 1 };
+        var pgbench = new Option<string>("--pgbench")
+        {
+            Description = "With --database postgres: where pgbench runs the equivalent transaction on the same database after each round (target: at --target-connections; all: at every connection count; none)",
+            DefaultValueFactory = _ => "target",
+        };
+        pgbench.AcceptOnlyFromAmong("target", "all", "none");
         var target = new Option<int>("--target-connections") { Description = "The connection count the targets are judged at", DefaultValueFactory = _ => 32 };
         var output = new Option<string>("--output") { Description = "The Markdown file the report is written into (between its load-report markers); 'none' to only print it", DefaultValueFactory = _ => "docs/benchmarks.md" };
         var noBuild = new Option<bool>("--no-build") { Description = "Use the server as last built in Release instead of building it first" };
@@ -46,7 +52,7 @@ internal static class LoadCommand
             Exit codes: 0 done, 1 some requests failed, 2 usage, 3 setup failed, 130 cancelled.
             """)
         {
-            connections, duration, warmup, rounds, workloads, database, postgres, seeded, clientId, clientSecret, userIds, users, target, output, noBuild, keep,
+            connections, duration, warmup, rounds, workloads, database, postgres, pgbench, seeded, clientId, clientSecret, userIds, users, target, output, noBuild, keep,
             scenario, devices, changeRate, wait,
         };
 
@@ -144,6 +150,7 @@ internal static class LoadCommand
                 SeededUsers = range,
                 Users = userCount,
                 TargetConnections = parse.GetValue(target),
+                Anchor = parse.GetValue(pgbench) switch { "all" => AnchorScope.All, "none" => AnchorScope.None, _ => AnchorScope.Target },
                 Rounds = roundCount,
                 Output = outputPath.Equals("none", StringComparison.OrdinalIgnoreCase) ? null : outputPath,
                 NoBuild = parse.GetValue(noBuild),

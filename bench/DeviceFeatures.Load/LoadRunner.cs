@@ -18,7 +18,8 @@ internal sealed record PhaseResult(
     long WarmupErrors,
     long PeakRssKb,
     double ServerCpuPercent,
-    double GeneratorCpuPercent)
+    double GeneratorCpuPercent,
+    double DatabaseCpuPercent = double.NaN)
 {
     public double OperationsPerSecond => Operations / Seconds;
 
@@ -34,7 +35,7 @@ internal static class LoadRunner
 {
     public static async Task<PhaseResult> RunAsync(
         Workload workload, LoadTarget target, int connections, int round, TimeSpan warmup, TimeSpan duration, MemorySampler? memory, int? serverPid,
-        CancellationToken cancellationToken)
+        PostgresCpu? databaseCpu, CancellationToken cancellationToken)
     {
         using var handler = new SocketsHttpHandler
         {
@@ -57,10 +58,10 @@ internal static class LoadRunner
         var start = Stopwatch.GetTimestamp();
         var measureFrom = start + (long)(warmup.TotalSeconds * Stopwatch.Frequency);
         var measureTo = measureFrom + (long)(duration.TotalSeconds * Stopwatch.Frequency);
-        var cpu = new CpuMeter(serverPid).MeasureAsync(warmup, duration, cancellationToken);
+        var cpu = new CpuMeter(serverPid, databaseCpu).MeasureAsync(warmup, duration, cancellationToken);
         await Task.WhenAll(workers.Select(w => Task.Run(() => w.RunAsync(workload, measureFrom, measureTo, cancellationToken), CancellationToken.None)))
             .ConfigureAwait(false);
-        var (serverCpu, generatorCpu) = await cpu.ConfigureAwait(false);
+        var (serverCpu, generatorCpu, databaseCpuPercent) = await cpu.ConfigureAwait(false);
         var peak = memory?.EndWindow() ?? 0;
         cancellationToken.ThrowIfCancellationRequested();
 
@@ -78,6 +79,7 @@ internal static class LoadRunner
             warmupErrors.Total,
             peak,
             serverCpu,
-            generatorCpu);
+            generatorCpu,
+            databaseCpuPercent);
     }
 }

@@ -54,6 +54,10 @@ internal static class LoadSession
         };
 
         var results = new List<PhaseResult>();
+        PostgresServerFacts? postgresFacts = null;
+        PostgresCpu? databaseCpu = null;
+        PostgresAnchor? anchor = null;
+        string? anchorUnavailable = null;
         try
         {
             var port = ServerProcess.FreePort();
@@ -66,6 +70,13 @@ internal static class LoadSession
             if (settings.Seeded is null)
             {
                 databaseDescription += $"; {users.Description}";
+            }
+
+            // After provisioning, so that pgbench writes into the real schema, for the users the workloads drive.
+            if (postgres is not null)
+            {
+                (postgresFacts, databaseCpu, anchor, anchorUnavailable) = await PrepareAnchorAsync(settings, postgres, partner, users.Range, cancellationToken)
+                    .ConfigureAwait(false);
             }
 
             var serverTarget = new LoadTarget(server.BaseAddress, partner, users.Cursor);
@@ -81,7 +92,7 @@ internal static class LoadSession
                 foreach (var workload in settings.Workloads)
                 {
                     var target = workload.Kind == WorkloadKind.PeerFlow ? peerTarget! : serverTarget;
-                    await LoadRunner.RunAsync(workload, target, 8, 0, TimeSpan.Zero, settings.Warmup, null, null, cancellationToken).ConfigureAwait(false);
+                    await LoadRunner.RunAsync(workload, target, 8, 0, TimeSpan.Zero, settings.Warmup, null, null, null, cancellationToken).ConfigureAwait(false);
                 }
             }
 
@@ -101,14 +112,24 @@ internal static class LoadSession
                         var target = workload.Kind == WorkloadKind.PeerFlow ? peerTarget! : serverTarget;
                         var result = await LoadRunner.RunAsync(workload, target, connections, round, settings.Warmup, settings.Duration,
                             workload.Kind == WorkloadKind.PeerFlow ? null : memory, workload.Kind == WorkloadKind.PeerFlow ? null : server.Pid,
-                            cancellationToken).ConfigureAwait(false);
+                            workload.Kind == WorkloadKind.PeerFlow ? null : databaseCpu, cancellationToken).ConfigureAwait(false);
                         results.Add(result);
                         Progress(Describe(result));
+                    }
+
+                    // pgbench right after the round's workloads, on the same cluster and database, while the server idles.
+                    if (anchor is not null && (settings.Anchor == AnchorScope.All || connections == settings.TargetConnections))
+                    {
+                        await anchor.RunRoundAsync(connections, round, settings.Warmup, settings.Duration, Progress, cancellationToken).ConfigureAwait(false);
                     }
                 }
             }
 
-            var facts = new RunFacts(startedAt, environment, settings, databaseDescription, memory.OverallPeakKb, memory.HighWaterMarkKb());
+            var anchorRun = postgres is null || settings.Anchor == AnchorScope.None ? null
+                : anchor is null ? AnchorRun.NotRun(anchorUnavailable ?? "not run")
+                : anchor.Run.Results.Count == 0 ? AnchorRun.NotRun($"not run: --target-connections {settings.TargetConnections} is not among --connections")
+                : anchor.Run;
+            var facts = new RunFacts(startedAt, environment, settings, databaseDescription, memory.OverallPeakKb, memory.HighWaterMarkKb(), postgresFacts, anchorRun);
             var report = Report.Render(facts, results);
             await Console.Out.WriteLineAsync(report).ConfigureAwait(false);
             if (settings.Output is { } output)
@@ -120,6 +141,7 @@ internal static class LoadSession
         }
         finally
         {
+            anchor?.Dispose();
             if (postgres is not null)
             {
                 await postgres.DisposeAsync().ConfigureAwait(false);
@@ -141,7 +163,7 @@ internal static class LoadSession
         return results.Any(r => r.Errors > 0) ? LoadCommand.RequestErrors : LoadCommand.Ok;
     }
 
-    private static async Task<(PartnerCredentials Partner, (UserCursor Cursor, string Description) Users)> ProvisionAsync(
+    private static async Task<(PartnerCredentials Partner, (UserCursor Cursor, string Description, UserRange? Range) Users)> ProvisionAsync(
         LoadSettings settings, ServerProcess server, string adminKey, CancellationToken cancellationToken)
     {
         if (settings.Seeded is not null)
@@ -149,7 +171,7 @@ internal static class LoadSession
             var range = settings.SeededUsers!.Value;
             Progress($"pre-seeded database: users {range.First}-{range.Last} of {settings.ClientId}");
             return (new PartnerCredentials(settings.ClientId!, settings.ClientSecret!),
-                (new UserCursor(range.Count, i => range.First + i), $"{range.Count:N0} pre-seeded users"));
+                (new UserCursor(range.Count, i => range.First + i), $"{range.Count:N0} pre-seeded users", range));
         }
 
         using var provisioner = new Provisioner(server.BaseAddress, adminKey);
@@ -164,8 +186,38 @@ internal static class LoadSession
             // The kept database can be measured again as a pre-seeded one; these credentials exist only in it.
             Progress($"to measure the kept database again: --seeded <its path> --client-id {partner.ClientId} --client-secret {partner.ClientSecret} --user-ids {ids.Min()}-{ids.Max()}");
         }
+        var contiguous = ids.Max() - ids.Min() + 1 == ids.Length;
         return (partner, (new UserCursor(ids.Length, i => ids[i]),
-            string.Create(CultureInfo.InvariantCulture, $"{ids.Length:N0} users (each with an EU Body Pro 2) created through the admin API in {elapsed.TotalSeconds:0.0} s ({rate:N0} users/s, 32 in flight)")));
+            string.Create(CultureInfo.InvariantCulture, $"{ids.Length:N0} users (each with an EU Body Pro 2) created through the admin API in {elapsed.TotalSeconds:0.0} s ({rate:N0} users/s, 32 in flight)"),
+            contiguous ? new UserRange(ids.Min(), ids.Max()) : null));
+    }
+
+    /// <summary>The cluster's settings, its CPU meter when it runs here, and the pgbench anchor (or why there is none).</summary>
+    private static async Task<(PostgresServerFacts Facts, PostgresCpu? Cpu, PostgresAnchor? Anchor, string? Unavailable)> PrepareAnchorAsync(
+        LoadSettings settings, PostgresDatabase postgres, PartnerCredentials partner, UserRange? users, CancellationToken cancellationToken)
+    {
+        PostgresServerFacts facts;
+        await using (var connection = new Npgsql.NpgsqlConnection(postgres.ConnectionString))
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            facts = await PostgresServerFacts.ReadAsync(connection, cancellationToken).ConfigureAwait(false);
+        }
+
+        Progress($"PostgreSQL {facts.Version}: fsync {facts.Fsync}, synchronous_commit {facts.SynchronousCommit}");
+        var cpu = await PostgresCpu.FindAsync(postgres.ConnectionString, cancellationToken).ConfigureAwait(false);
+        if (settings.Anchor == AnchorScope.None)
+        {
+            return (facts, cpu, null, null);
+        }
+
+        if (users is not { } range)
+        {
+            return (facts, cpu, null, "not run: the provisioned user ids are not one range");
+        }
+
+        var (anchor, unavailable) = await PostgresAnchor.PrepareAsync(postgres.ConnectionString, partner.ClientId, range, cpu, cancellationToken).ConfigureAwait(false);
+        Progress(anchor is null ? $"pgbench anchor: {unavailable}" : $"pgbench anchor: {anchor.Run.PgBenchVersion}");
+        return (facts, cpu, anchor, unavailable);
     }
 
     private static string Describe(PhaseResult r)

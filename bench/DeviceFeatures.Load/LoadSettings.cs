@@ -25,6 +25,9 @@ internal sealed record LoadSettings
     public required int Users { get; init; }
     public required int TargetConnections { get; init; }
 
+    /// <summary>With PostgreSQL: where pgbench runs the equivalent transaction beside the workloads.</summary>
+    public AnchorScope Anchor { get; init; } = AnchorScope.Target;
+
     /// <summary>How many times the sequence of workloads repeats at each connection count (medians are reported).</summary>
     public required int Rounds { get; init; }
     public string? Output { get; init; }

@@ -123,7 +123,7 @@ internal static class SyncScenario
             Progress($"provisioned {settings.Devices:N0} devices in {provisioned.TotalSeconds:0.0} s");
 
             long rssAllWaiting = 0;
-            Task<(double Server, double Generator)>? cpu = null;
+            Task<(double Server, double Generator, double Database)>? cpu = null;
             var result = await fleet.RunAsync(devices, new FleetSettings
             {
                 Count = settings.Devices,

@@ -44,10 +44,11 @@ public sealed class ReportTests : IDisposable
     [Fact]
     public void Targets_AreJudgedPerHttpRequest_AndOnMedianRatiosOfRounds()
     {
-        // (a) answers 10,000 requests/s; the flow 2,000 flows/s = 4,000 requests/s = 40 % in round 1, 60 % in round 2
-        // and 55 % in round 3: the median is 55 %, so the 50 % target is met.
+        // (a) answers 10,000 requests/s; the flow 2,000 flows/s = 4,000 requests/s = 40 % in round 1, 70 % in round 2
+        // and 65 % in round 3: the median is 65 %, so the 60 % target is met. Server CPU is 80 % of a core in every
+        // phase: 80 µs per request of (a), 123 µs per request of the flow's median round (6,500 requests/s).
         var results = new List<PhaseResult>();
-        foreach (var (round, flows) in new[] { (1, 2_000), (2, 3_000), (3, 2_750) })
+        foreach (var (round, flows) in new[] { (1, 2_000), (2, 3_500), (3, 3_250) })
         {
             results.Add(Phase(Workload.Health, round, operationsPerSecond: 10_000));
             results.Add(Phase(Workload.FeatureFlow, round, operationsPerSecond: flows));
@@ -56,7 +57,8 @@ public sealed class ReportTests : IDisposable
         var targets = Report.Targets(Facts(), results);
         var flow = targets.Single(t => t.Target.StartsWith("(c) enable/disable flow", StringComparison.Ordinal));
 
-        Assert.Equal("55 %", flow.Measured);
+        Assert.Equal("(c) enable/disable flow ≥ 60 % of (a), per HTTP request", flow.Target);
+        Assert.Equal("65 % (c 123 µs / a 80 µs)", flow.Measured);
         Assert.Equal("met", flow.Verdict);
         Assert.Equal("not measured", targets.Single(t => t.Target.StartsWith("(b)", StringComparison.Ordinal)).Verdict);
     }
@@ -95,19 +97,157 @@ public sealed class ReportTests : IDisposable
 
         Assert.Contains("| (c) enable/disable flow | enable/disablefeature | 32 | 1,000 | 2,000 |", markdown, StringComparison.Ordinal);
         Assert.Contains("| 32 | 100 % | 20 % | 20 % | 1.00 × |", markdown, StringComparison.Ordinal);
-        Assert.Contains("| p99 of enable/disablefeature ≤ 10 ms | 2.00 ms | met |", markdown, StringComparison.Ordinal);
+        Assert.Contains("| p99 ≤ 3 × p50 of (c) enable/disablefeature | 2.00 / 1.00 ms = 2.0 × | met |", markdown, StringComparison.Ordinal);
+        Assert.DoesNotContain("PostgreSQL anchor", markdown, StringComparison.Ordinal);
+        Assert.DoesNotContain("pgbench", markdown, StringComparison.Ordinal);
         Assert.Contains("--client-secret ***", markdown, StringComparison.Ordinal);
     }
 
-    private static PhaseResult Phase(Workload workload, int round, double operationsPerSecond, long errors = 0)
+    [Fact]
+    public void Targets_NewRatios_AreJudgedAgainstTheirGoals_WithServerCpuOfBothWorkloads()
     {
-        var latency = new LatencySummary(100, 1, 2, 3, 4);
-        var operations = (long)(operationsPerSecond * 5);
-        return new PhaseResult(workload, 32, round, 5, operations, operations * workload.RequestsPerOperation, latency, latency,
-            errors, errors > 0 ? [new("status 401: nonce used", (int)errors)] : [], 0, 120 * 1024, 80, 40);
+        // Per HTTP request against (a) = 10,000/s: (b) 8,000/s = 80 % (met, the goal itself), (d) 3,400 flows/s =
+        // 68 % (missed); (c) 2,000 flows/s against (e) 2,000 flows/s = 1.00 × (met; (e) has no server CPU).
+        var results = new List<PhaseResult>
+        {
+            Phase(Workload.Health, 1, operationsPerSecond: 10_000, serverCpu: 100),
+            Phase(Workload.GetNonce, 1, operationsPerSecond: 8_000, serverCpu: 100),
+            Phase(Workload.GetFeaturesFlow, 1, operationsPerSecond: 3_400, serverCpu: 100),
+            Phase(Workload.FeatureFlow, 1, operationsPerSecond: 2_000, serverCpu: 100),
+            Phase(Workload.PeerFlow, 1, operationsPerSecond: 2_000, serverCpu: double.NaN),
+        };
+
+        var targets = Report.Targets(Facts(), results);
+
+        Assert.Equal(("(b) getnonce ≥ 80 % of (a)", "80 % (b 125 µs / a 100 µs)", "met"), Find(targets, "(b) getnonce"));
+        Assert.Equal(("(d) getfeatures flow ≥ 70 % of (a), per HTTP request", "68 % (d 147 µs / a 100 µs)", "**missed**"), Find(targets, "(d) getfeatures"));
+        Assert.Equal(("(c) flow ≥ 1 × (e) WireMock flow", "1.00 × (c 250 µs / e n/a)", "met"), Find(targets, "(c) flow ≥"));
     }
 
-    private static RunFacts Facts(long peakRssKb = 150 * 1024) =>
+    [Fact]
+    public void Targets_TailOfEveryWorkload_IsJudgedAtThreeTimesItsMedian()
+    {
+        var results = new List<PhaseResult>
+        {
+            Phase(Workload.Health, 1, operationsPerSecond: 10_000, p50: 0.5, p99: 1.5),
+            Phase(Workload.GetNonce, 1, operationsPerSecond: 8_000, p50: 0.5, p99: 1.6),
+            Phase(Workload.FeatureFlow, 1, operationsPerSecond: 2_000, p50: 2, p99: 5, errors: 1),
+        };
+
+        var targets = Report.Targets(Facts(), results);
+
+        Assert.Equal(("p99 ≤ 3 × p50 of (a) GET /health/live", "1.50 / 0.50 ms = 3.0 ×", "met"), Find(targets, "p99 ≤ 3 × p50 of (a)"));
+        Assert.Equal(("p99 ≤ 3 × p50 of (b) getnonce", "1.60 / 0.50 ms = 3.2 ×", "**missed**"), Find(targets, "p99 ≤ 3 × p50 of (b)"));
+        Assert.Equal("invalid: the phase had errors", Find(targets, "p99 ≤ 3 × p50 of (c)").Verdict);
+        Assert.Equal(("p99 ≤ 3 × p50 of (d) getfeatures", "not measured", "not measured"), Find(targets, "p99 ≤ 3 × p50 of (d)"));
+        Assert.Equal("not measured", Find(targets, "p99 ≤ 3 × p50 of (e)").Verdict);
+        Assert.DoesNotContain(targets, t => t.Target.Contains("pgbench", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(3_000, 4_000, "0.75 × (3,000 device calls/s / 4,000 tps)", "met")]
+    [InlineData(2_000, 4_000, "0.50 × (2,000 device calls/s / 4,000 tps)", "**missed**")]
+    public void Targets_Postgres_DeviceCallsAgainstPgbenchPipelined(double flows, double tps, string measured, string verdict)
+    {
+        var results = new List<PhaseResult> { Phase(Workload.FeatureFlow, 1, operationsPerSecond: flows) };
+        var anchor = new AnchorRun(null, "pgbench (PostgreSQL) 15.18", [Pgbench(PgBenchMode.OneStatementPerRoundTrip, 1, tps / 2), Pgbench(PgBenchMode.Pipelined, 1, tps)]);
+
+        var target = Find(Report.Targets(Facts(postgres: Durable, anchor: anchor), results), "(c) device calls/s");
+
+        Assert.Equal(("(c) device calls/s ≥ 0.7 × pgbench pipelined tps (PostgreSQL, same cluster)", measured, verdict), target);
+    }
+
+    [Fact]
+    public void Targets_Postgres_AnchorIsTheMedianOfPerRoundRatios()
+    {
+        // Rounds: 3,000/4,000 = 0.75, 2,000/4,000 = 0.50, 3,600/4,000 = 0.90: the median ratio is 0.75.
+        var results = new List<PhaseResult>();
+        var anchorResults = new List<PgBenchResult>();
+        foreach (var (round, flows) in new[] { (1, 3_000), (2, 2_000), (3, 3_600) })
+        {
+            results.Add(Phase(Workload.FeatureFlow, round, operationsPerSecond: flows));
+            anchorResults.Add(Pgbench(PgBenchMode.Pipelined, round, 4_000));
+        }
+
+        var target = Find(Report.Targets(Facts(postgres: Durable, anchor: new AnchorRun(null, "pgbench 15", anchorResults)), results), "(c) device calls/s");
+
+        Assert.StartsWith("0.75 ×", target.Measured, StringComparison.Ordinal);
+        Assert.Equal("met", target.Verdict);
+    }
+
+    [Fact]
+    public void Targets_Postgres_PgbenchNotFound_IsNotMeasured()
+    {
+        var results = new List<PhaseResult> { Phase(Workload.FeatureFlow, 1, operationsPerSecond: 3_000) };
+        var anchor = AnchorRun.NotRun("pgbench not found (on the PATH or under /usr/lib/postgresql/*/bin)");
+
+        var facts = Facts(postgres: Durable, anchor: anchor);
+        var target = Find(Report.Targets(facts, results), "(c) device calls/s");
+        var markdown = Report.Render(facts, results);
+
+        Assert.Equal("pgbench not found (on the PATH or under /usr/lib/postgresql/*/bin)", target.Measured);
+        Assert.Equal("not measured", target.Verdict);
+        Assert.Contains("pgbench did not run: pgbench not found", markdown, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Targets_Postgres_ErrorsOrAFailedPgbench_AreInvalid()
+    {
+        var anchor = new AnchorRun(null, "pgbench 15", [Pgbench(PgBenchMode.Pipelined, 1, 4_000)]);
+        var withErrors = Find(Report.Targets(Facts(postgres: Durable, anchor: anchor), [Phase(Workload.FeatureFlow, 1, 3_000, errors: 2)]), "(c) device calls/s");
+        Assert.Equal("invalid: the phase had errors", withErrors.Verdict);
+
+        var aborted = new PgBenchResult(PgBenchMode.Pipelined, 32, 1, 5, null, 10, double.NaN, "pgbench: error: connection to server failed");
+        var failed = Find(Report.Targets(Facts(postgres: Durable, anchor: new AnchorRun(null, "pgbench 15", [aborted])), [Phase(Workload.FeatureFlow, 1, 3_000)]),
+            "(c) device calls/s");
+        Assert.Equal(("pgbench: error: connection to server failed", "invalid: pgbench failed"), (failed.Measured, failed.Verdict));
+    }
+
+    [Fact]
+    public void Targets_Postgres_WithoutFsync_IsInvalid_AndTheReportWarns()
+    {
+        var results = new List<PhaseResult> { Phase(Workload.FeatureFlow, 1, operationsPerSecond: 3_000) };
+        var anchor = new AnchorRun(null, "pgbench 15", [Pgbench(PgBenchMode.Pipelined, 1, 4_000)]);
+        var facts = Facts(postgres: Durable with { Fsync = "off" }, anchor: anchor);
+
+        Assert.Equal("invalid: fsync or synchronous_commit is off", Find(Report.Targets(facts, results), "(c) device calls/s").Verdict);
+        Assert.Contains("> **Warning:** this cluster runs with fsync off and synchronous_commit on", Report.Render(facts, results), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_Postgres_ShowsTheClusterAndTheAnchorTable()
+    {
+        var results = new List<PhaseResult> { Phase(Workload.FeatureFlow, 1, operationsPerSecond: 3_000) with { DatabaseCpuPercent = 90 } };
+        var anchor = new AnchorRun(null, "pgbench (PostgreSQL) 15.18",
+            [Pgbench(PgBenchMode.OneStatementPerRoundTrip, 1, 2_000), Pgbench(PgBenchMode.Pipelined, 1, 4_000)]);
+
+        var markdown = Report.Render(Facts(postgres: Durable, anchor: anchor), results);
+
+        Assert.Contains("| PostgreSQL | 15.18; fsync on, synchronous_commit on, wal_level replica, max_connections 300, shared_buffers 256MB |", markdown, StringComparison.Ordinal);
+        Assert.DoesNotContain("**Warning:**", markdown, StringComparison.Ordinal);
+        Assert.Contains("### PostgreSQL anchor (pgbench, same cluster, same run)", markdown, StringComparison.Ordinal);
+        Assert.Contains("| (c) enable/disable flow: device calls | 32 | 3,000 | 1.00 (p50) | 0 |  | 90 | 300 |  |", markdown, StringComparison.Ordinal);
+        Assert.Contains("| pgbench, one statement per round trip | 32 | 2,000 | 16.0 | 0 | 20 | 120 | 600 | 1.50 × |", markdown, StringComparison.Ordinal);
+        Assert.Contains("| pgbench, pipelined (one round trip) | 32 | 4,000 | 8.00 | 0 | 20 | 120 | 300 | 0.75 × |", markdown, StringComparison.Ordinal);
+    }
+
+    private static readonly PostgresServerFacts Durable = new("15.18", "on", "on", "replica", "300", "256MB");
+
+    private static (string Target, string Measured, string Verdict) Find(IReadOnlyList<(string Target, string Measured, string Verdict)> targets, string prefix) =>
+        targets.Single(t => t.Target.StartsWith(prefix, StringComparison.Ordinal));
+
+    private static PgBenchResult Pgbench(PgBenchMode mode, int round, double tps) =>
+        new(mode, 32, round, 5, new PgBenchOutput(tps, 32_000 / tps, (long)(tps * 5), 0), 20, 120, null);
+
+    private static PhaseResult Phase(Workload workload, int round, double operationsPerSecond, long errors = 0, double p50 = 1, double p99 = 2, double serverCpu = 80)
+    {
+        var latency = new LatencySummary(100, p50, p99, 3, 4);
+        var operations = (long)(operationsPerSecond * 5);
+        return new PhaseResult(workload, 32, round, 5, operations, operations * workload.RequestsPerOperation, latency, latency,
+            errors, errors > 0 ? [new("status 401: nonce used", (int)errors)] : [], 0, 120 * 1024, serverCpu, 40);
+    }
+
+    private static RunFacts Facts(long peakRssKb = 150 * 1024, PostgresServerFacts? postgres = null, AnchorRun? anchor = null) =>
         new(
             DateTimeOffset.UnixEpoch,
             new RunEnvironment("/repo", "abc123", false, 2, "Test CPU", 24),
@@ -117,7 +257,7 @@ public sealed class ReportTests : IDisposable
                 Duration = TimeSpan.FromSeconds(5),
                 Warmup = TimeSpan.FromSeconds(2),
                 Workloads = Workload.All,
-                Database = DatabaseKind.Sqlite,
+                Database = postgres is null ? DatabaseKind.Sqlite : DatabaseKind.Postgres,
                 Users = 10_000,
                 TargetConnections = 32,
                 Rounds = 1,
@@ -125,7 +265,9 @@ public sealed class ReportTests : IDisposable
                 KeepDatabase = false,
                 CommandLine = "dotnet run -c Release --project bench/DeviceFeatures.Load -- --client-secret ***",
             },
-            "SQLite",
+            postgres is null ? "SQLite" : "PostgreSQL",
             peakRssKb,
-            peakRssKb);
+            peakRssKb,
+            postgres,
+            anchor);
 }
