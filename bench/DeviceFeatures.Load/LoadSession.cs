@@ -135,7 +135,7 @@ internal static class LoadSession
             if (settings.Output is { } output)
             {
                 var path = Path.IsPathRooted(output) ? output : Path.Combine(environment.RepositoryRoot, output);
-                await Report.WriteAsync(path, report, CancellationToken.None).ConfigureAwait(false);
+                await Report.WriteSectionAsync(path, Report.SectionName(settings.Database), report, CancellationToken.None).ConfigureAwait(false);
                 Progress($"report written to {path}");
             }
         }

@@ -129,6 +129,9 @@ internal static class Report
         return md.ToString();
     }
 
+    /// <summary>Where a run's report goes in the page: one section per provider, so that each keeps its last recorded run.</summary>
+    public static string SectionName(DatabaseKind database) => database == DatabaseKind.Postgres ? "load-report-postgres" : "load-report";
+
     /// <summary>Puts the report between the markers of <paramref name="path"/>, keeping everything around them.</summary>
     public static Task WriteAsync(string path, string report, CancellationToken cancellationToken) =>
         WriteSectionAsync(path, "load-report", BeginMarker, EndMarker, report, cancellationToken);

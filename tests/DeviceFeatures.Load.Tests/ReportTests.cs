@@ -20,6 +20,23 @@ public sealed class ReportTests : IDisposable
     }
 
     [Fact]
+    public async Task TheRunsOfEachProvider_ReplaceOnlyTheirOwnSection()
+    {
+        var path = Path.Combine(_directory, "benchmarks.md");
+        var ct = TestContext.Current.CancellationToken;
+        await Report.WriteSectionAsync(path, Report.SectionName(DatabaseKind.Sqlite), "sqlite 1", ct);
+        await Report.WriteSectionAsync(path, Report.SectionName(DatabaseKind.Postgres), "postgres 1", ct);
+        await Report.WriteSectionAsync(path, Report.SectionName(DatabaseKind.Sqlite), "sqlite 2", ct);
+        await Report.WriteSectionAsync(path, Report.SectionName(DatabaseKind.Postgres), "postgres 2", ct);
+
+        var text = await File.ReadAllTextAsync(path, ct);
+        Assert.Contains($"{Report.BeginMarker}\nsqlite 2\n{Report.EndMarker}", text, StringComparison.Ordinal);
+        Assert.Contains("\npostgres 2\n<!-- load-report-postgres:end -->", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("sqlite 1", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("postgres 1", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task WriteAsync_FileWithoutMarkers_GetsTheSectionAppended()
     {
         var path = Path.Combine(_directory, "notes.md");

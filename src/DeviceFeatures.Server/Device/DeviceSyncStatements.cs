@@ -30,8 +30,8 @@ internal sealed class DeviceReportRow
 /// The configuration versions of devices and their reports. Every statement that may change a device's effective
 /// configuration (a choice, a programme choice, a grant, a programme state, a link, an assignment) calls
 /// <see cref="ConfigurationChangedAsync"/> in its own transaction: the version grows with the change or not at all,
-/// and waiting devices are woken once it has committed (<see cref="DeviceSignals"/>; on PostgreSQL also through
-/// <c>NOTIFY</c>, which the database sends on commit to every instance).
+/// and waiting devices are woken once it has committed (<see cref="DeviceSignals"/>; on PostgreSQL the other instances'
+/// too, through a <c>NOTIFY</c> sent right after the commit by <see cref="Storage.PostgresChangeNotifier"/>).
 /// </summary>
 internal static class DeviceSyncStatements
 {
@@ -39,24 +39,16 @@ internal static class DeviceSyncStatements
     public const string Channel = "devicefeatures_config";
 
     // One statement per scope: it bumps every device of the scope and returns their MAC addresses with their new versions. SQLite needs the
-    // "WHERE true" to read ON CONFLICT as the upsert's and not as a join's.
+    // "WHERE true" to read ON CONFLICT as the upsert's and not as a join's (PostgreSQL takes it too). The other instances hear of
+    // the change after the commit (Storage/PostgresChangeNotifier), not from a NOTIFY in this transaction.
     private static SqlQuery<(string? Mac, int? UserId, string? ClientId, int? Model, long Now), (string Mac, long Version)> Bump(
         string source, Action<(string? Mac, int? UserId, string? ClientId, int? Model, long Now), ISqlArguments> bind) => new(
-        dialect => ReferenceEquals(dialect, SqlDialect.Postgres)
-            ? $"""
-               WITH bumped AS (
-                   INSERT INTO device_sync (mac_address, version, changed_at)
-                   SELECT DISTINCT s.mac_address, 1, @now FROM ({source}) s
-                   ON CONFLICT (mac_address) DO UPDATE SET version = device_sync.version + 1, changed_at = excluded.changed_at
-                   RETURNING mac_address, version)
-               SELECT mac_address, version, pg_notify('{Channel}', mac_address) AS notified FROM bumped
-               """
-            : $"""
-               INSERT INTO device_sync (mac_address, version, changed_at)
-               SELECT DISTINCT s.mac_address, 1, @now FROM ({source}) s WHERE true
-               ON CONFLICT (mac_address) DO UPDATE SET version = device_sync.version + 1, changed_at = excluded.changed_at
-               RETURNING mac_address, version
-               """,
+        $"""
+        INSERT INTO device_sync (mac_address, version, changed_at)
+        SELECT DISTINCT s.mac_address, 1, @now FROM ({source}) s WHERE true
+        ON CONFLICT (mac_address) DO UPDATE SET version = device_sync.version + 1, changed_at = excluded.changed_at
+        RETURNING mac_address, version
+        """,
         (a, p) => bind(a, p.Add("@now", a.Now)),
         static row => (row.Text("mac_address"), row.Int64("version")));
 

@@ -8,7 +8,8 @@ namespace DeviceFeatures.Server.DeviceApi;
 /// <summary>
 /// On PostgreSQL, wakes this instance's waiting devices when another instance changes their configuration: one
 /// dedicated connection per instance <c>LISTEN</c>s on <see cref="DeviceSyncStatements.Channel"/>, to which every
-/// version bump sends its MAC address with <c>NOTIFY</c> in the changing transaction (so it arrives on commit). When
+/// instance sends the MAC address of each bumped version with <c>NOTIFY</c> right after the commit
+/// (<see cref="Storage.PostgresChangeNotifier"/>). When
 /// the connection is lost it connects again, and then wakes every waiter, which reads its version again: what was
 /// sent meanwhile is not lost, only late. Idle on SQLite, where one process is the only writer.
 /// </summary>

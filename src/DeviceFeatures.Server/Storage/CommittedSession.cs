@@ -10,9 +10,9 @@ internal sealed class CommittedSession(StoreSession inner) : StoreSession
     private HashSet<string>? _devices;
     private List<Action>? _afterCommit;
 
-    /// <summary>Runs <paramref name="work"/> in the store's transaction, then, after the commit, wakes the changed devices.</summary>
+    /// <summary>Runs <paramref name="work"/> in the store's transaction, then, after the commit, tells <paramref name="changed"/> the changed devices.</summary>
     public static async Task<T> WriteAsync<T>(
-        Func<Func<StoreSession, Task<T>>, Task<T>> write, Func<StoreSession, Task<T>> work, Device.DeviceSignals signals)
+        Func<Func<StoreSession, Task<T>>, Task<T>> write, Func<StoreSession, Task<T>> work, Action<IReadOnlyCollection<string>> changed)
     {
         CommittedSession? last = null;
         var result = await write(s => work(last = new CommittedSession(s))).ConfigureAwait(false);
@@ -20,7 +20,7 @@ internal sealed class CommittedSession(StoreSession inner) : StoreSession
         // A group that failed is run again write by write: only the attempt that committed counts.
         if (last?._devices is { } devices)
         {
-            signals.Changed(devices);
+            changed(devices);
         }
 
         last?._afterCommit?.ForEach(a => a());

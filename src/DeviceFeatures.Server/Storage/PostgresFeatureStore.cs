@@ -18,6 +18,7 @@ internal sealed partial class PostgresFeatureStore : IFeatureStore, IAsyncDispos
     private readonly TimeProvider _time;
     private readonly ILogger<PostgresFeatureStore> _logger;
     private readonly WriteReadiness _readiness;
+    private readonly PostgresChangeNotifier _notifier;
 
     public PostgresFeatureStore(IOptions<StorageOptions> options, TimeProvider time, ILogger<PostgresFeatureStore> logger, Device.DeviceSignals? signals = null)
     {
@@ -31,6 +32,7 @@ internal sealed partial class PostgresFeatureStore : IFeatureStore, IAsyncDispos
         _time = time;
         _logger = logger;
         _readiness = new WriteReadiness(time, ReasonNotWritable);
+        _notifier = new PostgresChangeNotifier(_dataSource, logger);
     }
 
     /// <summary>The devices of this instance waiting for a change of their configuration.</summary>
@@ -79,7 +81,7 @@ internal sealed partial class PostgresFeatureStore : IFeatureStore, IAsyncDispos
     {
         try
         {
-            return await CommittedSession.WriteAsync(w => WriteOnceAsync(w, cancellationToken), work, Signals).ConfigureAwait(false);
+            return await CommittedSession.WriteAsync(w => WriteOnceAsync(w, cancellationToken), work, Committed).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -94,7 +96,7 @@ internal sealed partial class PostgresFeatureStore : IFeatureStore, IAsyncDispos
     {
         try
         {
-            return await CommittedSession.WriteAsync(w => WriteStatementOnceAsync(w, cancellationToken), work, Signals).ConfigureAwait(false);
+            return await CommittedSession.WriteAsync(w => WriteStatementOnceAsync(w, cancellationToken), work, Committed).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -195,13 +197,28 @@ internal sealed partial class PostgresFeatureStore : IFeatureStore, IAsyncDispos
         }
     }
 
-    public void Dispose() => _dataSource.Dispose();
+    public void Dispose()
+    {
+        _notifier.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _dataSource.Dispose();
+    }
 
     // 53100 disk_full: no change can be committed until space is freed.
     private static string? ReasonNotWritable(Exception exception) =>
         exception is PostgresException { SqlState: PostgresErrorCodes.DiskFull } ? "the disk is full: changes are refused" : null;
 
-    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _notifier.DisposeAsync().ConfigureAwait(false);
+        await _dataSource.DisposeAsync().ConfigureAwait(false);
+    }
+
+    // This instance's waiting devices are woken at once; the other instances' through the notifier, right after.
+    private void Committed(IReadOnlyCollection<string> devices)
+    {
+        Signals.Changed(devices);
+        _notifier.Publish(devices);
+    }
 
     // Class 08 is "connection exception"; 57P01-57P03 are an administrator's or a crash's shutdown and a server
     // still starting up.

@@ -123,7 +123,7 @@ internal sealed partial class SqliteFeatureStore : IFeatureStore, IAsyncDisposab
     {
         try
         {
-            return await CommittedSession.WriteAsync(w => _writer.WriteAsync(w, cancellationToken), work, Signals).ConfigureAwait(false);
+            return await CommittedSession.WriteAsync(w => _writer.WriteAsync(w, cancellationToken), work, Signals.Changed).ConfigureAwait(false);
         }
         catch (Exception ex)
         {

@@ -89,16 +89,14 @@ BEGIN
     INSERT INTO choices (userid, model, feature_name, active, updated_at) VALUES (p_userid, p_model, p_feature_name, p_active, p_now)
     ON CONFLICT (userid, model, feature_name) DO UPDATE SET active = excluded.active, updated_at = excluded.updated_at;
 
-    -- The same bump as DeviceSyncStatements' for a user and a model, with its NOTIFY to the other instances.
+    -- The same bump as DeviceSyncStatements' for a user and a model (the server tells the other instances after the commit).
     WITH bumped AS (
         INSERT INTO device_sync (mac_address, version, changed_at)
         SELECT DISTINCT s.mac_address, 1, p_now FROM (SELECT d.mac_address FROM devices d WHERE d.userid = p_userid AND d.model = p_model) s
         ON CONFLICT (mac_address) DO UPDATE SET version = device_sync.version + 1, changed_at = excluded.changed_at
-        RETURNING device_sync.mac_address, device_sync.version),
-    notified AS (
-        SELECT b.mac_address, b.version, pg_notify('devicefeatures_config', b.mac_address) FROM bumped b)
-    SELECT array_agg(n.mac_address ORDER BY n.mac_address COLLATE "C"), array_agg(n.version ORDER BY n.mac_address COLLATE "C")
-    INTO v_changed, v_versions FROM notified n;
+        RETURNING device_sync.mac_address, device_sync.version)
+    SELECT array_agg(b.mac_address ORDER BY b.mac_address COLLATE "C"), array_agg(b.version ORDER BY b.mac_address COLLATE "C")
+    INTO v_changed, v_versions FROM bumped b;
 
     -- A partner with a callback gets feature.changed, and a report is owed for each device (ChangeEventWriter).
     IF EXISTS (SELECT 1 FROM partners pa WHERE pa.client_id = p_client_id AND pa.callback_url IS NOT NULL) THEN
