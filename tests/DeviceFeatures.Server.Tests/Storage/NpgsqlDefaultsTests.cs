@@ -3,7 +3,7 @@ using DeviceFeatures.Server.Storage;
 namespace DeviceFeatures.Server.Tests.Storage;
 
 /// <summary>The Npgsql settings the server adds to a PostgreSQL connection string, and that the string can override.</summary>
-public sealed class PostgresSettingsTests
+public sealed class NpgsqlDefaultsTests
 {
     private static StorageOptions Postgres(string connectionString) => new() { Provider = "postgres", ConnectionString = connectionString };
 
