@@ -111,14 +111,13 @@ internal sealed class ChangeEventWriter(ChangeEventSignal signal)
         }
     }
 
-    /// <summary>32 lowercase hexadecimal characters, random: unguessable, and the same on every attempt.</summary>
     /// <summary>
     /// Wakes the dispatcher once <paramref name="session"/> has committed, for events the session's statement wrote
     /// itself (<c>devicefeatures_set_feature</c> on PostgreSQL, with the same rows as <see cref="FeatureChangedAsync"/>).
     /// </summary>
     public void Written(StoreSession session) => session.AfterCommit(signal.Wake);
 
-    /// <summary>A new event's id: 16 random bytes in lower-case hexadecimal.</summary>
+    /// <summary>32 lowercase hexadecimal characters, random: unguessable, and the same on every attempt.</summary>
     public static string NewEventId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 
     private static string DevicesJson(IReadOnlyList<(string Mac, long Version)> devices)

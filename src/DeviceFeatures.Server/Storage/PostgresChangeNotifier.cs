@@ -14,8 +14,9 @@ namespace DeviceFeatures.Server.Storage;
 /// lock held until its log is on disk, so that a NOTIFY in each change took away the sharing of disk syncs between
 /// concurrent commits (measured with pgbench on the three writes of a device call: 4,869 transactions/s pipelined,
 /// 1,430/s with a NOTIFY inside, 3,411/s with it after the commit as a statement of its own). A crash between a commit
-/// and its notification leaves the devices waiting on other instances until their wait ends (at most the
-/// <c>wait</c> they asked for), when they read their version again: late, never lost.
+/// and its notification, or a notification that fails twice (the database unreachable), leaves the devices waiting on
+/// other instances until their wait ends (at most the <c>wait</c> they asked for), when they read their version
+/// again: late, never lost.
 /// </remarks>
 internal sealed partial class PostgresChangeNotifier : IAsyncDisposable
 {
@@ -58,21 +59,36 @@ internal sealed partial class PostgresChangeNotifier : IAsyncDisposable
                 batch.Add(mac);
             }
 
-            try
+            // Once more after a second if it fails (a pool that was empty for a moment, a failover); then the batch is
+            // given up: the devices waiting elsewhere read their version when their wait ends. Nothing thrown here may end
+            // the loop, or every later change would go untold.
+            for (var attempt = 1; attempt <= 2; attempt++)
             {
-                await using var command = _dataSource.CreateCommand(
-                    $"SELECT pg_notify('{Device.DeviceSyncStatements.Channel}', m) FROM unnest(string_to_array($1, ',')) AS m");
-                command.Parameters.Add(new NpgsqlParameter { Value = string.Join(',', batch) });
-                await command.ExecuteNonQueryAsync().ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException or ObjectDisposedException)
-            {
-                LogNotSent(ex, batch.Count);
+                try
+                {
+                    await using var command = _dataSource.CreateCommand(
+                        $"SELECT pg_notify('{Device.DeviceSyncStatements.Channel}', m) FROM unnest(string_to_array($1, ',')) AS m");
+                    command.Parameters.Add(new NpgsqlParameter { Value = string.Join(',', batch) });
+                    await command.ExecuteNonQueryAsync().ConfigureAwait(false);
+                    break;
+                }
+                catch (Exception ex) when (attempt == 1 && !_changed.Reader.Completion.IsCompleted)
+                {
+                    LogRetrying(ex, batch.Count);
+                    await Task.Delay(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    LogNotSent(ex, batch.Count);
+                }
             }
 
             batch.Clear();
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Could not tell the other instances of {Count} changed device configuration(s); trying again in 1 s")]
+    private partial void LogRetrying(Exception exception, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not tell the other instances of {Count} changed device configuration(s); their devices read them when their wait ends")]
     private partial void LogNotSent(Exception exception, int count);

@@ -234,7 +234,8 @@ internal sealed partial class PostgresFeatureStore : IFeatureStore, IAsyncDispos
     /// cancelled (Npgsql's Command Timeout sends a cancel request, or an administrator runs pg_cancel_backend; measured:
     /// Npgsql then returns from the commit normally) does not roll back: the transaction is committed on the primary
     /// alone, and PostgreSQL says so with a WARNING ("canceling wait for synchronous replication", SQLSTATE 01000), not
-    /// an error. The text may be translated (lc_messages), so any notice of invariant severity WARNING during a COMMIT
+    /// an error. The text may be translated (lc_messages), so any notice of invariant severity WARNING without a context
+    /// (<c>Where</c>) during a COMMIT, or during a statement that is its own transaction (<see cref="WriteStatementAsync{T}"/>),
     /// counts: an ordinary COMMIT sends none, so without a standby nothing changes.
     /// </summary>
     private sealed class CommitWarnings
@@ -247,7 +248,9 @@ internal sealed partial class PostgresFeatureStore : IFeatureStore, IAsyncDispos
 
         private void OnNotice(object sender, NpgsqlNoticeEventArgs e)
         {
-            if (First is null && string.Equals(e.Notice.InvariantSeverity, "WARNING", StringComparison.Ordinal))
+            // A warning raised by a statement or a function carries where it was raised (a PL/pgSQL compiler's warning
+            // when a function first runs in a session, say); the commit's own has no such context.
+            if (First is null && string.Equals(e.Notice.InvariantSeverity, "WARNING", StringComparison.Ordinal) && string.IsNullOrEmpty(e.Notice.Where))
             {
                 First = e.Notice;
             }

@@ -71,9 +71,11 @@ BEGIN
         RETURN;
     END IF;
 
-    -- A market-restricted feature needs one device still in the programme in one of its markets (case-insensitive).
+    -- A market-restricted feature needs one device still in the programme in one of its markets: compared without case
+    -- in the C collation (ASCII letters only, whatever the database's locale), as the server's ordinal comparison does.
+    -- Market codes have no comma (the server joins the feature's markets with commas).
     IF p_active AND cardinality(v_feature_markets) > 0 AND cardinality(v_markets) > 0 AND NOT EXISTS (
-        SELECT 1 FROM unnest(v_markets) m, unnest(v_feature_markets) f WHERE lower(m) = lower(f)) THEN
+        SELECT 1 FROM unnest(v_markets) m, unnest(v_feature_markets) f WHERE lower(m COLLATE "C") = lower(f COLLATE "C")) THEN
         RETURN QUERY SELECT 'market_restricted'::text,
             (SELECT string_agg(m, '/' ORDER BY m COLLATE "C") FROM unnest(v_markets) m), NULL::text, false;
         RETURN;
