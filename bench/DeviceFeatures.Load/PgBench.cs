@@ -192,20 +192,9 @@ internal sealed partial class PgBenchRunner(string path, int majorVersion, strin
         var cpuBefore = ReapedChildrenCpu();
         var start = Stopwatch.GetTimestamp();
         using var process = Process.Start(info) ?? throw new LoadException($"could not start {Path}");
-        var output = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
-        var error = process.StandardError.ReadToEndAsync(CancellationToken.None);
-        try
-        {
-            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
+        var (exitCode, output, error) = await RunEnvironment.WaitAsync(process, cancellationToken).ConfigureAwait(false);
         var elapsed = Stopwatch.GetElapsedTime(start);
-        return (process.ExitCode, await output.ConfigureAwait(false), await error.ConfigureAwait(false), ReapedChildrenCpu() - cpuBefore, elapsed);
+        return (exitCode, output, error, ReapedChildrenCpu() - cpuBefore, elapsed);
     }
 
     /// <summary>The command line, without any secret: the password goes through <c>PGPASSWORD</c>.</summary>

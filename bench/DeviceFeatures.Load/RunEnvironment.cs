@@ -71,20 +71,26 @@ internal sealed record RunEnvironment(string RepositoryRoot, string Commit, bool
 
         using (process)
         {
-            var output = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
-            var error = process.StandardError.ReadToEndAsync(CancellationToken.None);
-            try
-            {
-                await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                throw;
-            }
-
-            return (process.ExitCode, await output.ConfigureAwait(false), await error.ConfigureAwait(false));
+            return await WaitAsync(process, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Reads a started child's output and error to the end and waits for it; cancelled, it is killed with its children.</summary>
+    public static async Task<(int ExitCode, string Output, string Error)> WaitAsync(Process process, CancellationToken cancellationToken)
+    {
+        var output = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+        var error = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        try
+        {
+            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        return (process.ExitCode, await output.ConfigureAwait(false), await error.ConfigureAwait(false));
     }
 
     private static string? FindRoot(string start)
