@@ -68,8 +68,12 @@ internal sealed class SqliteConnectionFactory
                 return connection;
             }
 
+            // temp_store=MEMORY keeps the statement journal of each write's savepoint in memory: with the default, a
+            // group of writes whose journal grew past 64 KiB opened, wrote and deleted a temporary file before its
+            // commit (seen with perf trace: one file in four commits). That journal only serves to roll a savepoint
+            // back inside its transaction; no recovery after a crash ever reads it.
             await using var pragmas = connection.CreateCommand();
-            pragmas.CommandText = "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;";
+            pragmas.CommandText = "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000; PRAGMA temp_store=MEMORY;";
             await pragmas.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             return connection;
         }
