@@ -42,10 +42,13 @@ internal sealed partial class PostgresChangeNotifier : IAsyncDisposable
         }
     }
 
-    /// <summary>Sends what is queued, then stops.</summary>
+    /// <summary>Takes no more changes; what is queued is still sent while the database can be reached.</summary>
+    public void Stop() => _changed.Writer.TryComplete();
+
+    /// <summary>Sends what is queued (for at most 5 s), then stops.</summary>
     public async ValueTask DisposeAsync()
     {
-        _changed.Writer.TryComplete();
+        Stop();
         await _loop.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 

@@ -197,9 +197,11 @@ internal sealed partial class PostgresFeatureStore : IFeatureStore, IAsyncDispos
         }
     }
 
+    // The host disposes asynchronously (DisposeAsync, which lets the notifier send what is queued); disposed synchronously,
+    // the notifier is only told to stop, without a wait on this thread.
     public void Dispose()
     {
-        _notifier.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _notifier.Stop();
         _dataSource.Dispose();
     }
 
