@@ -14,6 +14,9 @@ internal sealed record RunFacts(
     PostgresServerFacts? PostgresServer = null,
     AnchorRun? Anchor = null);
 
+/// <summary>A ratio target's CPU allowance per HTTP request against what its workload measured (<see cref="Report.Budgets"/>).</summary>
+internal sealed record CpuBudget(string Target, double AllowedUs, double MeasuredUs, double ServerUs, double OthersUs);
+
 /// <summary>
 /// The table of a run, its ratios and its targets, as Markdown: printed, and written into <c>docs/benchmarks.md</c>
 /// between two markers so that the rest of that page (micro-benchmarks, profile notes) is kept.
@@ -112,6 +115,22 @@ internal static class Report
             md.AppendLine(Invariant, $"| {target} | {measured} | {verdict} |");
         }
 
+        if (Budgets(facts, results) is { Count: > 0 } budgets)
+        {
+            md.AppendLine().AppendLine(Invariant, $"### What the ratio targets allow (CPU per HTTP request, on all {env.Cores} cores)").AppendLine();
+            md.AppendLine("A ratio target is reachable only if its workload's requests cost, every process of the run together (the server, the load " +
+                "tool" + (s.Database == DatabaseKind.Postgres ? ", PostgreSQL" : "") + "), at most the machine's cores divided by the rate the goal asks for: " +
+                "`cores / (goal × the other workload's HTTP requests/s)`. A measured cost above that allowance proves the target out of " +
+                "reach in this run, whatever the waiting; one below it proves nothing. The last column is what the allowance leaves the " +
+                "server once the other processes' measured share is taken.").AppendLine();
+            md.AppendLine("| target | allowed, all processes µs | measured, all processes µs | of which server µs | left for the server µs |");
+            md.AppendLine("|---|--:|--:|--:|--:|");
+            foreach (var b in budgets)
+            {
+                md.AppendLine(Invariant, $"| {b.Target} | {b.AllowedUs:0} | {b.MeasuredUs:0} | {b.ServerUs:0} | {b.AllowedUs - b.OthersUs:0} |");
+            }
+        }
+
         var failing = results.Where(r => r.Errors > 0 || r.WarmupErrors > 0).ToArray();
         if (failing.Length > 0)
         {
@@ -169,17 +188,56 @@ internal static class Report
         await File.WriteAllTextAsync(path, content, cancellationToken).ConfigureAwait(false);
     }
 
+    // The ratio targets. (c) against (e) compares flows, which are two HTTP requests on both sides.
+    private static readonly (char Numerator, char Denominator, double Goal, bool PerRequest, string Target)[] RatioGoals =
+    [
+        ('b', 'a', 0.80, true, "(b) getnonce ≥ 80 % of (a)"),
+        ('d', 'a', 0.70, true, "(d) getfeatures flow ≥ 70 % of (a), per HTTP request"),
+        ('c', 'a', 0.60, true, "(c) enable/disable flow ≥ 60 % of (a), per HTTP request"),
+        ('c', 'e', 1.0, false, "(c) flow ≥ 1 × (e) WireMock flow"),
+    ];
+
+    /// <summary>
+    /// For each ratio target, the CPU per HTTP request its workload could spend at most, every process of the run
+    /// together, for the goal to be reachable with every core busy: <c>cores / (goal × the other workload's HTTP
+    /// requests/s)</c>, beside what it measured (the median rounds of both). A measured cost above the allowance proves
+    /// the target out of reach in this run whatever the waiting; one below it proves nothing.
+    /// </summary>
+    public static IReadOnlyList<CpuBudget> Budgets(RunFacts facts, IReadOnlyList<PhaseResult> results)
+    {
+        var n = facts.Settings.TargetConnections;
+        var budgets = new List<CpuBudget>();
+        foreach (var (numerator, denominator, goal, _, target) in RatioGoals)
+        {
+            var top = results.Where(r => r.Workload.Letter == numerator && r.Connections == n).ToArray();
+            var bottom = results.Where(r => r.Workload.Letter == denominator && r.Connections == n).ToArray();
+            if (top.Length == 0 || bottom.Length == 0)
+            {
+                continue;
+            }
+
+            var (x, y) = (Median(top), Median(bottom));
+            if (double.IsNaN(x.ServerCpuPercent) || y.Requests == 0)
+            {
+                continue;
+            }
+
+            var server = PerRequest(x.ServerCpuPercent, x.RequestsPerSecond);
+            var others = PerRequest(x.GeneratorCpuPercent, x.RequestsPerSecond) + (double.IsNaN(x.DatabaseCpuPercent) ? 0 : PerRequest(x.DatabaseCpuPercent, x.RequestsPerSecond));
+            var allowed = facts.Environment.Cores * 1_000_000 / (goal * y.RequestsPerSecond);
+            budgets.Add(new CpuBudget(target, allowed, server + others, server, others));
+        }
+
+        return budgets;
+    }
+
+    private static double PerRequest(double cpuPercent, double requestsPerSecond) => cpuPercent / 100 * 1_000_000 / requestsPerSecond;
+
     /// <summary>The targets with what this run measured; a phase with errors proves nothing either way.</summary>
     public static IReadOnlyList<(string Target, string Measured, string Verdict)> Targets(RunFacts facts, IReadOnlyList<PhaseResult> results)
     {
         var n = facts.Settings.TargetConnections;
-        var list = new List<(string, string, string)>
-        {
-            RatioTarget(results, n, 'b', 'a', 0.80, perRequest: true, "(b) getnonce ≥ 80 % of (a)"),
-            RatioTarget(results, n, 'd', 'a', 0.70, perRequest: true, "(d) getfeatures flow ≥ 70 % of (a), per HTTP request"),
-            RatioTarget(results, n, 'c', 'a', 0.60, perRequest: true, "(c) enable/disable flow ≥ 60 % of (a), per HTTP request"),
-            RatioTarget(results, n, 'c', 'e', 1.0, perRequest: false, "(c) flow ≥ 1 × (e) WireMock flow"),
-        };
+        var list = RatioGoals.Select(g => RatioTarget(results, n, g.Numerator, g.Denominator, g.Goal, g.PerRequest, g.Target)).ToList();
 
         foreach (var workload in Workload.All)
         {

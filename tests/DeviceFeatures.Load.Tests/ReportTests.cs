@@ -81,6 +81,50 @@ public sealed class ReportTests : IDisposable
     }
 
     [Fact]
+    public void Budgets_AllowTheCoresOverTheRateTheGoalAsksFor_AndCountEveryProcess()
+    {
+        // (a) answers 10,000 requests/s: 60 % of it is 6,000 requests/s, which 2 cores allow at 333 µs per request. The
+        // flow's 4,000 requests/s spend 80 % (server) + 40 % (tool) of a core: 200 + 100 = 300 µs per request, of which
+        // the tool's 100 leave the server 233.
+        var results = new List<PhaseResult>
+        {
+            Phase(Workload.Health, 1, operationsPerSecond: 10_000),
+            Phase(Workload.FeatureFlow, 1, operationsPerSecond: 2_000),
+            Phase(Workload.PeerFlow, 1, operationsPerSecond: 2_000, serverCpu: double.NaN),
+        };
+
+        var budgets = Report.Budgets(Facts(), results);
+        var flow = budgets.Single(b => b.Target.StartsWith("(c) enable/disable flow", StringComparison.Ordinal));
+        var peer = budgets.Single(b => b.Target.StartsWith("(c) flow ≥ 1 × (e)", StringComparison.Ordinal));
+
+        Assert.Equal(333.3, flow.AllowedUs, 1);
+        Assert.Equal(300, flow.MeasuredUs, 6);
+        Assert.Equal(200, flow.ServerUs, 6);
+        Assert.Equal(100, flow.OthersUs, 6);
+
+        // Against (e)'s 4,000 requests/s: 2 cores allow 500 µs per request.
+        Assert.Equal(500, peer.AllowedUs, 6);
+        Assert.DoesNotContain(budgets, b => b.Target.StartsWith("(b)", StringComparison.Ordinal));
+        Assert.Contains("| (c) enable/disable flow ≥ 60 % of (a), per HTTP request | 333 | 300 | 200 | 233 |", Report.Render(Facts(), results), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Budgets_OnPostgres_CountTheDatabasesCpu()
+    {
+        var results = new List<PhaseResult>
+        {
+            Phase(Workload.Health, 1, operationsPerSecond: 10_000),
+            Phase(Workload.FeatureFlow, 1, operationsPerSecond: 2_000) with { DatabaseCpuPercent = 60 },
+        };
+
+        var flow = Report.Budgets(Facts(), results).Single();
+
+        // 60 % of a core over 4,000 requests/s: 150 µs more than the server's 200 and the tool's 100.
+        Assert.Equal(450, flow.MeasuredUs, 6);
+        Assert.Equal(250, flow.OthersUs, 6);
+    }
+
+    [Fact]
     public void Targets_APhaseWithErrors_ProvesNothing()
     {
         var results = new List<PhaseResult>
