@@ -231,6 +231,7 @@ internal static class Report
         return budgets;
     }
 
+    /// <summary>µs of CPU per request (or per transaction) from a share of one core, in %, and a rate.</summary>
     private static double PerRequest(double cpuPercent, double requestsPerSecond) => cpuPercent / 100 * 1_000_000 / requestsPerSecond;
 
     /// <summary>The targets with what this run measured; a phase with errors proves nothing either way.</summary>
@@ -388,7 +389,7 @@ internal static class Report
     }
 
     private static string PerTransaction(double cpuPercent, double perSecond) =>
-        double.IsNaN(cpuPercent) || perSecond <= 0 ? "" : (cpuPercent / 100 * 1_000_000 / perSecond).ToString("0", Invariant);
+        double.IsNaN(cpuPercent) || perSecond <= 0 ? "" : PerRequest(cpuPercent, perSecond).ToString("0", Invariant);
 
     private static (string, string, string) RatioTarget(IReadOnlyList<PhaseResult> results, int connections, char numerator, char denominator, double goal, bool perRequest, string target)
     {
@@ -453,7 +454,7 @@ internal static class Report
     private static string Ms(double value) => double.IsNaN(value) ? "" : value < 10 ? value.ToString("0.00", Invariant) : value.ToString("0.0", Invariant);
 
     private static string CpuPerRequest(PhaseResult r) =>
-        double.IsNaN(r.ServerCpuPercent) || r.Requests == 0 ? "" : (r.ServerCpuPercent / 100 * 1_000_000 / r.RequestsPerSecond).ToString("0", Invariant);
+        double.IsNaN(r.ServerCpuPercent) || r.Requests == 0 ? "" : PerRequest(r.ServerCpuPercent, r.RequestsPerSecond).ToString("0", Invariant);
 
     private static string Percent(double value) => double.IsNaN(value) ? "" : value.ToString("0", Invariant);
 
